@@ -1,0 +1,1 @@
+"""Backends, one module per backend; heavy imports happen inside, on use."""

@@ -1,0 +1,1 @@
+"""Revisers backends."""

@@ -1,0 +1,1 @@
+"""Text embedding shared by planners and critics."""

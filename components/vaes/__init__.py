@@ -1,0 +1,1 @@
+"""Vaes backends."""

@@ -1,0 +1,1 @@
+"""LangGraph graphs over the role interfaces."""

@@ -1,0 +1,124 @@
+"""Audio I/O and signal helpers built on soundfile, soxr and pyloudnorm."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioInputError
+from .schema import AudioRef
+from .waveform import Waveform
+
+SILENCE_PEAK = 1e-4
+
+
+def read_audio(path: str | Path) -> Waveform:
+    """Read any soundfile-supported file; clear errors for missing/empty/corrupt input."""
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise AudioInputError(f"audio file not found: {p}")
+    if p.is_dir():
+        raise AudioInputError(f"expected an audio file, got a folder: {p}")
+    if p.stat().st_size == 0:
+        raise AudioInputError(f"audio file is empty: {p}")
+    try:
+        data, rate = sf.read(str(p), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioInputError(f"cannot read {p} as audio ({_short(exc)}); use WAV, FLAC or OGG") from None
+    if data.shape[0] == 0:
+        raise AudioInputError(f"audio file has no samples: {p}")
+    return Waveform(data.T.copy(), int(rate))
+
+
+def write_audio(path: str | Path, audio: Waveform) -> AudioRef:
+    """Write 16-bit PCM WAV atomically and return its reference."""
+    import soundfile as sf
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=p.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, np.clip(audio.samples.T, -1.0, 1.0), audio.sample_rate, subtype="PCM_16", format="WAV")
+        os.replace(tmp, p)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return audio_ref(p, audio)
+
+
+def audio_ref(path: str | Path, audio: Waveform) -> AudioRef:
+    return AudioRef(
+        path=str(path),
+        sample_rate=audio.sample_rate,
+        channels=audio.channels,
+        duration_s=round(audio.duration_s, 6),
+        sha256=sha256_file(path),
+    )
+
+
+def load_ref(ref: AudioRef) -> Waveform:
+    return read_audio(ref.path)
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def resample(audio: Waveform, rate: int) -> Waveform:
+    if audio.sample_rate == rate:
+        return audio
+    import soxr
+
+    out = soxr.resample(audio.samples.T, audio.sample_rate, rate, quality="HQ")
+    return Waveform(np.asarray(out, dtype=np.float32).reshape(-1, audio.channels).T, rate)
+
+
+def to_mono(audio: Waveform) -> Waveform:
+    return audio if audio.channels == 1 else Waveform(audio.mono()[None, :], audio.sample_rate)
+
+
+def check_signal(audio: Waveform) -> str:
+    """'' for usable audio, else why not (NaN/inf, silence, no samples)."""
+    if audio.frames == 0:
+        return "no samples"
+    if not np.all(np.isfinite(audio.samples)):
+        return "contains NaN or infinite samples"
+    if float(np.max(np.abs(audio.samples))) < SILENCE_PEAK:
+        return "is silent"
+    return ""
+
+
+def loudness_lufs(audio: Waveform) -> float | None:
+    """Integrated loudness (ITU-R BS.1770) or None for clips too short/quiet to gate."""
+    import pyloudnorm
+
+    if audio.duration_s < 0.4:
+        return None
+    meter = pyloudnorm.Meter(audio.sample_rate)
+    value = float(meter.integrated_loudness(audio.samples.T.astype(np.float64)))
+    return value if np.isfinite(value) else None
+
+
+def stereo_balance(samples: np.ndarray) -> float:
+    """(R - L) / (R + L) energy in [-1, 1]; 0 for mono or silence."""
+    if samples.ndim != 2 or samples.shape[0] < 2:
+        return 0.0
+    left = float(np.sum(samples[0].astype(np.float64) ** 2))
+    right = float(np.sum(samples[1].astype(np.float64) ** 2))
+    total = left + right
+    return 0.0 if total <= 1e-12 else (right - left) / total
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,152 @@
+"""``AgentConfig``: one typed entry per role plus the loop settings.
+
+Loads from TOML, takes CLI overrides, and checks each component entry against
+the backend's own typed settings class, so a typo fails before any work starts.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+MAX_DURATION_S = 60.0
+MAX_PROMPT_CHARS = 2000
+
+
+class ComponentSpec(BaseModel):
+    """``{"kind": "<backend name>", ...settings}`` for one role."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: str = Field(min_length=1)
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class LoopConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reflect: int = Field(default=2, description="maximum revisions after the first generation")
+    max_reflect: int = Field(default=10, ge=0, le=100, description="cap on --reflect")
+    accept_score: float = Field(default=0.9, ge=0.0, le=1.0)
+    selection: Literal["best", "last"] = "best"
+    enrich: bool = Field(default=True, description="off: the prompt passes through as the caption")
+    critique: bool = Field(default=True, description="off: no critique, so no revision")
+    interactive: bool = False
+
+    @model_validator(mode="after")
+    def _reflect_in_range(self) -> "LoopConfig":
+        if self.reflect < 0:
+            raise ValueError(f"reflect must be 0 or more, got {self.reflect}")
+        if self.reflect > self.max_reflect:
+            raise ValueError(f"reflect {self.reflect} is over the cap of {self.max_reflect} (loop.max_reflect)")
+        return self
+
+    @property
+    def recursion_limit(self) -> int:
+        # plan, clarify, then at most 8 nodes per round, plus finalize and slack.
+        return 8 * (self.reflect + 1) + 10
+
+
+class AgentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    planner: ComponentSpec = ComponentSpec(kind="rules")
+    generator: ComponentSpec = ComponentSpec(kind="composer")
+    codec: ComponentSpec | None = None
+    vae: ComponentSpec = ComponentSpec(kind="resample")
+    listener: ComponentSpec = ComponentSpec(kind="yamnet")
+    captioner: ComponentSpec = ComponentSpec(kind="template")
+    critic: ComponentSpec = ComponentSpec(kind="rules")
+    reviser: ComponentSpec = ComponentSpec(kind="rules")
+    loop: LoopConfig = LoopConfig()
+    duration_s: float = Field(default=10.0, description="clip length when the prompt gives none")
+    seed: int = Field(default=0, ge=0)
+
+    @field_validator("duration_s")
+    @classmethod
+    def _duration_in_range(cls, v: float) -> float:
+        if not (0 < v <= MAX_DURATION_S):
+            raise ValueError(f"duration must be above 0 and at most {MAX_DURATION_S:g} s, got {v:g}")
+        return v
+
+    def spec(self, role: str) -> ComponentSpec | None:
+        return getattr(self, role)
+
+    def resolved(self, role: str):
+        """The role's entry validated against its backend's settings class."""
+        from . import registry
+
+        spec = self.spec(role)
+        if spec is None:
+            return None
+        backend = registry.get(role, spec.kind)
+        try:
+            return backend.config_cls.model_validate({"kind": spec.kind, **spec.settings()})
+        except ValidationError as exc:
+            raise ConfigError(f"invalid settings for {role} {spec.kind!r}: {_one_line(exc)}") from None
+
+    def validate_components(self) -> None:
+        from .roles import ROLES
+
+        for role in ROLES:
+            self.resolved(role)
+
+    # ---- loading, overriding, saving -------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides: Any) -> "AgentConfig":
+        data: dict[str, Any] = {}
+        if path is not None:
+            p = Path(path)
+            try:
+                data = tomllib.loads(p.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise ConfigError(f"config file not found: {p}") from None
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+        for key, value in overrides.items():
+            if value is not None:
+                _set_dotted(data, key, value)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid config: {_one_line(exc)}") from None
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    """``loop.reflect=3`` and ``listener=yamnet`` (a bare role name sets its kind)."""
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    last = parts[-1]
+    if last in _ROLE_FIELDS and isinstance(value, str):
+        current = node.get(last)
+        # Switching backend drops the old backend's settings.
+        if not isinstance(current, dict) or current.get("kind") != value:
+            node[last] = {"kind": value}
+    else:
+        node[last] = value
+
+
+_ROLE_FIELDS = {"planner", "generator", "codec", "vae", "listener", "captioner", "critic", "reviser"}
+
+
+def _one_line(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)

