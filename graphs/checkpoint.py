@@ -1,0 +1,33 @@
+"""SQLite checkpoints that store the pydantic state types safely."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ualm_agent import schema
+
+_SCHEMA_TYPES = (
+    "RichCaption", "LayoutEvent", "Question", "AudioRef", "HeardEvent", "SpeechSegment",
+    "Observation", "Issue", "Critique", "Round", "RunResult",
+)
+
+
+def serializer():
+    """A serializer that revives our pydantic types (and nothing else unknown)."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    return JsonPlusSerializer(allowed_msgpack_modules=[(schema.__name__, name) for name in _SCHEMA_TYPES])
+
+
+def sqlite_saver(path: str | Path):
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    return SqliteSaver(conn, serde=serializer())
+
+
+def memory_saver():
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    return InMemorySaver(serde=serializer())

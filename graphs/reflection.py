@@ -1,0 +1,276 @@
+"""The UALM-Reason loop as a LangGraph state machine.
+
+plan → clarify → generate → vae → listen → caption → critique → decide
+                    ▲                                              │
+                    └──────────── revise ◄──── (rounds left) ──────┤
+                                                                   ▼
+                                                      finalize (best round) → END
+
+Nodes are thin: each calls one role of ``runtime.context.roles`` and records
+what it did in the round being built. Audio goes to files; the state holds refs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from ualm_agent.audio import check_signal, load_ref, write_audio
+from ualm_agent.errors import UsageError
+from ualm_agent.roles import GenerationRequest, KnowsRenderable
+from ualm_agent.schema import LayoutEvent, RichCaption, Round, RunResult
+
+from .context import AgentContext
+from .state import ReflectionInput, ReflectionOutput, ReflectionState
+
+NODES = ("plan", "clarify", "generate", "vae", "listen", "caption", "critique", "decide", "revise", "finalize")
+
+
+def _emit(node: str, round_index: int | None, message: str, **extra: Any) -> None:
+    """Progress for stream_mode="custom"; a no-op when nobody streams."""
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:
+        return
+    writer({"node": node, "round": round_index, "message": message, **extra})
+
+
+def _timed(cur: Round, node: str, started: float, **update: Any) -> Round:
+    timings = dict(cur.timings)
+    timings[node] = round(time.perf_counter() - started, 6)
+    return cur.model_copy(update={"timings": timings, **update})
+
+
+def _audio_path(ctx: AgentContext, index: int, suffix: str) -> Path:
+    return Path(ctx.workdir) / f"round_{index:02d}{suffix}.wav"
+
+
+def passthrough_caption(prompt: str, duration_s: float) -> RichCaption:
+    """Enrichment off: the prompt itself is the caption, one event spanning the clip."""
+    return RichCaption(
+        keywords=[prompt],
+        layout=[LayoutEvent(label=prompt, phrase=prompt, start_s=0.0, end_s=duration_s)],
+        description=prompt,
+        duration_s=duration_s,
+        assumptions=["Enrichment is off: the prompt is used as the caption."],
+    )
+
+
+# ---- nodes -------------------------------------------------------------------------------
+
+
+def plan_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    started = time.perf_counter()
+    prompt = state.get("prompt", "")
+    if not prompt.strip():
+        raise UsageError("the prompt is empty")
+    duration = state.get("duration_s") or ctx.config.duration_s
+    if ctx.config.loop.enrich:
+        plan = ctx.roles.planner.plan(prompt, duration_s=duration, answers=state.get("answers") or None)
+        text = plan.to_text()
+    else:
+        plan = passthrough_caption(prompt, duration)
+        text = prompt
+    _emit("plan", 0, f"planned {len(plan.layout)} event(s): {', '.join(plan.labels())}")
+    current = _timed(Round(index=0, plan=plan, prompt_text=text), "plan", started)
+    return {"plan": plan, "prompt_text": text, "round_index": 0, "rounds": [], "current": current}
+
+
+def clarify_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    plan = state["plan"]
+    if not (ctx.config.loop.interactive and ctx.config.loop.enrich and plan.questions):
+        return {}
+    started = time.perf_counter()
+    _emit("clarify", 0, f"{len(plan.questions)} question(s) for the user")
+    answers = interrupt({"questions": [q.model_dump() for q in plan.questions], "plan": plan.to_text()})
+    if not isinstance(answers, dict):
+        raise UsageError("dialogue answers must be a mapping of question key to answer")
+    answers = {str(k): str(v) for k, v in answers.items()}
+    merged = {**(state.get("answers") or {}), **answers}
+    duration = state.get("duration_s") or ctx.config.duration_s
+    plan = ctx.roles.planner.plan(state["prompt"], duration_s=duration, answers=merged)
+    text = plan.to_text()
+    current = _timed(state["current"], "clarify", started, plan=plan, prompt_text=text)
+    return {"plan": plan, "prompt_text": text, "answers": merged, "current": current}
+
+
+def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    started = time.perf_counter()
+    cur, plan, index = state["current"], state["plan"], state["round_index"]
+    seed = (state.get("seed") if state.get("seed") is not None else ctx.config.seed) + index
+    request = GenerationRequest(
+        caption=plan, text=state["prompt_text"], duration_s=plan.duration_s, seed=seed, round_index=index
+    )
+    _emit("generate", index, "generating")
+    try:
+        result = ctx.roles.generator.generate(request)
+        audio = result.audio
+        codec = ctx.roles.codec
+        if codec is not None:
+            audio = codec.decode(codec.encode(audio))
+    except Exception as exc:  # a bad round must not end the run; the best round is kept
+        return {"current": _timed(cur, "generate", started, failed=True, error=f"generator failed: {exc}")}
+    problem = check_signal(audio)
+    if problem:
+        _emit("generate", index, f"round failed: generator output {problem}")
+        return {"current": _timed(cur, "generate", started, failed=True, error=f"generator output {problem}")}
+    ref = write_audio(_audio_path(ctx, index, "_gen"), audio)
+    unrendered = list(result.unrendered)
+    if unrendered:
+        _emit("generate", index, f"could not render: {', '.join(unrendered)}")
+    return {"current": _timed(cur, "generate", started, audio=ref, unrendered=unrendered)}
+
+
+def vae_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    started = time.perf_counter()
+    cur, index = state["current"], state["round_index"]
+    out = ctx.roles.vae.process(load_ref(cur.audio), state["plan"])
+    problem = check_signal(out)
+    if problem:
+        return {"current": _timed(cur, "vae", started, failed=True, error=f"vae output {problem}")}
+    ref = write_audio(_audio_path(ctx, index, ""), out)
+    _emit("vae", index, f"{out.sample_rate} Hz, {out.channels} channel(s)")
+    return {"current": _timed(cur, "vae", started, audio_out=ref)}
+
+
+def listen_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    started = time.perf_counter()
+    cur = state["current"]
+    observation = ctx.roles.listener.listen(load_ref(cur.audio_out), hints=tuple(state["plan"].labels()))
+    heard = ", ".join(f"{e.label} {e.start_s:.1f}-{e.end_s:.1f}s" for e in observation.events) or "nothing"
+    _emit("listen", cur.index, f"heard {heard}")
+    return {"current": _timed(cur, "listen", started, observation=observation)}
+
+
+def caption_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    started = time.perf_counter()
+    cur = state["current"]
+    heard = ctx.roles.captioner.caption(cur.observation, audio=load_ref(cur.audio_out))
+    return {"current": _timed(cur, "caption", started, heard=heard)}
+
+
+def critique_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    cur = state["current"]
+    if not ctx.config.loop.critique:
+        return {}
+    started = time.perf_counter()
+    critique = ctx.roles.critic.critique(state["plan"], cur.heard, cur.observation, unrendered=tuple(cur.unrendered))
+    _emit("critique", cur.index, f"score {critique.score:.2f}, {critique.verdict}", issues=len(critique.issues))
+    return {"current": _timed(cur, "critique", started, critique=critique)}
+
+
+def decide_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    loop = runtime.context.config.loop
+    cur, index = state["current"], state["round_index"]
+    rounds = [*state.get("rounds", []), cur]
+    accepted = cur.critique is not None and (
+        cur.critique.verdict == "accept" or cur.critique.score >= loop.accept_score
+    )
+    if not cur.failed and (accepted or not loop.critique):
+        route = "finalize"
+    elif index < loop.reflect:
+        route = "revise"
+    else:
+        route = "finalize"
+    _emit("decide", index, route)
+    return {"rounds": rounds, "route": route}
+
+
+def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    started = time.perf_counter()
+    cur, plan, index = state["current"], state["plan"], state["round_index"]
+    if not cur.failed and cur.critique is not None:
+        generator = ctx.roles.generator
+        renderable = list(generator.renderable_labels()) if isinstance(generator, KnowsRenderable) else None
+        plan = ctx.roles.reviser.revise(plan, cur.critique, renderable=renderable)
+        _emit("revise", index, "; ".join(cur.critique.instructions) or "revised")
+    else:
+        # A failed round keeps its plan; the next round differs by seed.
+        _emit("revise", index, "retrying with a new seed")
+    text = plan.to_text() if ctx.config.loop.enrich else state["prompt_text"]
+    nxt = _timed(Round(index=index + 1, plan=plan, prompt_text=text), "revise", started)
+    return {"plan": plan, "prompt_text": text, "round_index": index + 1, "current": nxt}
+
+
+def select_best(rounds: list[Round], selection: str) -> int | None:
+    """Best by critic score (ties: earliest), or the last usable round."""
+    usable = [r for r in rounds if not r.failed]
+    if not usable:
+        return None
+    if selection == "last":
+        return rounds.index(usable[-1])
+    return rounds.index(max(usable, key=lambda r: (r.score, -r.index)))
+
+
+def finalize_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    rounds = state.get("rounds", [])
+    best = select_best(rounds, runtime.context.config.loop.selection)
+    chosen = rounds[best] if best is not None else None
+    accepted = bool(chosen and chosen.critique and chosen.critique.verdict == "accept")
+    result = RunResult(
+        prompt=state["prompt"],
+        rounds=rounds,
+        best_index=best,
+        final=chosen.audio_out if chosen else None,
+        accepted=accepted,
+        run_dir=str(runtime.context.workdir),
+    )
+    _emit("finalize", best, f"best round {best}" if best is not None else "every round failed")
+    return {"result": result}
+
+
+def _after_generate(state: ReflectionState) -> str:
+    return "decide" if state["current"].failed else "vae"
+
+
+def _after_vae(state: ReflectionState) -> str:
+    return "decide" if state["current"].failed else "listen"
+
+
+def build_graph(*, checkpointer: Any = None, name: str = "ualm_reason"):
+    """Compile the reflection graph. Run it with ``context=AgentContext(...)``."""
+    g = StateGraph(ReflectionState, context_schema=AgentContext, input_schema=ReflectionInput, output_schema=ReflectionOutput)
+    g.add_node("plan", plan_node)
+    g.add_node("clarify", clarify_node)
+    g.add_node("generate", generate_node)
+    g.add_node("vae", vae_node)
+    g.add_node("listen", listen_node)
+    g.add_node("caption", caption_node)
+    g.add_node("critique", critique_node)
+    g.add_node("decide", decide_node)
+    g.add_node("revise", revise_node)
+    g.add_node("finalize", finalize_node)
+    g.add_edge(START, "plan")
+    g.add_edge("plan", "clarify")
+    g.add_edge("clarify", "generate")
+    g.add_conditional_edges("generate", _after_generate, ["vae", "decide"])
+    g.add_conditional_edges("vae", _after_vae, ["listen", "decide"])
+    g.add_edge("listen", "caption")
+    g.add_edge("caption", "critique")
+    g.add_edge("critique", "decide")
+    g.add_conditional_edges("decide", lambda s: s["route"], ["revise", "finalize"])
+    g.add_edge("revise", "generate")
+    g.add_edge("finalize", END)
+    return g.compile(checkpointer=checkpointer, name=name)
+
+
+def run_config(context: AgentContext, thread_id: str | None = None) -> dict[str, Any]:
+    """The invoke config: an explicit recursion limit (the round limit lives in ``decide``)."""
+    config: dict[str, Any] = {"recursion_limit": context.config.loop.recursion_limit}
+    if thread_id is not None:
+        config["configurable"] = {"thread_id": thread_id}
+    return config

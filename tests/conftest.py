@@ -1,0 +1,39 @@
+"""Hermetic, offline tests: HOME, caches and the hub are redirected before any import."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+_HOME = tempfile.mkdtemp(prefix="ualm-agent-test-home-")
+for key, value in {
+    "HOME": _HOME,
+    "XDG_CACHE_HOME": os.path.join(_HOME, ".cache"),
+    "XDG_CONFIG_HOME": os.path.join(_HOME, ".config"),
+    "XDG_DATA_HOME": os.path.join(_HOME, ".local", "share"),
+    "UALM_AGENT_CACHE": os.path.join(_HOME, ".cache", "ualm-agent"),
+    "HF_HOME": os.path.join(_HOME, ".cache", "huggingface"),
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}.items():
+    os.environ[key] = value
+os.environ.pop("UALM_AGENT_DEBUG", None)
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+for extra in (TESTS, TESTS / "plugin"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    """Environment for CLI subprocesses: the same hermetic home, plus the test plugin on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS / "plugin"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env

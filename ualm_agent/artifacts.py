@@ -1,0 +1,162 @@
+"""The run folder: config, round audio, trace, summary and a readable report.
+
+runs/<timestamp>_<slug>/
+  run.json         prompt, thread id and status (what ``resume`` needs)
+  config.toml      the resolved config
+  checkpoint.sqlite
+  round_NN_gen.wav generator output (16 kHz mono)
+  round_NN.wav     after the vae (48 kHz stereo)
+  final.wav        the best round
+  trace.jsonl      one line per node update
+  summary.json     the RunResult
+  report.md        per round: plan, heard, critique, score
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .errors import UsageError
+from .schema import RunResult
+
+RUN_META = "run.json"
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "run"
+
+
+def create_run_dir(out_root: str | Path, prompt: str, now: datetime | None = None) -> Path:
+    """A new, empty run folder under ``out_root``; never reuses an existing one."""
+    root = Path(out_root)
+    if (root / RUN_META).exists():
+        raise UsageError(f"{root} is an existing run folder; use `ualm-agent resume {root}` or pick another --out")
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    base = f"{stamp}_{slugify(prompt)}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):
+            candidate = root / (base if n == 1 else f"{base}-{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            probe = candidate / ".write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return candidate
+    except OSError as exc:
+        raise UsageError(f"cannot write to output folder {root}: {exc.strerror or exc}") from None
+    raise UsageError(f"too many runs named {base} in {root}")
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+class TraceWriter:
+    """Appends one JSON line per node update (flushed, so a killed run keeps its trace)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def write(self, node: str, update: Any) -> None:
+        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "node": node}
+        if isinstance(update, dict):
+            current = update.get("current")
+            if current is not None:
+                line["round"] = current.index
+        line["update"] = to_jsonable(update)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+            f.flush()
+
+
+def read_meta(run_dir: str | Path) -> dict[str, Any]:
+    p = Path(run_dir) / RUN_META
+    if not p.exists():
+        raise UsageError(f"{run_dir} is not a run folder (no {RUN_META})")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{p} is corrupt: {exc}") from None
+
+
+def write_meta(run_dir: str | Path, meta: dict[str, Any]) -> None:
+    atomic_write_text(Path(run_dir) / RUN_META, json.dumps(meta, indent=2) + "\n")
+
+
+def write_outputs(run_dir: str | Path, result: RunResult) -> None:
+    """final.wav, summary.json and report.md for a finished run."""
+    run_dir = Path(run_dir)
+    if result.final is not None:
+        tmp = run_dir / ".final.wav.tmp"
+        shutil.copyfile(result.final.path, tmp)
+        os.replace(tmp, run_dir / "final.wav")
+    atomic_write_text(run_dir / "summary.json", result.model_dump_json(indent=2) + "\n")
+    atomic_write_text(run_dir / "report.md", render_report(result))
+
+
+def render_report(result: RunResult) -> str:
+    lines = [f"# {result.prompt}", ""]
+    if result.best_index is not None:
+        best = result.rounds[result.best_index]
+        verdict = "accepted" if result.accepted else "not accepted"
+        lines += [f"Best round: {result.best_index} (score {best.score:.2f}, {verdict}); {len(result.rounds)} round(s).", ""]
+    else:
+        lines += ["Every round failed.", ""]
+    for r in result.rounds:
+        title = f"## Round {r.index}"
+        if r.failed:
+            title += " (failed)"
+        elif r.critique is not None:
+            title += f" (score {r.critique.score:.2f}, {r.critique.verdict})"
+        lines += [title, "", "### Plan", "", "```", r.prompt_text, "```", ""]
+        if r.plan.assumptions:
+            lines += ["Assumptions:", *[f"- {a}" for a in r.plan.assumptions], ""]
+        if r.unrendered:
+            lines += [f"Could not render: {', '.join(r.unrendered)}", ""]
+        if r.failed:
+            lines += [f"Error: {r.error}", ""]
+        if r.heard is not None:
+            lines += ["### Heard", "", "```", r.heard.to_text(), "```", ""]
+        if r.critique is not None:
+            lines += ["### Critique", ""]
+            if r.critique.issues:
+                lines += [f"- **{i.kind}**: {i.message}" for i in r.critique.issues]
+            else:
+                lines += ["- no issues"]
+            lines.append("")
+        if r.timings:
+            lines += ["Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in r.timings.items()), ""]
+    return "\n".join(lines)

@@ -1,0 +1,309 @@
+"""The ``ualm-agent`` command line (typer + rich). Heavy modules load per command."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+app = typer.Typer(
+    name="ualm-agent",
+    help="Plan, generate, listen, critique and revise audio with the UALM-Reason loop.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+
+def _debug() -> bool:
+    return _state["debug"] or os.environ.get("UALM_AGENT_DEBUG", "") not in ("", "0")
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int) -> None:
+    _stderr().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn):
+    """One-line messages and exit codes: 2 for usage errors, 1 for runtime errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import UalmAgentError
+
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except UalmAgentError as exc:
+            if _debug():
+                raise
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:  # anything unexpected is still one line unless debugging
+            if _debug():
+                raise
+            _fail(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
+
+    return wrapper
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks (or set UALM_AGENT_DEBUG=1)."),
+) -> None:
+    _state["debug"] = debug
+
+
+def _config(config_file: Optional[Path], **overrides: Any):
+    from .config import AgentConfig
+
+    return AgentConfig.load(config_file, **overrides)
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def _progress_printer():
+    console = _stderr()
+
+    def show(event: dict[str, Any]) -> None:
+        where = f"round {event['round']}" if event.get("round") is not None else ""
+        console.print(f"[dim]{where:>8}[/] [cyan]{event['node']:<9}[/] {event['message']}", markup=True, soft_wrap=True)
+
+    return show
+
+
+def _ask_user(questions):
+    from rich.prompt import Prompt
+
+    console = _stderr()
+    answers = {}
+    for q in questions:
+        if not sys.stdin.isatty() and not sys.stdin.readable():
+            answers[q.key] = q.default
+            continue
+        try:
+            answers[q.key] = Prompt.ask(
+                q.text, console=console, choices=q.choices or None, default=q.default or None, show_choices=bool(q.choices)
+            )
+        except EOFError:
+            answers[q.key] = q.default
+    return answers
+
+
+ROLE_OPTIONS = ("planner", "generator", "vae", "listener", "captioner", "critic", "reviser")
+
+
+@app.command()
+@handle_errors
+def run(
+    prompt: str = typer.Argument(..., help="What to make, e.g. \"brass followed by percussion\"."),
+    reflect: Optional[int] = typer.Option(None, "--reflect", "-r", help="Maximum revisions after the first take (0 = single shot)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed gives identical files."),
+    duration: Optional[float] = typer.Option(None, "--duration", "-d", help="Clip length in seconds when the prompt gives none."),
+    out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder that receives the run folder."),
+    config_file: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config file."),
+    planner: Optional[str] = typer.Option(None, help="Planner backend."),
+    generator: Optional[str] = typer.Option(None, help="Generator backend."),
+    vae: Optional[str] = typer.Option(None, help="VAE backend."),
+    listener: Optional[str] = typer.Option(None, help="Listener backend."),
+    captioner: Optional[str] = typer.Option(None, help="Captioner backend."),
+    critic: Optional[str] = typer.Option(None, help="Critic backend."),
+    reviser: Optional[str] = typer.Option(None, help="Reviser backend."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Folder of labelled audio files for the composer."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask clarifying questions for ambiguous prompts."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON summary on stdout."),
+) -> None:
+    """Run the loop: plan → generate → listen → caption → critique → revise."""
+    from . import runner
+    from .errors import UsageError
+
+    if samples is not None and not samples.is_dir():
+        raise UsageError(f"--samples {samples} is not a folder")
+    cfg = _config(
+        config_file,
+        **{"loop.reflect": reflect, "seed": seed, "duration_s": duration, "loop.interactive": interactive or None},
+        **{"planner": planner, "generator": generator, "vae": vae, "listener": listener},
+        **{"captioner": captioner, "critic": critic, "reviser": reviser},
+    )
+    if samples is not None:
+        cfg = _config(None, **{**cfg.model_dump(exclude_none=True), "generator.samples": str(samples)})
+    runner.check_prompt(prompt)
+    result, run_dir = runner.run(
+        prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None
+    )
+    _report(result, run_dir, as_json)
+
+
+def _report(result, run_dir: Path, as_json: bool) -> None:
+    summary = {
+        "run_dir": str(run_dir),
+        "final": str(run_dir / "final.wav"),
+        "best_round": result.best_index,
+        "accepted": result.accepted,
+        "rounds": [
+            {"index": r.index, "score": None if r.critique is None else r.critique.score, "failed": r.failed,
+             "issues": [] if r.critique is None else [i.message for i in r.critique.issues]}
+            for r in result.rounds
+        ],
+        "result": result.model_dump(mode="json"),
+    }
+    if as_json:
+        _emit_json(summary)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(result.rounds)} round(s); best: {result.best_index}")
+    for col in ("round", "score", "issues"):
+        table.add_column(col)
+    for r in summary["rounds"]:
+        score = "failed" if r["failed"] else ("-" if r["score"] is None else f"{r['score']:.2f}")
+        table.add_row(str(r["index"]), score, "; ".join(r["issues"]) or "none")
+    Console(stderr=True).print(table)
+    print(run_dir / "final.wav")
+
+
+@app.command()
+@handle_errors
+def resume(
+    run_dir: Path = typer.Argument(..., help="A run folder made by `ualm-agent run`."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON summary on stdout."),
+) -> None:
+    """Continue a killed run from its last checkpoint without redoing finished rounds."""
+    from . import runner
+
+    result = runner.resume(run_dir, progress=_progress_printer(), ask=_ask_user)
+    _report(result, run_dir, as_json)
+
+
+@app.command()
+@handle_errors
+def plan(
+    prompt: Optional[str] = typer.Argument(None, help="A prompt to plan."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="A text file with one prompt per line."),
+    duration: Optional[float] = typer.Option(None, "--duration", "-d", help="Clip length when the prompt gives none."),
+    config_file: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config file."),
+    planner: Optional[str] = typer.Option(None, help="Planner backend."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per prompt, one per line."),
+) -> None:
+    """Turn prompts into rich captions (keywords, layout, description)."""
+    from .builders import build_component
+    from .errors import UsageError
+    from .runner import check_prompt
+
+    if (prompt is None) == (file is None):
+        raise UsageError("give either a PROMPT or --file PROMPTS.txt")
+    cfg = _config(config_file, duration_s=duration, planner=planner)
+    if file is not None:
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+        items = [(n, line) for n, line in enumerate(lines, 1) if line.strip()]
+        if not items:
+            raise UsageError(f"{file} has no prompts")
+    else:
+        items = [(None, prompt)]
+    planner_obj = build_component("planner", cfg)
+    bad = 0
+    for lineno, text in items:
+        try:
+            caption = planner_obj.plan(check_prompt(text), duration_s=cfg.duration_s)
+        except UsageError as exc:
+            bad += 1
+            _stderr().print(f"{file}:{lineno}: {exc}" if lineno else str(exc))
+            continue
+        if as_json:
+            _emit_json({"prompt": text, "text": caption.to_text(), "caption": caption.model_dump(mode="json")})
+        else:
+            print(f"# {text}\n{caption.to_text()}\n")
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+@handle_errors
+def listen(
+    audio_file: Path = typer.Argument(..., help="An audio file (WAV, FLAC, OGG)."),
+    listener: Optional[str] = typer.Option(None, help="Listener backend."),
+    captioner: Optional[str] = typer.Option(None, help="Captioner backend."),
+    config_file: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+) -> None:
+    """What the listener hears: timed events, loudness, balance, and a rich caption."""
+    from .audio import read_audio
+    from .builders import build_component
+
+    audio = read_audio(audio_file)
+    cfg = _config(config_file, listener=listener, captioner=captioner)
+    observation = build_component("listener", cfg).listen(audio)
+    caption = build_component("captioner", cfg).caption(observation, audio=audio)
+    if as_json:
+        _emit_json({"observation": observation.model_dump(mode="json"), "caption": caption.model_dump(mode="json"),
+                    "text": caption.to_text()})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{audio_file} ({observation.duration_s:.2f} s, "
+                  f"{'n/a' if observation.loudness_lufs is None else f'{observation.loudness_lufs:.1f} LUFS'},"
+                  f" balance {observation.balance:+.2f})")
+    for col in ("event", "start", "end", "confidence"):
+        table.add_column(col)
+    for e in observation.events:
+        table.add_row(e.label, f"{e.start_s:.2f}", f"{e.end_s:.2f}", f"{e.confidence:.2f}")
+    Console().print(table)
+    print(caption.to_text())
+
+
+@app.command()
+@handle_errors
+def components(as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
+    """List every backend per role, with its availability and install hint."""
+    from . import registry
+
+    rows = []
+    for role, backends in registry.all_backends().items():
+        for b in backends:
+            ok, reason = b.availability()
+            rows.append({"role": role, "name": b.name, "available": ok, "reason": reason,
+                         "origin": b.origin, "description": b.description})
+    if as_json:
+        _emit_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="ualm-agent components")
+    for col in ("role", "name", "available", "description / how to install"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["role"], r["name"], "yes" if r["available"] else "no", r["reason"] or r["description"])
+    Console().print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

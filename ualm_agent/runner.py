@@ -1,0 +1,141 @@
+"""Run the reflection graph durably in a run folder, and resume it after a crash."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import artifacts
+from .builders import Components
+from .config import MAX_PROMPT_CHARS, AgentConfig
+from .errors import UalmAgentError, UsageError
+from .schema import Question, RunResult
+
+# progress(event) receives {"node", "round", "message", ...} from the nodes.
+ProgressFn = Callable[[dict[str, Any]], None]
+# ask(questions) returns {question key: answer}.
+AskFn = Callable[[list[Question]], dict[str, str]]
+
+
+def check_prompt(prompt: str) -> str:
+    if not prompt or not prompt.strip():
+        raise UsageError("the prompt is empty; describe the sound you want, e.g. \"a dog barks three times\"")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise UsageError(f"the prompt is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
+    return prompt.strip()
+
+
+def run(
+    prompt: str,
+    config: AgentConfig,
+    *,
+    out_root: str | Path = "runs",
+    components: Components | None = None,
+    progress: ProgressFn | None = None,
+    ask: AskFn | None = None,
+) -> tuple[RunResult, Path]:
+    """Plan, generate, listen, critique and revise; returns the result and the run folder."""
+    prompt = check_prompt(prompt)
+    config.validate_components()
+    run_dir = artifacts.create_run_dir(out_root, prompt)
+    artifacts.atomic_write_text(run_dir / "config.toml", config.to_toml())
+    meta = {"prompt": prompt, "thread_id": uuid.uuid4().hex, "status": "running"}
+    artifacts.write_meta(run_dir, meta)
+    inp = {"prompt": prompt, "duration_s": config.duration_s, "seed": config.seed}
+    result = _drive(run_dir, config, meta, inp, components=components, progress=progress, ask=ask)
+    return result, run_dir
+
+
+def resume(
+    run_dir: str | Path,
+    *,
+    components: Components | None = None,
+    progress: ProgressFn | None = None,
+    ask: AskFn | None = None,
+) -> RunResult:
+    """Continue a killed run from its last checkpoint; finished rounds are not redone."""
+    run_dir = Path(run_dir)
+    meta = artifacts.read_meta(run_dir)
+    config = AgentConfig.load(run_dir / "config.toml")
+    return _drive(run_dir, config, meta, None, components=components, progress=progress, ask=ask)
+
+
+def _drive(
+    run_dir: Path,
+    config: AgentConfig,
+    meta: dict[str, Any],
+    inp: dict[str, Any] | None,
+    *,
+    components: Components | None,
+    progress: ProgressFn | None,
+    ask: AskFn | None,
+) -> RunResult:
+    from langgraph.types import Command
+
+    from .graphs.checkpoint import sqlite_saver
+    from .graphs.context import AgentContext
+    from .graphs.reflection import build_graph, run_config
+
+    context = AgentContext(config=config, components=components, workdir=str(run_dir))
+    saver = sqlite_saver(run_dir / "checkpoint.sqlite")
+    try:
+        graph = build_graph(checkpointer=saver)
+        cfg = run_config(context, meta["thread_id"])
+        if inp is None:
+            snapshot = graph.get_state(cfg)
+            if not snapshot.next and "result" in snapshot.values:
+                return _finish(run_dir, meta, snapshot.values["result"])
+            if not snapshot.values:
+                raise UsageError(f"{run_dir} has no checkpoint to resume from")
+            pending = _pending_questions(snapshot)
+            if pending is not None:
+                inp = Command(resume=_answer(pending, ask))
+        trace = artifacts.TraceWriter(run_dir / "trace.jsonl")
+        while True:
+            interrupted = None
+            for mode, chunk in graph.stream(
+                inp, cfg, context=context, stream_mode=["updates", "custom"], durability="sync"
+            ):
+                if mode == "custom":
+                    if progress is not None:
+                        progress(chunk)
+                    continue
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        interrupted = update
+                    else:
+                        trace.write(node, update)
+            if interrupted is None:
+                break
+            questions = [Question.model_validate(q) for q in interrupted[0].value["questions"]]
+            inp = Command(resume=_answer(questions, ask))
+        values = graph.get_state(cfg).values
+        return _finish(run_dir, meta, values["result"])
+    finally:
+        saver.conn.close()
+
+
+def _pending_questions(snapshot: Any) -> list[Question] | None:
+    for task in snapshot.tasks:
+        for intr in task.interrupts:
+            return [Question.model_validate(q) for q in intr.value["questions"]]
+    return None
+
+
+def _answer(questions: list[Question], ask: AskFn | None) -> dict[str, str]:
+    if ask is None:
+        # Nobody to ask: take each question's default, as a non-interactive run would assume.
+        return {q.key: q.default for q in questions}
+    return ask(questions)
+
+
+def _finish(run_dir: Path, meta: dict[str, Any], result: RunResult) -> RunResult:
+    result = result.model_copy(update={"run_dir": str(run_dir)})
+    artifacts.write_outputs(run_dir, result)
+    artifacts.write_meta(run_dir, {**meta, "status": "complete" if result.final else "failed"})
+    if result.final is None:
+        errors = "; ".join(dict.fromkeys(r.error for r in result.rounds if r.error)) or "no audio"
+        raise UalmAgentError(f"every round failed ({errors}); see {run_dir / 'report.md'}")
+    return result
