@@ -1,0 +1,129 @@
+"""Turn per-patch class probabilities into timed events.
+
+Patch ``i`` covers ``[i*hop, i*hop + window]``; its score is placed at the
+patch centre and stands for the ``hop``-long stretch around it, so an event
+running over patches ``a..b`` spans ``[centre(a) - hop/2, centre(b) + hop/2]``.
+That keeps onsets within half a hop instead of a whole window early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Span:
+    label_index: int
+    start_s: float
+    end_s: float
+    confidence: float
+
+
+def class_runs(
+    active_start: np.ndarray, active_keep: np.ndarray, fill_gap: int = 1
+) -> list[tuple[int, int]]:
+    """Hysteresis runs over one class's patches as inclusive (first, last) indices.
+
+    A run starts where ``active_start`` holds and goes on while ``active_keep``
+    holds; runs of the same class separated by at most ``fill_gap`` patches merge.
+    """
+    runs: list[tuple[int, int]] = []
+    n = len(active_start)
+    i = 0
+    while i < n:
+        if not active_start[i]:
+            i += 1
+            continue
+        first = i
+        while first > 0 and active_keep[first - 1] and not _in_runs(runs, first - 1):
+            first -= 1
+        last = i
+        while last + 1 < n and active_keep[last + 1]:
+            last += 1
+        if runs and first - runs[-1][1] - 1 <= fill_gap:
+            runs[-1] = (runs[-1][0], last)
+        else:
+            runs.append((first, last))
+        i = last + 1
+    return runs
+
+
+def _in_runs(runs: list[tuple[int, int]], index: int) -> bool:
+    return bool(runs) and runs[-1][1] >= index
+
+
+def frame_spans(
+    probs: np.ndarray,
+    start_thresholds: np.ndarray,
+    keep_thresholds: np.ndarray,
+    hop_s: float,
+    window_s: float,
+    duration_s: float,
+    fill_gap: int = 1,
+) -> list[Span]:
+    """Events for every class from probabilities [patches, classes]."""
+    spans: list[Span] = []
+    if probs.size == 0:
+        return spans
+    starts = probs >= start_thresholds[None, :]
+    keeps = probs >= keep_thresholds[None, :]
+    for c in np.flatnonzero(starts.any(axis=0)):
+        for first, last in class_runs(starts[:, c], keeps[:, c], fill_gap):
+            centre_first = first * hop_s + window_s / 2
+            centre_last = last * hop_s + window_s / 2
+            start = max(0.0, centre_first - hop_s / 2)
+            end = min(duration_s, centre_last + hop_s / 2)
+            # A clip shorter than one window: the patch holds all of it.
+            if end <= start:
+                start, end = 0.0, duration_s
+            spans.append(Span(int(c), start, end, float(probs[first : last + 1, c].max())))
+    return spans
+
+
+def energy_envelope_db(mono: np.ndarray, rate: int, step_s: float = 0.01) -> np.ndarray:
+    """Short-term RMS level in dBFS every ``step_s`` seconds."""
+    step = max(1, int(round(rate * step_s)))
+    usable = (len(mono) // step) * step
+    if usable == 0:
+        return np.full(1, -120.0)
+    blocks = mono[:usable].astype(np.float64).reshape(-1, step)
+    rms = np.sqrt(np.mean(blocks**2, axis=1))
+    if len(mono) > usable:
+        rms = np.append(rms, np.sqrt(np.mean(mono[usable:].astype(np.float64) ** 2)))
+    return 20.0 * np.log10(np.maximum(rms, 1e-6))
+
+
+def sound_regions(
+    envelope_db: np.ndarray,
+    start_s: float,
+    end_s: float,
+    step_s: float,
+    below_peak_db: float,
+    floor_db: float,
+    min_gap_s: float,
+) -> list[tuple[float, float]]:
+    """Where the signal sounds inside [start_s, end_s]: stretches within
+    ``below_peak_db`` of the span's peak (and above ``floor_db``), with gaps
+    shorter than ``min_gap_s`` closed. Empty when the span is silent."""
+    a = max(0, int(np.floor(start_s / step_s)))
+    b = min(len(envelope_db), int(np.ceil(end_s / step_s)))
+    if b <= a:
+        return []
+    level = envelope_db[a:b]
+    peak = float(level.max())
+    if peak < floor_db:
+        return []
+    loud = level >= max(peak - below_peak_db, floor_db)
+    idx = np.flatnonzero(loud)
+    regions: list[tuple[int, int]] = []
+    gap = int(round(min_gap_s / step_s))
+    for i in idx:
+        if regions and i - regions[-1][1] - 1 < gap:
+            regions[-1] = (regions[-1][0], i)
+        else:
+            regions.append((int(i), int(i)))
+    return [
+        (max(start_s, (a + r0) * step_s), min(end_s, (a + r1 + 1) * step_s)) for r0, r1 in regions
+    ]

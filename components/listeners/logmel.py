@@ -1,0 +1,80 @@
+"""YAMNet's log-mel front end in numpy: 16 kHz mono -> [N, 96, 64] patches.
+
+Magnitude STFT (n_fft 512, 25 ms Hann window, 10 ms hop, no centring), 64 HTK
+mel bands from 125 to 7,500 Hz without normalisation, then log(mel + offset).
+Patches are 96 frames (0.96 s) taken every 48 frames (0.48 s).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+N_FFT = 512
+WIN_LENGTH = 400  # 25 ms
+HOP_LENGTH = 160  # 10 ms
+N_MELS = 64
+F_MIN = 125.0
+F_MAX = 7500.0
+PATCH_FRAMES = 96
+PATCH_HOP = 48
+FRAME_HOP_S = HOP_LENGTH / SAMPLE_RATE
+PATCH_HOP_S = PATCH_HOP * FRAME_HOP_S  # 0.48 s
+PATCH_S = PATCH_FRAMES * FRAME_HOP_S  # 0.96 s
+# Google's YAMNet adds 0.001 before the log; the quantised model's input range
+# also bottoms out at about log(0.001), so quieter detail would be clipped anyway.
+DEFAULT_LOG_OFFSET = 0.001
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    return 1127.0 * np.log1p(hz / 700.0)
+
+
+@cache
+def mel_matrix() -> np.ndarray:
+    """[n_fft/2+1, 64] triangular HTK filters (peak 1, no area normalisation)."""
+    bins = N_FFT // 2 + 1
+    bin_mel = _hz_to_mel(np.linspace(0.0, SAMPLE_RATE / 2, bins))
+    edges = np.linspace(_hz_to_mel(np.array(F_MIN)), _hz_to_mel(np.array(F_MAX)), N_MELS + 2)
+    lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]
+    rising = (bin_mel[:, None] - lower) / (centre - lower)
+    falling = (upper - bin_mel[:, None]) / (upper - centre)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights[0, :] = 0.0  # the DC bin carries no band energy
+    return weights.astype(np.float32)
+
+
+@cache
+def _window() -> np.ndarray:
+    # Periodic Hann, as TensorFlow's and scipy's STFTs use (scipy costs ~0.5 s to import).
+    n = np.arange(WIN_LENGTH)
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * n / WIN_LENGTH)).astype(np.float32)
+
+
+def log_mel(mono16k: np.ndarray, log_offset: float = DEFAULT_LOG_OFFSET) -> np.ndarray:
+    """[frames, 64] log-mel spectrogram of 16 kHz mono float samples."""
+    x = np.asarray(mono16k, dtype=np.float32)
+    if x.size < WIN_LENGTH:
+        x = np.pad(x, (0, WIN_LENGTH - x.size))
+    n_frames = 1 + (x.size - WIN_LENGTH) // HOP_LENGTH
+    frames = np.lib.stride_tricks.sliding_window_view(x, WIN_LENGTH)[::HOP_LENGTH][:n_frames]
+    spectrum = np.abs(np.fft.rfft(frames * _window(), n=N_FFT, axis=1))
+    return np.log(spectrum.astype(np.float32) @ mel_matrix() + np.float32(log_offset))
+
+
+def patches(spec: np.ndarray, log_offset: float = DEFAULT_LOG_OFFSET) -> np.ndarray:
+    """[N, 96, 64] windows of a log-mel spectrogram, every 48 frames.
+
+    The end is padded with the silence value so that the last frames of the
+    clip fall inside a patch too.
+    """
+    frames = spec.shape[0]
+    count = 1 + max(0, -(-(frames - PATCH_FRAMES) // PATCH_HOP))
+    needed = (count - 1) * PATCH_HOP + PATCH_FRAMES
+    if needed > frames:
+        silence = np.full((needed - frames, spec.shape[1]), np.log(log_offset), dtype=spec.dtype)
+        spec = np.concatenate([spec, silence])
+    view = np.lib.stride_tricks.sliding_window_view(spec, PATCH_FRAMES, axis=0)[::PATCH_HOP][:count]
+    return np.ascontiguousarray(view.transpose(0, 2, 1))

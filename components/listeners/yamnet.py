@@ -1,0 +1,254 @@
+"""Listener ``yamnet``: AudioSet events from the quantised YAMNet ONNX model.
+
+Audio is mixed to mono and resampled to 16 kHz for the model; loudness and
+stereo balance are measured on the original input. Patch scores (one every
+0.48 s) become events through per-class hysteresis, and each event is then
+trimmed (and split at pauses) to where the signal actually sounds, so onsets
+and repeat counts are finer than the model's hop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from ualm_agent.audio import loudness_lufs, resample, stereo_balance, to_mono
+from ualm_agent.errors import AudioInputError
+from ualm_agent.labels import audioset_names, exact_audioset_name
+from ualm_agent.modelpacks import YAMNET
+from ualm_agent.registry import BackendConfig, register
+from ualm_agent.schema import HeardEvent, Observation, SpeechSegment
+from ualm_agent.waveform import Waveform
+
+from . import events as ev
+from . import logmel
+
+# Broad parents that say little once a more specific class covers the same time.
+GENERIC_LABELS: tuple[str, ...] = (
+    "Music",
+    "Musical instrument",
+    "Sound effect",
+    "Animal",
+    "Domestic animals, pets",
+    "Livestock, farm animals, working animals",
+    "Wild animals",
+    "Vehicle",
+    "Motor vehicle (road)",
+    "Mechanisms",
+    "Alarm",
+    "Noise",
+    "Environmental noise",
+    "Inside, small room",
+    "Inside, large room or hall",
+    "Outside, urban or manmade",
+    "Outside, rural or natural",
+    "Speech synthesizer",
+    "Narration, monologue",
+    "Conversation",
+)
+SPEECH_LABELS: frozenset[str] = frozenset(
+    {
+        "Speech",
+        "Male speech, man speaking",  # in the full AudioSet ontology, absent from some class maps
+        "Female speech, woman speaking",
+        "Child speech, kid speaking",
+        "Conversation",
+        "Narration, monologue",
+        "Speech synthesizer",
+    }
+)
+MODEL_RATE = logmel.SAMPLE_RATE
+ENVELOPE_STEP_S = 0.01
+
+
+class YamnetSettings(BackendConfig):
+    kind: str = "yamnet"
+    threshold: float = 0.2
+    release_threshold: float = 0.1
+    hint_threshold: float = 0.1
+    min_confidence: float = 0.0
+    fill_gap_patches: int = 1
+    min_duration_s: float = 0.05
+    refine_with_energy: bool = True
+    split_gap_s: float = 0.2
+    region_below_peak_db: float = 25.0
+    silence_floor_db: float = -70.0
+    suppress_generic: bool = True
+    generic_labels: tuple[str, ...] = GENERIC_LABELS
+    generic_cover: float = 0.5
+    ignore_labels: tuple[str, ...] = ("Silence",)
+    log_offset: float = logmel.DEFAULT_LOG_OFFSET
+    threads: int = 2
+    model_path: str | None = None
+
+
+def _model_check() -> str:
+    return YAMNET.missing_reason()
+
+
+@register(
+    "yamnet",
+    roles=("listener",),
+    config=YamnetSettings,
+    requires=("onnxruntime", "onnx", "soxr"),
+    install="pip install onnxruntime onnx soxr && " + YAMNET.install,
+    check=_model_check,
+)
+class YamnetListener:
+    """AudioSet sound events with onsets, loudness and stereo balance (YAMNet, ONNX)."""
+
+    name = "yamnet"
+
+    def __init__(self, **settings: object) -> None:
+        self.settings = YamnetSettings(**settings)
+        self._model = None
+        self._lock = threading.Lock()
+
+    # -- model -------------------------------------------------------------
+    def _get_model(self):
+        with self._lock:
+            if self._model is None:
+                from pathlib import Path
+
+                from .yamnet_model import YamnetModel
+
+                path = Path(self.settings.model_path) if self.settings.model_path else YAMNET.locate()
+                self._model = YamnetModel(path, threads=min(2, max(1, self.settings.threads)))
+            return self._model
+
+    def frame_probabilities(self, audio: Waveform) -> np.ndarray:
+        """Sigmoid class probabilities per 0.96 s patch (hop 0.48 s): [patches, 521]."""
+        mono16k = resample(to_mono(audio), MODEL_RATE).samples[0]
+        spec = logmel.log_mel(mono16k, self.settings.log_offset)
+        logits = self._get_model().logits(logmel.patches(spec, self.settings.log_offset))
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
+
+    # -- listening ---------------------------------------------------------
+    def listen(self, audio: Waveform, *, hints: Sequence[str] = ()) -> Observation:
+        if audio.frames == 0:
+            raise AudioInputError("cannot listen to audio with no samples")
+        if not np.all(np.isfinite(audio.samples)):
+            raise AudioInputError("cannot listen to audio with NaN or infinite samples")
+        s = self.settings
+        duration = audio.duration_s
+        probs = self.frame_probabilities(audio)
+        names = audioset_names()
+        start_thr, keep_thr = self._thresholds(len(names), hints)
+        spans = ev.frame_spans(
+            probs, start_thr, keep_thr, logmel.PATCH_HOP_S, logmel.PATCH_S, duration, s.fill_gap_patches
+        )
+        mono = audio.mono()
+        envelope = ev.energy_envelope_db(mono, audio.sample_rate, ENVELOPE_STEP_S)
+        ignored = set(s.ignore_labels)
+        heard: list[HeardEvent] = []
+        for span in spans:
+            label = names[span.label_index]
+            if label in ignored or span.confidence < s.min_confidence:
+                continue
+            for start, end in self._sounding_parts(span, envelope, duration):
+                if end - start < s.min_duration_s:
+                    continue
+                heard.append(self._event(label, start, end, span.confidence, audio, mono))
+        if s.suppress_generic:
+            heard = _drop_covered_generics(heard, set(s.generic_labels), s.generic_cover)
+        heard.sort(key=lambda e: (e.start_s, -e.confidence, e.label))
+        return Observation(
+            events=heard,
+            speech=_speech_segments(heard),
+            loudness_lufs=_rounded(loudness_lufs(audio)),
+            balance=_clip_balance(stereo_balance(audio.samples)),
+            duration_s=round(duration, 6),
+            listener=self.name,
+        )
+
+    def _thresholds(self, n_classes: int, hints: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        s = self.settings
+        start = np.full(n_classes, s.threshold, dtype=np.float32)
+        keep = np.full(n_classes, min(s.release_threshold, s.threshold), dtype=np.float32)
+        index = {name: i for i, name in enumerate(audioset_names())}
+        for hint in hints:
+            name = exact_audioset_name(hint)
+            if name is not None:
+                i = index[name]
+                start[i] = min(start[i], s.hint_threshold)
+                keep[i] = min(keep[i], s.hint_threshold)
+        return start, keep
+
+    def _sounding_parts(self, span: ev.Span, envelope: np.ndarray, duration: float) -> list[tuple[float, float]]:
+        s = self.settings
+        if not s.refine_with_energy:
+            return [(span.start_s, span.end_s)]
+        # Look half a hop beyond the centre-timed span: the patch windows reach that far.
+        margin = logmel.PATCH_HOP_S / 2
+        regions = ev.sound_regions(
+            envelope,
+            max(0.0, span.start_s - margin),
+            min(duration, span.end_s + margin),
+            ENVELOPE_STEP_S,
+            s.region_below_peak_db,
+            s.silence_floor_db,
+            s.split_gap_s,
+        )
+        return regions
+
+    def _event(self, label: str, start: float, end: float, confidence: float, audio: Waveform, mono: np.ndarray) -> HeardEvent:
+        a = int(start * audio.sample_rate)
+        b = max(a + 1, int(end * audio.sample_rate))
+        part = mono[a:b].astype(np.float64)
+        rms = float(np.sqrt(np.mean(part**2))) if part.size else 0.0
+        return HeardEvent(
+            label=label,
+            start_s=round(start, 3),
+            end_s=round(end, 3),
+            confidence=round(min(1.0, max(0.0, confidence)), 4),
+            loudness_db=round(20.0 * np.log10(max(rms, 1e-6)), 2),
+            balance=_clip_balance(stereo_balance(audio.samples[:, a:b])),
+        )
+
+
+def _drop_covered_generics(events: list[HeardEvent], generic: set[str], cover: float) -> list[HeardEvent]:
+    """Drop a generic event when specific events cover at least ``cover`` of its span."""
+    specific = [e for e in events if e.label not in generic]
+    kept = []
+    for e in events:
+        if e.label in generic and _covered_fraction(e, specific) >= cover:
+            continue
+        kept.append(e)
+    return kept
+
+
+def _covered_fraction(event: HeardEvent, others: list[HeardEvent]) -> float:
+    length = event.end_s - event.start_s
+    if length <= 0:
+        return 1.0
+    pieces = sorted((max(o.start_s, event.start_s), min(o.end_s, event.end_s)) for o in others)
+    covered, reach = 0.0, event.start_s
+    for a, b in pieces:
+        if b <= a:
+            continue
+        a = max(a, reach)
+        if b > a:
+            covered += b - a
+            reach = b
+    return covered / length
+
+
+def _speech_segments(events: list[HeardEvent]) -> list[SpeechSegment]:
+    spans = sorted((e.start_s, e.end_s) for e in events if e.label in SPEECH_LABELS)
+    merged: list[list[float]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [SpeechSegment(start_s=a, end_s=b, text="") for a, b in merged]
+
+
+def _clip_balance(value: float) -> float:
+    return round(float(min(1.0, max(-1.0, value))), 4)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
