@@ -1,0 +1,127 @@
+"""Listener ``yamnet`` on real recordings (freedesktop sounds, espeak-ng speech)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import recordings
+from ualm_agent import registry
+from ualm_agent.components.listeners import logmel
+from ualm_agent.components.listeners.yamnet import YamnetListener, YamnetSettings
+from ualm_agent.errors import AudioInputError
+from ualm_agent.labels import audioset_names
+from ualm_agent.waveform import Waveform
+
+PHONE = set(recordings.SOURCES["phone-incoming-call"])
+SPEECH = set(recordings.SYNTH_SPEECH)
+
+
+@pytest.fixture(scope="module")
+def listener() -> YamnetListener:
+    reason = recordings.missing_tools()
+    assert not reason, reason
+    return YamnetListener()
+
+
+def test_registered_under_its_name():
+    backend = registry.get("listener", "yamnet")
+    built = backend.build(YamnetSettings(threshold=0.3))
+    assert isinstance(built, YamnetListener)
+    assert built.settings.threshold == 0.3
+
+
+def test_front_end_patches_cover_the_whole_clip():
+    x = np.random.default_rng(0).standard_normal(16000 * 10).astype(np.float32) * 0.1
+    spec = logmel.log_mel(x)
+    assert spec.shape == (1 + (16000 * 10 - 400) // 160, 64)
+    p = logmel.patches(spec)
+    assert p.shape[1:] == (96, 64)
+    # the last patch reaches past the last frame, padded with silence
+    assert (len(p) - 1) * 48 + 96 >= spec.shape[0]
+    assert np.isclose(p[-1, -1, 0], np.log(logmel.DEFAULT_LOG_OFFSET))
+
+
+def test_two_events_heard_in_order_with_accurate_onsets(listener):
+    rec = recordings.mixture("ring-then-speech")
+    ring, speech = rec.truths
+    obs = listener.listen(rec.audio)
+    rings = [e for e in obs.events if e.label in PHONE]
+    talks = [e for e in obs.events if e.label in SPEECH]
+    assert rings and talks, [e.label for e in obs.events]
+    assert min(e.start_s for e in rings) < min(e.start_s for e in talks)
+    assert abs(min(e.start_s for e in rings) - ring.start_s) < 0.25
+    assert abs(min(e.start_s for e in talks) - speech.start_s) < 0.25
+    assert obs.speech and all(s.text == "" for s in obs.speech)
+    assert recordings.overlaps(speech.start_s, speech.end_s, obs.speech[0].start_s, obs.speech[0].end_s)
+    assert obs.listener == "yamnet"
+    assert obs.duration_s == pytest.approx(10.0)
+    assert obs.loudness_lufs is not None and -40 < obs.loudness_lufs < 0
+    for e in obs.events:
+        assert 0 <= e.start_s < e.end_s <= obs.duration_s
+        assert e.loudness_db is not None and e.loudness_db < 0
+
+
+def test_silence_gives_no_events(listener):
+    obs = listener.listen(Waveform(np.zeros((2, 48000 * 5), dtype=np.float32), 48000))
+    assert obs.events == []
+    assert obs.speech == []
+    assert obs.duration_s == pytest.approx(5.0)
+
+
+def test_left_panned_recording_has_negative_balance(listener):
+    rec = recordings.mixture("side-left-ring", pan=-0.8)
+    obs = listener.listen(rec.audio)
+    assert obs.events
+    assert obs.balance < -0.3
+    assert all(e.balance is not None and e.balance < -0.3 for e in obs.events)
+    centred = listener.listen(recordings.mixture("side-left-ring").audio)
+    assert abs(centred.balance) < 0.1
+
+
+def test_listening_is_deterministic(listener):
+    audio = recordings.mixture("busy-camera-voice").audio
+    first = listener.listen(audio).model_dump()
+    assert listener.listen(audio).model_dump() == first
+    assert YamnetListener().listen(audio).model_dump() == first
+
+
+def test_hints_lower_the_threshold_for_planned_labels(listener):
+    audio = recordings.mixture("noise-music-ding", gain_db=-24).audio
+    plain = {e.label for e in listener.listen(audio).events}
+    hinted = {e.label for e in listener.listen(audio, hints=["synthesizer"]).events}
+    assert "Synthesizer" not in plain
+    assert "Synthesizer" in hinted
+
+
+def test_generic_parent_suppression_is_configurable(listener):
+    audio = recordings.mixture("busy-camera-voice").audio
+    suppressed = {e.label for e in listener.listen(audio).events}
+    kept = {e.label for e in YamnetListener(suppress_generic=False).listen(audio).events}
+    assert "Alarm" in kept and "Alarm" not in suppressed
+    assert "Busy signal" in suppressed
+
+
+def test_bad_audio_is_refused(listener):
+    with pytest.raises(AudioInputError):
+        listener.listen(Waveform(np.zeros((1, 0), dtype=np.float32), 16000))
+    with pytest.raises(AudioInputError):
+        listener.listen(Waveform(np.full((1, 16000), np.nan, dtype=np.float32), 16000))
+
+
+def test_ground_truth_labels_are_audioset_names():
+    names = set(audioset_names())
+    for labels in [*recordings.SOURCES.values(), recordings.SYNTH_SPEECH]:
+        assert set(labels) <= names
+
+
+def test_quality_bar_listener_hears_at_least_the_raw_baseline(listener):
+    """Ground-truth events heard (label and time overlap): listener vs raw p > 0.2 patches."""
+    result = recordings.score(listener, recordings.all_recordings())
+    print(
+        f"\nground truth {result.truths}; listener {result.listener}; baseline {result.baseline}"
+        f"\nmissed by listener: {result.missed_by_listener}\nmissed by baseline: {result.missed_by_baseline}"
+    )
+    assert result.truths >= 30
+    assert result.baseline > result.truths // 2
+    assert result.listener >= result.baseline
