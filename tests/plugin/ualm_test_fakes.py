@@ -185,3 +185,21 @@ class NoteReviser:
 
     def revise(self, plan: RichCaption, critique: Critique, *, renderable=None) -> RichCaption:
         return plan.model_copy(update={"assumptions": [*plan.assumptions, f"revised after score {critique.score}"]})
+
+
+class NeedsMissingSettings(BackendConfig):
+    kind: Literal["needs-missing"] = "needs-missing"
+
+
+@register(
+    "needs-missing",
+    roles=("listener",),
+    config=NeedsMissingSettings,
+    requires=("ualm_agent_no_such_module",),
+    install="pip install ualm-agent-no-such-package",
+)
+class NeedsMissing:
+    """A backend whose optional dependency is not installed."""
+
+    def listen(self, audio, *, hints=()):
+        raise AssertionError("never built")

@@ -1,0 +1,242 @@
+"""The CLI end to end on fake backends (loaded through the entry-point plugin)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+FAKE_CONFIG = """
+duration_s = 4.0
+[loop]
+reflect = 2
+[planner]
+kind = "scripted"
+[generator]
+kind = "tone"
+{generator_extra}
+[vae]
+kind = "identity"
+[listener]
+kind = "tone"
+[captioner]
+kind = "echo"
+[critic]
+kind = "scripted"
+scores = [0.4, 0.7, 0.5]
+[reviser]
+kind = "note"
+"""
+
+
+def cli(args, env, cwd=None, timeout=120):
+    return subprocess.run([sys.executable, "-m", "ualm_agent.cli", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def fake_config(tmp_path):
+    def make(generator_extra=""):
+        p = tmp_path / "fake.toml"
+        p.write_text(FAKE_CONFIG.format(generator_extra=generator_extra))
+        return p
+    return make
+
+
+def _run_dirs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.is_dir())
+
+
+def test_run_writes_a_complete_run_folder(tmp_path, cli_env, fake_config):
+    out = tmp_path / "runs"
+    res = cli(["run", "trumpet then drums", "--config", str(fake_config()), "--out", str(out)], cli_env)
+    assert res.returncode == 0, res.stderr
+    (run_dir,) = _run_dirs(out)
+    assert run_dir.name.endswith("_trumpet-then-drums")
+    for name in ("config.toml", "round_00.wav", "round_01.wav", "round_02.wav", "final.wav", "trace.jsonl",
+                 "summary.json", "report.md"):
+        assert (run_dir / name).exists(), name
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["best_index"] == 1
+    assert sf.read(run_dir / "final.wav")[0].tolist() == sf.read(run_dir / "round_01.wav")[0].tolist()
+    trace = [json.loads(line) for line in (run_dir / "trace.jsonl").read_text().splitlines()]
+    nodes = [t["node"] for t in trace]
+    assert nodes[:3] == ["plan", "clarify", "generate"] and nodes[-1] == "finalize"
+    assert nodes.count("generate") == 3
+    report = (run_dir / "report.md").read_text()
+    assert "## Round 0" in report and "## Round 2" in report and "score 0.70" in report
+    assert 'kind = "tone"' in (run_dir / "config.toml").read_text()
+    assert res.stdout.strip() == str(run_dir / "final.wav")
+    assert "generate" in res.stderr  # progress goes to stderr
+
+
+def test_json_mode_prints_only_json_on_stdout(tmp_path, cli_env, fake_config):
+    res = cli(["run", "x and y", "--config", str(fake_config()), "--out", str(tmp_path / "r"), "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["best_round"] == 1 and len(data["rounds"]) == 3
+
+
+def test_cli_overrides_beat_the_config_file(tmp_path, cli_env, fake_config):
+    res = cli(["run", "x", "--config", str(fake_config()), "--reflect", "0", "--seed", "7", "--out",
+               str(tmp_path / "r"), "--json"], cli_env)
+    data = json.loads(res.stdout)
+    assert len(data["rounds"]) == 1
+    (run_dir,) = _run_dirs(tmp_path / "r")
+    assert "seed = 7" in (run_dir / "config.toml").read_text()
+
+
+def test_same_seed_gives_identical_files(tmp_path, cli_env, fake_config):
+    shas = []
+    for i in range(2):
+        res = cli(["run", "x y", "--config", str(fake_config()), "--seed", "3", "--out", str(tmp_path / f"r{i}"), "--json"], cli_env)
+        shas.append([r["audio_out"]["sha256"] for r in json.loads(res.stdout)["result"]["rounds"]])
+    assert shas[0] == shas[1]
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["run", "   "], "prompt is empty"),
+        (["run", "x" * 2001], "limit is 2000"),
+        (["run", "dog", "--reflect", "-1"], "reflect must be 0 or more"),
+        (["run", "dog", "--reflect", "11"], "over the cap of 10"),
+        (["run", "dog", "--duration", "0"], "duration must be above 0"),
+        (["run", "dog", "--duration", "61"], "at most 60"),
+        (["run", "dog", "--listener", "nope"], "valid listeners:"),
+        (["run", "dog", "--config", "/nonexistent/x.toml"], "config file not found"),
+        (["listen", "/nonexistent.wav"], "not found"),
+        (["plan"], "give either a PROMPT or --file"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path, cli_env, args, needle):
+    res = cli([*args, *(["--out", str(tmp_path / "r")] if args[0] == "run" else [])], cli_env)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert needle in res.stderr
+    assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_unknown_component_lists_the_valid_names(tmp_path, cli_env):
+    res = cli(["run", "dog", "--generator", "nope", "--out", str(tmp_path)], cli_env)
+    assert res.returncode == 2
+    assert "composer" in res.stderr and "tone" in res.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"not audio at all, just text\n" * 20, b"RIFF\x00\x00\x00\x00WAVEfmt garbage"])
+def test_listen_rejects_empty_corrupt_and_non_audio_files(tmp_path, cli_env, content):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    res = cli(["listen", str(bad)], cli_env)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert str(bad) in res.stderr
+    assert bad.read_bytes() == content  # nothing lost
+
+
+def test_unwritable_output_folder_is_a_clear_error(tmp_path, cli_env, fake_config):
+    blocker = tmp_path / "file"
+    blocker.write_text("keep me")
+    res = cli(["run", "x", "--config", str(fake_config()), "--out", str(blocker / "runs")], cli_env)
+    assert res.returncode == 2
+    assert "cannot write to output folder" in res.stderr and "Traceback" not in res.stderr
+    assert blocker.read_text() == "keep me"
+
+
+def test_an_existing_run_folder_is_never_overwritten(tmp_path, cli_env, fake_config):
+    out = tmp_path / "runs"
+    first = cli(["run", "x y", "--config", str(fake_config()), "--out", str(out)], cli_env)
+    (run_dir,) = _run_dirs(out)
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()}
+    again = cli(["run", "x y", "--config", str(fake_config()), "--out", str(run_dir)], cli_env)
+    assert first.returncode == 0 and again.returncode == 2
+    assert "existing run folder" in again.stderr
+    second = cli(["run", "x y", "--config", str(fake_config()), "--out", str(out)], cli_env)
+    assert second.returncode == 0
+    assert len(_run_dirs(out)) == 2
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir() if p.is_file()} == before
+
+
+def test_runtime_errors_are_one_line_unless_debugging(tmp_path, cli_env, fake_config):
+    cfg = fake_config('nan_rounds = [0, 1, 2]')
+    res = cli(["run", "x", "--config", str(cfg), "--out", str(tmp_path / "r")], cli_env)
+    assert res.returncode == 1
+    assert "every round failed" in res.stderr and "Traceback" not in res.stderr
+    dbg = cli(["--debug", "run", "x", "--config", str(cfg), "--out", str(tmp_path / "r2")], cli_env)
+    assert dbg.returncode == 1 and "Traceback" in dbg.stderr
+    env = {**cli_env, "UALM_AGENT_DEBUG": "1"}
+    assert "Traceback" in cli(["run", "x", "--config", str(cfg), "--out", str(tmp_path / "r3")], env).stderr
+
+
+def test_resume_after_a_kill_redoes_no_finished_round(tmp_path, cli_env, fake_config):
+    log = tmp_path / "calls.jsonl"
+    cfg = fake_config(f'delay_s = 1.0\nlog = "{log}"')
+    out = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "ualm_agent.cli", "run", "x y", "--config", str(cfg), "--out", str(out)],
+                            env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    run_dir = None
+    while time.time() < deadline:
+        dirs = _run_dirs(out) if out.exists() else []
+        if dirs and (dirs[0] / "trace.jsonl").exists():
+            run_dir = dirs[0]
+            nodes = [json.loads(l)["node"] for l in (run_dir / "trace.jsonl").read_text().splitlines() if l.strip()]
+            if nodes.count("decide") >= 1 and nodes.count("generate") >= 2:
+                break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("run did not reach round 1")
+    # Killed while round 1 is generating.
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run_dir / "final.wav").exists()
+    round0 = (run_dir / "round_00.wav").read_bytes()
+    res = cli(["resume", str(run_dir), "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    calls = [json.loads(l)["round"] for l in log.read_text().splitlines()]
+    assert calls.count(0) == 1  # round 0 was never regenerated
+    assert sorted(set(calls)) == [0, 1, 2]
+    assert json.loads(res.stdout)["best_round"] == 1
+    assert (run_dir / "round_00.wav").read_bytes() == round0
+    # A finished run resumes to the same result without work.
+    again = cli(["resume", str(run_dir), "--json"], cli_env)
+    assert again.returncode == 0 and len(log.read_text().splitlines()) == len(calls)
+
+
+def test_resume_rejects_a_folder_that_is_not_a_run(tmp_path, cli_env):
+    res = cli(["resume", str(tmp_path)], cli_env)
+    assert res.returncode == 2 and "not a run folder" in res.stderr
+
+
+def test_interactive_run_asks_and_uses_the_answers(tmp_path, cli_env, fake_config):
+    proc = subprocess.run([sys.executable, "-m", "ualm_agent.cli", "run", "x y", "--config", str(fake_config()),
+                           "--reflect", "0", "--interactive", "--out", str(tmp_path / "r"), "--json"],
+                          env=cli_env, input="all together\n", capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "in sequence or all together" in proc.stderr
+    plan = json.loads(proc.stdout)["result"]["rounds"][0]["plan"]
+    assert all(e["start_s"] == 0.0 for e in plan["layout"])
+
+
+def test_components_lists_backends_with_availability(cli_env):
+    res = cli(["components", "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    by = {(r["role"], r["name"]): r for r in rows}
+    for key in [("planner", "rules"), ("generator", "composer"), ("vae", "resample"), ("vae", "identity"),
+                ("listener", "yamnet"), ("captioner", "template"), ("critic", "rules"), ("reviser", "rules")]:
+        assert by[key]["available"], by[key]
+    missing = by[("listener", "needs-missing")]
+    assert not missing["available"] and "pip install ualm-agent-no-such-package" in missing["reason"]
+    assert by[("generator", "tone")]["origin"] == "ualm_test_fakes"
+    table = cli(["components"], cli_env)
+    assert "needs-missing" in table.stdout and "yamnet" in table.stdout
