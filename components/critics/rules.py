@@ -1,0 +1,391 @@
+"""Critic ``rules``: compare the plan with what the listener heard.
+
+Each planned event is matched to the heard events (label similarity first, then
+time overlap). From the matches come typed issues (missing, extra, order,
+timing, count, loudness, spatial, quality) and a score in [0, 1]: a weighted
+mean of per-aspect scores, each 1.0 when that aspect is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import Field
+
+from ualm_agent.components.critics.matching import LabelMatcher, is_generic, labels_in
+from ualm_agent.registry import BackendConfig, register
+from ualm_agent.schema import Critique, Issue, LayoutEvent, Observation, RichCaption
+
+_LEVEL_RANK = {"soft": 0, "distant": 0, "normal": 1, "loud": 2}
+_SIDE = {"left": -1, "center": 0, "right": 1}
+
+
+class RulesCriticConfig(BackendConfig):
+    kind: Literal["rules"] = "rules"
+    # Label matching.
+    match_threshold: float = Field(default=0.55, ge=0.0, le=1.0, description="MiniLM similarity that counts as the same sound")
+    use_minilm: bool = True
+    # Tolerances. YAMNet scores 0.96 s windows every 0.48 s, so heard offsets run late by up to a window.
+    timing_tolerance_s: float = Field(default=0.5, ge=0.0)
+    frame_resolution_s: float = Field(default=0.48, ge=0.0)
+    timing_scale_s: float = Field(default=2.0, gt=0.0, description="error beyond tolerance that scores 0")
+    order_overlap_fraction: float = Field(default=0.6, gt=0.0, le=1.0, description="overlap of the shorter event that counts as 'together'")
+    extra_min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    extra_penalty: float = Field(default=0.25, ge=0.0, le=1.0, description="score lost per extra event in the extras aspect")
+    quiet_lufs: float = -40.0
+    clipping_lufs: float = -5.0
+    # Score: weights of the aspects (normalised by their sum).
+    weight_coverage: float = Field(default=0.40, ge=0.0)
+    weight_order: float = Field(default=0.15, ge=0.0)
+    weight_timing: float = Field(default=0.10, ge=0.0)
+    weight_count: float = Field(default=0.10, ge=0.0)
+    weight_level: float = Field(default=0.05, ge=0.0)
+    weight_position: float = Field(default=0.05, ge=0.0)
+    weight_extras: float = Field(default=0.05, ge=0.0)
+    weight_quality: float = Field(default=0.10, ge=0.0)
+    # Verdict.
+    accept_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
+    severe_severity: float = Field(default=0.75, ge=0.0, le=1.0, description="an issue this severe forces 'revise'")
+
+
+@dataclass
+class _Heard:
+    index: int
+    event: LayoutEvent
+    confidence: float
+
+
+@dataclass
+class _Match:
+    primary: _Heard
+    similarity: float
+    related: list[_Heard] = field(default_factory=list)
+
+
+@register("rules", roles=("critic",), config=RulesCriticConfig)
+class RulesCritic:
+    """Rule-based critic: missing/extra events, order, timing, counts, level, position, quality."""
+
+    def __init__(self, *, matcher: LabelMatcher | None = None, **settings) -> None:
+        self.settings = RulesCriticConfig(**settings)
+        s = self.settings
+        self.matcher = matcher or LabelMatcher(threshold=s.match_threshold, use_minilm=s.use_minilm)
+
+    # ------------------------------------------------------------------ public
+    def critique(
+        self,
+        plan: RichCaption,
+        heard: RichCaption,
+        observation: Observation,
+        *,
+        unrendered: Sequence[str] = (),
+    ) -> Critique:
+        s = self.settings
+        heard_events = _heard_events(heard, observation)
+        matches = self._match(plan.layout, heard_events)
+        issues: list[Issue] = []
+        aspects = {"timing": [], "count": [], "level": [], "position": []}
+
+        contrast = len({_LEVEL_RANK[e.level] for e in plan.layout}) > 1
+        for i, ev in enumerate(plan.layout):
+            m = matches.get(i)
+            if m is None:
+                issues.append(self._missing(i, ev, plan.layout, unrendered))
+                continue
+            for aspect, check in (
+                ("timing", self._timing),
+                ("count", self._count),
+                ("level", lambda j, e, mm: self._level(j, e, mm, contrast)),
+                ("position", self._position),
+            ):
+                issue = check(i, ev, m)
+                aspects[aspect].append(1.0 - (issue.severity if issue else 0.0))
+                if issue:
+                    issues.append(issue)
+
+        order_issues, order_pairs = self._order(plan.layout, matches)
+        issues.extend(order_issues)
+        extras = self._extras(plan.layout, heard_events, matches)
+        issues.extend(extras)
+        quality = self._quality(plan, observation)
+        issues.extend(quality)
+
+        n = len(plan.layout)
+        # Unmatched events are neutral in the per-event aspects: coverage already counts them.
+        def mean(values: list[float]) -> float:
+            return (sum(values) + (n - len(values))) / n if n else 1.0
+
+        parts = {
+            "coverage": (len(matches) / n) if n else 1.0,
+            "order": 1.0 - (len(order_issues) / order_pairs if order_pairs else 0.0),
+            "timing": mean(aspects["timing"]),
+            "count": mean(aspects["count"]),
+            "level": mean(aspects["level"]),
+            "position": mean(aspects["position"]),
+            "extras": max(0.0, 1.0 - s.extra_penalty * len(extras)),
+            "quality": 1.0 - max((q.severity for q in quality), default=0.0),
+        }
+        weights = {k: getattr(s, f"weight_{k}") for k in parts}
+        total = sum(weights.values()) or 1.0
+        score = sum(weights[k] * parts[k] for k in parts) / total
+        score = round(min(1.0, max(0.0, score)), 4)
+        severe = any(issue.severity >= s.severe_severity for issue in issues)
+        verdict = "accept" if score >= s.accept_threshold and not severe else "revise"
+        issues.sort(key=_issue_order)
+        return Critique(score=score, issues=issues, verdict=verdict, instructions=_instructions(issues))
+
+    # ---------------------------------------------------------------- matching
+    def _match(self, layout: list[LayoutEvent], heard: list[_Heard]) -> dict[int, _Match]:
+        """Plan index -> its heard event. Greedy on (label similarity, time overlap, confidence)."""
+        sims = {(i, h.index): self.matcher.similarity(ev.label, h.event.label) for i, ev in enumerate(layout) for h in heard}
+        candidates = []
+        for i, ev in enumerate(layout):
+            for h in heard:
+                sim = sims[(i, h.index)]
+                if sim >= self.matcher.threshold:
+                    overlap = _iou((ev.start_s, ev.end_s), (h.event.start_s, h.event.end_s))
+                    candidates.append((round(sim, 3), overlap, h.confidence, -i, -h.index, i, h))
+        candidates.sort(key=lambda c: c[:5], reverse=True)
+        matches: dict[int, _Match] = {}
+        used: set[int] = set()
+        for sim, _, _, _, _, i, h in candidates:
+            if i in matches or h.index in used:
+                continue
+            matches[i] = _Match(primary=h, similarity=sim)
+            used.add(h.index)
+        # The heard caption merges same-label sounds, so two planned events may share one heard
+        # event; allow it only where the two overlap in time, so a lone heard event cannot hide a miss.
+        for sim, overlap, _, _, _, i, h in candidates:
+            if i not in matches and overlap > 0.0:
+                matches[i] = _Match(primary=h, similarity=sim)
+        for i, m in matches.items():
+            m.related = [h for h in heard if sims[(i, h.index)] >= self.matcher.threshold]
+        return matches
+
+    # ------------------------------------------------------------------ issues
+    def _missing(self, i: int, ev: LayoutEvent, layout: list[LayoutEvent], unrendered: Sequence[str]) -> Issue:
+        span = _span(ev)
+        if labels_in(unrendered, ev.label) or (ev.phrase and labels_in(unrendered, ev.phrase)):
+            return Issue(
+                kind="missing", label=ev.label, expected=f"{ev.label} at {span}", observed="not rendered",
+                message=f"{ev.label} could not be rendered by the generator, so it was not heard.",
+                event_index=i, severity=1.0,
+            )
+        maskers = [o.label for j, o in enumerate(layout) if j != i and _overlap((ev.start_s, ev.end_s), (o.start_s, o.end_s)) > 0]
+        observed = f"not heard (overlaps {', '.join(maskers)})" if maskers else "not heard"
+        return Issue(
+            kind="missing", label=ev.label, expected=f"{ev.label} at {span}", observed=observed,
+            message=f"{ev.label} was planned at {span} but not heard" + (f"; it overlaps {', '.join(maskers)}." if maskers else "."),
+            event_index=i, severity=1.0,
+        )
+
+    def _timing(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
+        s = self.settings
+        h = m.primary.event
+        planned_end = ev.occurrences()[-1][1]
+        onset_err = h.start_s - ev.start_s
+        offset_err = h.end_s - planned_end
+        excess = max(
+            abs(onset_err) - s.timing_tolerance_s,
+            abs(offset_err) - (s.timing_tolerance_s + s.frame_resolution_s),
+            0.0,
+        )
+        if excess <= 0.0:
+            return None
+        if abs(onset_err) >= abs(offset_err) - s.frame_resolution_s:
+            what = f"started {abs(onset_err):.1f} s {'late' if onset_err > 0 else 'early'}"
+        else:
+            what = f"ended {abs(offset_err):.1f} s {'late' if offset_err > 0 else 'early'}"
+        return Issue(
+            kind="timing", label=ev.label, expected=_span(ev), observed=_span(h),
+            message=f"{ev.label} {what}: planned {_span(ev)}, heard {_span(h)}.",
+            event_index=i, severity=round(min(0.7, 0.2 + 0.5 * excess / s.timing_scale_s), 3),
+        )
+
+    def _count(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
+        # Siblings ("Dog", "Bark") are split differently by the listener: take the closest count.
+        counts = sorted({h.event.count for h in m.related} | {m.primary.event.count}, key=lambda c: (abs(c - ev.count), c))
+        heard = counts[0]
+        if heard == ev.count:
+            return None
+        return Issue(
+            kind="count", label=ev.label, expected=f"{ev.count}x", observed=f"{heard}x",
+            message=f"{ev.label} was planned {_times(ev.count)} but heard {_times(heard)}.",
+            event_index=i, severity=round(abs(heard - ev.count) / max(heard, ev.count), 3),
+        )
+
+    def _level(self, i: int, ev: LayoutEvent, m: _Match, contrast: bool) -> Issue | None:
+        heard = m.primary.event.level
+        diff = _LEVEL_RANK[heard] - _LEVEL_RANK[ev.level]
+        # The heard level is relative to the rest of the clip, so a one-step difference means
+        # something only when the plan itself contrasts levels.
+        if diff == 0 or (abs(diff) == 1 and not contrast):
+            return None
+        return Issue(
+            kind="loudness", label=ev.label, expected=ev.level, observed=heard,
+            message=f"{ev.label} was planned {ev.level} but heard {heard}.",
+            event_index=i, severity=0.5 if abs(diff) >= 2 else 0.3,
+        )
+
+    def _position(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
+        heard = m.primary.event.position
+        if heard == ev.position:
+            return None
+        far = abs(_SIDE[heard] - _SIDE[ev.position]) >= 2
+        return Issue(
+            kind="spatial", label=ev.label, expected=ev.position, observed=heard,
+            message=f"{ev.label} was planned {_where(ev.position)} but heard {_where(heard)}.",
+            event_index=i, severity=0.6 if far else 0.35,
+        )
+
+    def _order(self, layout: list[LayoutEvent], matches: dict[int, _Match]) -> tuple[list[Issue], int]:
+        """Pairs planned one after the other must be heard in that order and not on top of each other."""
+        s = self.settings
+        issues: list[Issue] = []
+        pairs = 0
+        for a, ea in enumerate(layout):
+            for b, eb in enumerate(layout):
+                if a == b or not ea.end_s <= eb.start_s + s.timing_tolerance_s or ea.start_s >= eb.start_s:
+                    continue
+                if a not in matches or b not in matches:
+                    continue
+                ha, hb = matches[a].primary.event, matches[b].primary.event
+                if matches[a].primary.index == matches[b].primary.index:
+                    continue  # one merged heard event: nothing to order
+                pairs += 1
+                shorter = min(ha.end_s - ha.start_s, hb.end_s - hb.start_s)
+                together = shorter > 0 and _overlap((ha.start_s, ha.end_s), (hb.start_s, hb.end_s)) >= s.order_overlap_fraction * shorter
+                swapped = hb.start_s < ha.start_s - s.timing_tolerance_s
+                if not (swapped or together):
+                    continue
+                if swapped:
+                    observed = f"{eb.label} before {ea.label}"
+                    message = f"{eb.label} was heard before {ea.label}; {ea.label} should come first."
+                else:
+                    observed = "together"
+                    message = f"{ea.label} and {eb.label} played together; {ea.label} should come first."
+                issues.append(
+                    Issue(
+                        kind="order", label=eb.label, expected=f"{ea.label} before {eb.label}", observed=observed,
+                        message=message, event_index=b, severity=0.9,
+                    )
+                )
+        return issues, pairs
+
+    def _extras(self, layout: list[LayoutEvent], heard: list[_Heard], matches: dict[int, _Match]) -> list[Issue]:
+        s = self.settings
+        explained = {h.index for m in matches.values() for h in [m.primary, *m.related]}
+        issues = []
+        for h in heard:
+            if h.index in explained or h.confidence < s.extra_min_confidence or is_generic(h.event.label):
+                continue
+            # A heard sound close to any planned label is a sibling, not an intruder.
+            if any(self.matcher.matches(ev.label, h.event.label) for ev in layout):
+                continue
+            issues.append(
+                Issue(
+                    kind="extra", label=h.event.label, expected="not planned", observed=f"{h.event.label} at {_span(h.event)}",
+                    message=f"{h.event.label} was heard at {_span(h.event)} but is not in the plan.",
+                    severity=round(min(0.5, 0.2 + 0.3 * h.confidence), 3),
+                )
+            )
+        return issues
+
+    def _quality(self, plan: RichCaption, observation: Observation) -> list[Issue]:
+        s = self.settings
+        lufs = observation.loudness_lufs
+        if lufs is None:
+            return []
+        if lufs <= s.quiet_lufs:
+            severity = 1.0 if not observation.events else 0.5
+            return [
+                Issue(
+                    kind="quality", expected=f"above {s.quiet_lufs:.0f} LUFS", observed=f"{lufs:.1f} LUFS",
+                    message=f"The clip is very quiet ({lufs:.1f} LUFS).", severity=severity,
+                )
+            ]
+        if lufs >= s.clipping_lufs:
+            return [
+                Issue(
+                    kind="quality", expected=f"below {s.clipping_lufs:.0f} LUFS", observed=f"{lufs:.1f} LUFS",
+                    message=f"The clip is so loud ({lufs:.1f} LUFS) that it is likely clipped.", severity=0.5,
+                )
+            ]
+        return []
+
+
+# ---------------------------------------------------------------------- helpers
+def _heard_events(heard: RichCaption, observation: Observation) -> list[_Heard]:
+    """Heard caption events with the listener's confidence attached."""
+    events = list(heard.layout)
+    if not events:
+        # A caption without a layout: fall back on the raw detections.
+        return [
+            _Heard(i, LayoutEvent(label=e.label, start_s=e.start_s, end_s=max(e.end_s, e.start_s + 1e-3)), e.confidence)
+            for i, e in enumerate(observation.events)
+        ]
+    out = []
+    for i, ev in enumerate(events):
+        same = [e for e in observation.events if e.label == ev.label]
+        near = [e for e in same if _overlap((e.start_s, e.end_s), (ev.start_s, ev.end_s)) > 0] or same
+        confidence = max((e.confidence for e in near), default=1.0)
+        out.append(_Heard(i, ev, confidence))
+    return out
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
+    inter = _overlap(a, b)
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union > 0 else 0.0
+
+
+def _span(ev: LayoutEvent) -> str:
+    return f"{ev.start_s:.1f}-{ev.end_s:.1f} s"
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _where(position: str) -> str:
+    return "in the center" if position == "center" else f"on the {position}"
+
+
+_KIND_ORDER = ("missing", "order", "count", "timing", "loudness", "spatial", "extra", "quality")
+
+
+def _issue_order(issue: Issue) -> tuple:
+    return (_KIND_ORDER.index(issue.kind), -1 if issue.event_index is None else issue.event_index, issue.label)
+
+
+def _instructions(issues: list[Issue]) -> list[str]:
+    """One revision instruction per issue, most important first."""
+    out: list[str] = []
+    for issue in issues:
+        if issue.kind == "missing" and issue.observed == "not rendered":
+            text = f"Replace {issue.label} with a sound the generator can render."
+        elif issue.kind == "missing":
+            text = f"Make {issue.label} audible at {issue.expected.split(' at ', 1)[-1]}."
+        elif issue.kind == "order":
+            text = issue.message
+        elif issue.kind == "count":
+            text = f"Make {issue.label} occur {issue.expected} with clear gaps (heard {issue.observed})."
+        elif issue.kind == "timing":
+            text = f"Keep {issue.label} at {issue.expected} (heard {issue.observed})."
+        elif issue.kind == "loudness":
+            text = f"Make {issue.label} {issue.expected} (heard {issue.observed})."
+        elif issue.kind == "spatial":
+            text = f"Place {issue.label} {_where(issue.expected)} (heard {_where(issue.observed)})."
+        elif issue.kind == "extra":
+            text = f"Remove {issue.label}, which was not planned."
+        else:
+            text = issue.message
+        if text not in out:
+            out.append(text)
+    return out

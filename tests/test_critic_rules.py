@@ -1,0 +1,249 @@
+"""Critic ``rules`` and label matching on hand-made plans and observations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ualm_agent import registry
+from ualm_agent.components.critics.matching import LabelMatcher, is_generic
+from ualm_agent.components.critics.rules import RulesCritic
+from ualm_agent.labels import audioset_names
+from ualm_agent.roles import Critic
+from ualm_agent.schema import HeardEvent, LayoutEvent, Observation, RichCaption
+
+
+def ev(label, start, end, **kw) -> LayoutEvent:
+    return LayoutEvent(label=label, start_s=start, end_s=end, **kw)
+
+
+def caption(*events, duration=10.0) -> RichCaption:
+    return RichCaption(layout=list(events), duration_s=duration)
+
+
+def observe(heard: RichCaption, *extra: HeardEvent, lufs=-20.0, confidence=0.8) -> Observation:
+    events = [HeardEvent(label=e.label, start_s=e.start_s, end_s=e.end_s, confidence=confidence) for e in heard.layout]
+    return Observation(events=[*events, *extra], loudness_lufs=lufs, duration_s=heard.duration_s)
+
+
+def kinds(critique) -> list[str]:
+    return [i.kind for i in critique.issues]
+
+
+@pytest.fixture(scope="module")
+def critic() -> RulesCritic:
+    # The family table decides every pair below, so no MiniLM is needed.
+    return RulesCritic(use_minilm=False)
+
+
+BRASS_THEN_DRUMS = caption(ev("Brass instrument", 0.0, 5.0), ev("Percussion", 5.0, 10.0))
+
+
+def test_faithful_render_is_accepted_despite_generic_and_sibling_labels(critic):
+    heard = caption(
+        ev("Brass instrument", 0.0, 5.4), ev("Trumpet", 0.5, 4.8), ev("Drum kit", 5.0, 10.0), ev("Music", 0.0, 10.0),
+        ev("Inside, small room", 0.0, 10.0),
+    )
+    result = critic.critique(BRASS_THEN_DRUMS, heard, observe(heard))
+    assert result.verdict == "accept"
+    assert result.issues == []
+    assert result.score == pytest.approx(1.0)
+
+
+def test_swapped_order_is_an_order_issue(critic):
+    heard = caption(ev("Drum kit", 0.0, 5.0), ev("Brass instrument", 5.0, 10.0))
+    result = critic.critique(BRASS_THEN_DRUMS, heard, observe(heard))
+    order = [i for i in result.issues if i.kind == "order"]
+    assert len(order) == 1
+    assert order[0].event_index == 1
+    assert order[0].expected == "Brass instrument before Percussion"
+    assert order[0].message == "Percussion was heard before Brass instrument; Brass instrument should come first."
+    assert result.verdict == "revise"
+    assert order[0].message in result.instructions
+
+
+def test_events_heard_together_get_the_together_message(critic):
+    plan = caption(ev("Brass instrument", 0.0, 5.0), ev("Drum kit", 5.0, 10.0))
+    heard = caption(ev("Brass instrument", 0.0, 10.0), ev("Drum kit", 0.5, 10.0))
+    result = critic.critique(plan, heard, observe(heard))
+    assert "Brass instrument and Drum kit played together; Brass instrument should come first." in result.instructions
+    assert result.verdict == "revise"
+
+
+def test_percussion_planned_drum_kit_heard_is_a_match(critic):
+    heard = caption(ev("Brass instrument", 0.0, 5.0), ev("Drum kit", 5.0, 10.0))
+    result = critic.critique(BRASS_THEN_DRUMS, heard, observe(heard))
+    assert "missing" not in kinds(result) and "extra" not in kinds(result)
+    assert result.verdict == "accept"
+
+
+def test_missing_event_is_reported_with_its_masker(critic):
+    plan = caption(ev("Speech", 0.0, 10.0), ev("Dog", 3.0, 5.0))
+    heard = caption(ev("Speech", 0.0, 10.0))
+    result = critic.critique(plan, heard, observe(heard))
+    (missing,) = [i for i in result.issues if i.kind == "missing"]
+    assert missing.event_index == 1 and missing.severity == 1.0
+    assert "overlaps Speech" in missing.observed
+    assert result.verdict == "revise"
+
+
+def test_unrendered_label_is_missing_with_the_reason(critic):
+    plan = caption(ev("Theremin", 0.0, 4.0), ev("Dog", 5.0, 7.0))
+    heard = caption(ev("Dog", 5.0, 7.0))
+    result = critic.critique(plan, heard, observe(heard), unrendered=["Theremin"])
+    (missing,) = [i for i in result.issues if i.kind == "missing"]
+    assert missing.observed == "not rendered"
+    assert "could not be rendered" in missing.message
+
+
+def test_extra_specific_event_is_reported_but_generic_and_faint_ones_are_not(critic):
+    plan = caption(ev("Dog", 0.0, 4.0))
+    heard = caption(ev("Dog", 0.0, 4.0), ev("Cat", 5.0, 7.0), ev("Doorbell", 8.0, 9.0), ev("Silence", 9.0, 10.0))
+    obs = observe(heard)
+    obs.events[2] = obs.events[2].model_copy(update={"confidence": 0.1})  # the doorbell is faint
+    result = critic.critique(plan, heard, obs)
+    extras = [i for i in result.issues if i.kind == "extra"]
+    assert [i.label for i in extras] == ["Cat"]
+    assert extras[0].event_index is None
+
+
+def test_count_issue(critic):
+    plan = caption(ev("Bark", 1.0, 7.0, count=3))
+    heard = caption(ev("Bark", 1.0, 6.0, count=2), ev("Dog", 1.0, 6.5))
+    result = critic.critique(plan, heard, observe(heard))
+    (count,) = [i for i in result.issues if i.kind == "count"]
+    assert (count.expected, count.observed) == ("3x", "2x")
+    assert "planned 3 times but heard twice" in count.message
+
+
+def test_loudness_issue(critic):
+    plan = caption(ev("Dog", 0.0, 3.0, level="loud"), ev("Piano", 4.0, 8.0))
+    heard = caption(ev("Dog", 0.0, 3.0, level="soft"), ev("Piano", 4.0, 8.0))
+    result = critic.critique(plan, heard, observe(heard))
+    (loud,) = [i for i in result.issues if i.kind == "loudness"]
+    assert (loud.expected, loud.observed, loud.event_index) == ("loud", "soft", 0)
+
+
+def test_single_level_plan_ignores_one_step_relative_level(critic):
+    plan = caption(ev("Dog", 0.0, 3.0))
+    heard = caption(ev("Dog", 0.0, 3.0, level="loud"))
+    assert "loudness" not in kinds(critic.critique(plan, heard, observe(heard)))
+
+
+def test_spatial_issue(critic):
+    plan = caption(ev("Dog", 0.0, 3.0, position="left"))
+    heard = caption(ev("Dog", 0.0, 3.0, position="right"))
+    result = critic.critique(plan, heard, observe(heard))
+    (spatial,) = [i for i in result.issues if i.kind == "spatial"]
+    assert spatial.message == "Dog was planned on the left but heard on the right."
+
+
+def test_timing_issue_beyond_tolerance_only(critic):
+    plan = caption(ev("Dog", 2.0, 4.0))
+    late = caption(ev("Dog", 4.0, 6.0))
+    result = critic.critique(plan, late, observe(late))
+    (timing,) = [i for i in result.issues if i.kind == "timing"]
+    assert "started 2.0 s late" in timing.message
+    # Within one YAMNet hop of onset and one window of offset: fine.
+    close = caption(ev("Dog", 2.4, 4.9))
+    assert "timing" not in kinds(critic.critique(plan, close, observe(close)))
+
+
+def test_quality_issue_for_a_near_silent_clip(critic):
+    plan = caption(ev("Dog", 0.0, 3.0))
+    heard = caption(ev("Dog", 0.0, 3.0))
+    result = critic.critique(plan, heard, observe(heard, lufs=-55.0))
+    assert kinds(result) == ["quality"]
+
+
+def test_score_falls_as_issues_accumulate(critic):
+    plan = caption(
+        ev("Brass instrument", 0.0, 3.0, position="left"), ev("Bark", 3.5, 6.5, count=3), ev("Piano", 7.0, 10.0, level="soft")
+    )
+    heard_versions = [
+        caption(ev("Brass instrument", 0.0, 3.0, position="left"), ev("Bark", 3.5, 6.5, count=3), ev("Piano", 7.0, 10.0, level="soft")),
+        caption(ev("Brass instrument", 0.0, 3.0, position="right"), ev("Bark", 3.5, 6.5, count=3), ev("Piano", 7.0, 10.0, level="soft")),
+        caption(ev("Brass instrument", 0.0, 3.0, position="right"), ev("Bark", 3.5, 6.5, count=2), ev("Piano", 7.0, 10.0, level="soft")),
+        caption(ev("Brass instrument", 0.0, 3.0, position="right"), ev("Bark", 3.5, 6.5, count=2), ev("Piano", 7.0, 10.0, level="loud")),
+        caption(ev("Brass instrument", 0.0, 3.0, position="right"), ev("Bark", 3.5, 6.5, count=2), ev("Piano", 7.0, 10.0, level="loud"), ev("Cat", 1.0, 2.0)),
+        caption(ev("Brass instrument", 0.0, 3.0, position="right"), ev("Bark", 3.5, 6.5, count=2), ev("Cat", 1.0, 2.0)),
+        caption(ev("Cat", 1.0, 2.0)),
+    ]
+    scores = [critic.critique(plan, h, observe(h)).score for h in heard_versions]
+    assert scores[0] == pytest.approx(1.0)
+    assert all(a > b for a, b in zip(scores, scores[1:])), scores
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_critique_is_deterministic(critic):
+    heard = caption(ev("Drum kit", 0.0, 5.0), ev("Brass instrument", 5.0, 10.0), ev("Cat", 2.0, 3.0))
+    first = critic.critique(BRASS_THEN_DRUMS, heard, observe(heard))
+    again = RulesCritic(use_minilm=False).critique(BRASS_THEN_DRUMS, heard, observe(heard))
+    assert first == again
+
+
+def test_caption_without_layout_falls_back_on_raw_events(critic):
+    obs = Observation(
+        events=[HeardEvent(label="Brass instrument", start_s=0.0, end_s=5.0, confidence=0.7),
+                HeardEvent(label="Drum kit", start_s=5.0, end_s=10.0, confidence=0.6)],
+        loudness_lufs=-18.0,
+    )
+    result = critic.critique(BRASS_THEN_DRUMS, caption(), obs)
+    assert result.verdict == "accept"
+
+
+def test_registered_and_satisfies_the_protocol():
+    backend = registry.get("critic", "rules")
+    built = backend.build(backend.config_cls(kind="rules", accept_threshold=0.9))
+    assert isinstance(built, Critic)
+    assert built.settings.accept_threshold == 0.9
+
+
+# ------------------------------------------------------------------- matching
+def test_family_table_separates_what_minilm_confuses():
+    m = LabelMatcher(use_minilm=False)
+    assert m.matches("percussion", "Drum kit")
+    assert m.matches("Bark", "Bow-wow") and m.matches("Dog", "Bark")
+    assert not m.matches("Brass instrument", "Percussion")
+    assert not m.matches("Dog", "Cat")
+    # A heard parent does not confirm a specific plan; a heard child confirms a generic plan.
+    assert not m.matches("Trumpet", "Music") and m.matches("Music", "Trumpet")
+    assert is_generic("Inside, small room") and is_generic("Jazz") and not is_generic("Trumpet")
+
+
+class _FakeEmbedder:
+    """Unit vectors where 'Sonar' and 'spaceship ping' point the same way."""
+
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        self.matrix = rng.normal(size=(len(audioset_names()), 16)).astype(np.float32)
+        self.matrix /= np.linalg.norm(self.matrix, axis=1, keepdims=True)
+        self.calls = 0
+
+    def audioset_matrix(self):
+        return self.matrix
+
+    def embed(self, texts):
+        self.calls += 1
+        sonar = self.matrix[list(audioset_names()).index("Sonar")]
+        return np.stack([sonar for _ in texts])
+
+
+def test_minilm_tier_decides_labels_outside_the_table_and_is_memoised():
+    fake = _FakeEmbedder()
+    m = LabelMatcher(embedder=fake)
+    assert m.matches("spaceship ping", "Sonar")
+    assert m.matches("spaceship ping", "Sonar")
+    assert fake.calls == 1
+
+
+def test_real_minilm_similarity_where_names_differ():
+    pytest.importorskip("transformers")
+    from ualm_agent.modelpacks import MINILM
+
+    if MINILM.missing_reason():
+        pytest.skip(MINILM.missing_reason())
+    m = LabelMatcher()
+    # Both outside the family table: MiniLM decides.
+    assert m.cosine("Percussion", "Drum kit") > 0.6
+    assert m.cosine("Sonar", "Cough") < m.cosine("Percussion", "Drum kit")
