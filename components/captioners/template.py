@@ -10,6 +10,7 @@ sentence over the layout.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 from dataclasses import dataclass
 
 from ualm_agent.registry import BackendConfig, register
@@ -31,7 +32,7 @@ GENERIC_LABELS: tuple[str, ...] = (
 
 
 class TemplateSettings(BackendConfig):
-    kind: str = "template"
+    kind: Literal["template"] = "template"
     merge_gap_s: float = 0.1
     burst_gap_s: float = 1.5
     max_labels_per_sound: int = 2

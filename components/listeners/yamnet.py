@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -64,7 +65,7 @@ ENVELOPE_STEP_S = 0.01
 
 
 class YamnetSettings(BackendConfig):
-    kind: str = "yamnet"
+    kind: Literal["yamnet"] = "yamnet"
     threshold: float = 0.2
     release_threshold: float = 0.1
     hint_threshold: float = 0.1
