@@ -68,6 +68,7 @@ def test_events_heard_together_get_the_together_message(critic):
     result = critic.critique(plan, heard, observe(heard))
     assert "Brass instrument and Drum kit played together; Brass instrument should come first." in result.instructions
     assert result.verdict == "revise"
+    assert result.score < critic.settings.accept_threshold  # a severe issue never scores as acceptable
 
 
 def test_percussion_planned_drum_kit_heard_is_a_match(critic):
@@ -85,6 +86,7 @@ def test_missing_event_is_reported_with_its_masker(critic):
     assert missing.event_index == 1 and missing.severity == 1.0
     assert "overlaps Speech" in missing.observed
     assert result.verdict == "revise"
+    assert result.score < critic.settings.accept_threshold
 
 
 def test_unrendered_label_is_missing_with_the_reason(critic):

@@ -2,8 +2,23 @@
 
 Each planned event is matched to the heard events (label similarity first, then
 time overlap). From the matches come typed issues (missing, extra, order,
-timing, count, loudness, spatial, quality) and a score in [0, 1]: a weighted
-mean of per-aspect scores, each 1.0 when that aspect is right.
+timing, count, loudness, spatial, quality) and a score in [0, 1].
+
+Score: a weighted mean of aspect scores, each 1.0 when that aspect is right
+(default weights in parentheses, settings ``weight_*``):
+
+- coverage (0.40): share of planned events heard;
+- order (0.15): share of planned one-after-the-other pairs heard in order and apart;
+- timing (0.10), count (0.10), level (0.05), position (0.05): per planned event,
+  1 - the severity of its issue, averaged (an unheard event counts as neutral
+  here, coverage already charges for it);
+- extras (0.05): 1 - ``extra_penalty`` per unplanned specific sound;
+- quality (0.10): 1 - the severity of a too-quiet or clipped clip.
+
+Each severe issue (severity >= ``severe_severity``: missing event, wrong order)
+multiplies the score by ``severe_penalty`` (0.8), so a clip with one scores
+below the accept threshold. The verdict is "accept" when no issue is severe and
+the score reaches ``accept_threshold`` (0.85).
 """
 
 from __future__ import annotations
@@ -48,6 +63,7 @@ class RulesCriticConfig(BackendConfig):
     # Verdict.
     accept_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
     severe_severity: float = Field(default=0.75, ge=0.0, le=1.0, description="an issue this severe forces 'revise'")
+    severe_penalty: float = Field(default=0.8, ge=0.0, le=1.0, description="score factor per severe issue")
 
 
 @dataclass
@@ -130,8 +146,11 @@ class RulesCritic:
         weights = {k: getattr(s, f"weight_{k}") for k in parts}
         total = sum(weights.values()) or 1.0
         score = sum(weights[k] * parts[k] for k in parts) / total
-        score = round(min(1.0, max(0.0, score)), 4)
-        severe = any(issue.severity >= s.severe_severity for issue in issues)
+        # Each severe issue (a missing event, a wrong order) scales the score down, so a clip
+        # with one stays below the accept threshold even when everything else is right.
+        n_severe = sum(issue.severity >= s.severe_severity for issue in issues)
+        score = round(min(1.0, max(0.0, score * s.severe_penalty**n_severe)), 4)
+        severe = n_severe > 0
         verdict = "accept" if score >= s.accept_threshold and not severe else "revise"
         issues.sort(key=_issue_order)
         return Critique(score=score, issues=issues, verdict=verdict, instructions=_instructions(issues))

@@ -1,0 +1,214 @@
+"""Reviser ``rules``: turn a critique's issues into edits of the plan.
+
+The plan stays the target, so only edits that help the generator realise it are
+made: space apart events heard together or swapped, make a masked or inaudible
+event louder or longer, swap a label the generator cannot render for the
+nearest one it can, and widen the gaps between repeats heard as fewer. Timing,
+loudness and position issues of an otherwise heard event change nothing but a
+too-short duration. Every edit is noted in ``assumptions`` as "Revision: ...".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import Field
+
+from ualm_agent.components.critics.matching import LabelMatcher, labels_in
+from ualm_agent.registry import BackendConfig, register
+from ualm_agent.schema import Critique, Issue, LayoutEvent, RichCaption
+
+_LOUDER = {"distant": "normal", "soft": "normal", "normal": "loud"}
+# Edits that move events come first: later edits then see the new times.
+_KIND_ORDER = ("order", "missing", "count", "timing")
+
+
+class RulesReviserConfig(BackendConfig):
+    kind: Literal["rules"] = "rules"
+    gap_s: float = Field(default=0.5, ge=0.0, description="silence put between events that must be heard one after the other")
+    min_event_s: float = Field(default=1.0, gt=0.0, description="shortest event the listener detects reliably")
+    min_repeat_slot_s: float = Field(default=1.6, gt=0.0, description="slot per repeat, so the gaps between repeats are heard")
+    sequential_tolerance_s: float = Field(default=0.5, ge=0.0)
+    match_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    use_minilm: bool = True
+
+
+@register("rules", roles=("reviser",), config=RulesReviserConfig)
+class RulesReviser:
+    """Rule-based reviser: spaces events apart, raises masked events, swaps unrenderable labels, fixes counts."""
+
+    def __init__(self, *, matcher: LabelMatcher | None = None, **settings) -> None:
+        self.settings = RulesReviserConfig(**settings)
+        s = self.settings
+        self.matcher = matcher or LabelMatcher(threshold=s.match_threshold, use_minilm=s.use_minilm)
+
+    def revise(self, plan: RichCaption, critique: Critique, *, renderable: Sequence[str] | None = None) -> RichCaption:
+        layout = [ev.model_copy() for ev in plan.layout]
+        notes: list[str] = []
+        done: set[tuple[str, int]] = set()
+        issues = [i for i in critique.issues if i.kind in _KIND_ORDER and i.event_index is not None]
+        issues.sort(key=lambda i: (_KIND_ORDER.index(i.kind), i.event_index, i.expected))
+        for issue in issues:
+            idx = issue.event_index
+            if not 0 <= idx < len(layout) or (issue.kind, idx) in done:
+                continue
+            done.add((issue.kind, idx))
+            if issue.kind == "order":
+                note = self._separate(layout, idx, self._earlier(layout, idx, issue), plan.duration_s)
+            elif issue.kind == "missing":
+                note = self._make_audible(layout, idx, issue, renderable, plan.duration_s)
+            elif issue.kind == "count":
+                note = self._widen_repeats(layout, idx, issue, plan.duration_s)
+            else:
+                note = self._lengthen(layout, idx, plan.duration_s)
+            if note:
+                notes.append(f"Revision: {note}")
+        return plan.model_copy(
+            update={"layout": layout, "assumptions": [*plan.assumptions, *notes]}, deep=True
+        )
+
+    # ------------------------------------------------------------------ edits
+    def _earlier(self, layout: list[LayoutEvent], idx: int, issue: Issue) -> int | None:
+        """The event that should come before ``idx``: the one the issue names, else the latest that ends before it."""
+        tol = self.settings.sequential_tolerance_s
+        ev = layout[idx]
+        before = [j for j, o in enumerate(layout) if j != idx and o.start_s < ev.start_s and o.end_s <= ev.start_s + tol]
+        named = [j for j in before if issue.expected.startswith(f"{layout[j].label} before ")]
+        pool = named or before
+        return max(pool, key=lambda j: (layout[j].end_s, -j)) if pool else None
+
+    def _separate(self, layout: list[LayoutEvent], idx: int, first: int | None, duration: float) -> str:
+        """Start ``idx`` a gap after ``first`` ends; push what follows and squeeze it into the clip."""
+        if first is None:
+            return ""
+        s = self.settings
+        a, b = layout[first], layout[idx]
+        start = a.end_s + s.gap_s
+        if start <= b.start_s:
+            # Already apart in the plan; the render still blurred them, so widen the gap.
+            start = b.start_s + s.gap_s
+        room = duration - start
+        if room < s.min_event_s:
+            # No room after the first event: shorten it so both fit.
+            new_a_end = max(a.start_s + s.min_event_s, duration - s.gap_s - max(s.min_event_s, min(b.duration_s, duration / 2)))
+            if new_a_end >= a.end_s:
+                return ""
+            layout[first] = a.model_copy(update={"end_s": round(new_a_end, 3)})
+            start = new_a_end + s.gap_s
+        shift = start - b.start_s
+        _shift_from(layout, b.start_s, shift, skip={first})
+        _fit_into(layout, start, duration, s.min_event_s)
+        b = layout[idx]
+        note = f"moved {b.label} to start after {layout[first].label} ({b.start_s:.1f}-{b.end_s:.1f} s)"
+        if layout[first].end_s < a.end_s:
+            note += f"; shortened {a.label} to end at {layout[first].end_s:.1f} s to make room"
+        return note + "."
+
+    def _make_audible(
+        self, layout: list[LayoutEvent], idx: int, issue: Issue, renderable: Sequence[str] | None, duration: float
+    ) -> str:
+        ev = layout[idx]
+        if issue.observed == "not rendered" or (renderable is not None and not labels_in(renderable, ev.label)):
+            if not renderable:
+                return ""
+            pool = [r for r in renderable if not labels_in([ev.label], r)]
+            new = self.matcher.nearest(ev.label, pool)
+            if new is None:
+                return ""
+            layout[idx] = ev.model_copy(update={"label": new, "phrase": ev.phrase or ev.label})
+            return f"replaced {ev.label}, which cannot be rendered, with {new}."
+        notes = []
+        lengthened = self._lengthen(layout, idx, duration)
+        if lengthened:
+            notes.append(lengthened.rstrip("."))
+        ev = layout[idx]
+        maskers = [j for j, o in enumerate(layout) if j != idx and _overlap(ev, o) > 0]
+        if ev.level in _LOUDER:
+            layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
+            reason = f" so it is not masked by {', '.join(layout[j].label for j in maskers)}" if maskers else ""
+            notes.append(f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]}{reason}")
+        elif maskers:
+            # Already loud and still masked: let it sound on its own after the masking events.
+            masker = max(maskers, key=lambda j: (layout[j].end_s, -j))
+            moved = self._separate(layout, idx, masker, duration)
+            if moved:
+                notes.append(moved.rstrip(".") + " so it is not masked")
+        return "; ".join(notes) + "." if notes else ""
+
+    def _widen_repeats(self, layout: list[LayoutEvent], idx: int, issue: Issue, duration: float) -> str:
+        ev = layout[idx]
+        heard = _leading_int(issue.observed)
+        if heard is None or heard >= ev.count:
+            return ""  # heard more repeats than planned: the plan is already right
+        s = self.settings
+        needed = ev.count * s.min_repeat_slot_s
+        if ev.duration_s >= needed:
+            needed = ev.duration_s * 1.25  # already roomy: widen further
+        old_end = ev.end_s
+        end = min(duration, ev.start_s + needed)
+        start = ev.start_s
+        if end - start < needed:
+            # Grow backwards into silence, never over the events that end before this one.
+            floor = max((o.end_s for j, o in enumerate(layout) if j != idx and o.end_s <= ev.start_s), default=0.0)
+            start = max(floor, end - needed)
+        if end - start <= ev.duration_s + 1e-6:
+            return ""
+        layout[idx] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(end, 3)})
+        later = [j for j, o in enumerate(layout) if j != idx and o.start_s >= old_end - s.sequential_tolerance_s and o.start_s < end + s.gap_s]
+        if later:
+            first_later = min(layout[j].start_s for j in later)
+            _shift_from(layout, first_later, end + s.gap_s - first_later, skip={idx})
+            _fit_into(layout, end + s.gap_s, duration, s.min_event_s)
+        ev = layout[idx]
+        return f"spread the {ev.count} {ev.label} repeats over {ev.start_s:.1f}-{ev.end_s:.1f} s so each is heard."
+
+    def _lengthen(self, layout: list[LayoutEvent], idx: int, duration: float) -> str:
+        """Stretch an event shorter than the listener can detect to ``min_event_s``."""
+        ev = layout[idx]
+        target = min(self.settings.min_event_s * ev.count, duration)
+        if ev.duration_s >= target:
+            return ""
+        end = min(duration, ev.start_s + target)
+        start = max(0.0, end - target)
+        layout[idx] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(end, 3)})
+        return f"lengthened {ev.label} to {start:.1f}-{end:.1f} s so it can be detected."
+
+
+# ---------------------------------------------------------------------- helpers
+def _overlap(a: LayoutEvent, b: LayoutEvent) -> float:
+    return max(0.0, min(a.end_s, b.end_s) - max(a.start_s, b.start_s))
+
+
+def _shift_from(layout: list[LayoutEvent], t0: float, shift: float, skip: set[int]) -> None:
+    """Move every event starting at or after ``t0`` by ``shift`` seconds."""
+    for j, ev in enumerate(layout):
+        if j in skip or ev.start_s < t0 - 1e-9:
+            continue
+        layout[j] = ev.model_copy(update={"start_s": round(ev.start_s + shift, 3), "end_s": round(ev.end_s + shift, 3)})
+
+
+def _fit_into(layout: list[LayoutEvent], t0: float, duration: float, min_len: float) -> None:
+    """Squeeze events starting at or after ``t0`` linearly into ``[t0, duration]``."""
+    tail = [j for j, ev in enumerate(layout) if ev.start_s >= t0 - 1e-9]
+    end = max((layout[j].end_s for j in tail), default=duration)
+    if end <= duration + 1e-9:
+        return
+    scale = (duration - t0) / (end - t0) if end > t0 else 0.0
+    for j in tail:
+        ev = layout[j]
+        start = t0 + (ev.start_s - t0) * scale
+        stop = t0 + (ev.end_s - t0) * scale
+        if stop - start < min(min_len, duration - t0):
+            start = max(t0, min(start, duration - min(min_len, duration - t0)))
+            stop = min(duration, start + min(min_len, duration - t0))
+        layout[j] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(max(stop, start + 1e-3), 3)})
+
+
+def _leading_int(text: str) -> int | None:
+    digits = ""
+    for ch in text.strip():
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else None

@@ -1,0 +1,170 @@
+"""Reviser ``rules``: each issue kind turns into the plan edit that addresses it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ualm_agent import registry
+from ualm_agent.components.critics.rules import RulesCritic
+from ualm_agent.components.revisers.rules import RulesReviser
+from ualm_agent.roles import Reviser
+from ualm_agent.schema import Critique, HeardEvent, Issue, LayoutEvent, Observation, RichCaption
+
+
+def ev(label, start, end, **kw) -> LayoutEvent:
+    return LayoutEvent(label=label, start_s=start, end_s=end, **kw)
+
+
+def caption(*events, duration=10.0) -> RichCaption:
+    return RichCaption(layout=list(events), duration_s=duration, assumptions=["Order as written."])
+
+
+def observe(heard: RichCaption) -> Observation:
+    return Observation(
+        events=[HeardEvent(label=e.label, start_s=e.start_s, end_s=e.end_s, confidence=0.8) for e in heard.layout],
+        loudness_lufs=-20.0,
+    )
+
+
+def as_heard(plan: RichCaption, rename: dict[str, str] | None = None) -> RichCaption:
+    """What a faithful render of ``plan`` would be heard as."""
+    rename = rename or {}
+    return RichCaption(
+        layout=[e.model_copy(update={"label": rename.get(e.label, e.label)}) for e in plan.layout],
+        duration_s=plan.duration_s,
+    )
+
+
+@pytest.fixture(scope="module")
+def critic() -> RulesCritic:
+    return RulesCritic(use_minilm=False)
+
+
+@pytest.fixture(scope="module")
+def reviser() -> RulesReviser:
+    return RulesReviser(use_minilm=False)
+
+
+def revisions(plan: RichCaption) -> list[str]:
+    return [a for a in plan.assumptions if a.startswith("Revision: ")]
+
+
+def test_order_issue_is_fixed_and_the_fixed_render_is_accepted(critic, reviser):
+    plan = caption(ev("Brass instrument", 0.0, 5.0), ev("Drum kit", 4.8, 10.0))
+    heard = caption(ev("Brass instrument", 0.0, 10.0), ev("Drum kit", 0.5, 10.0))
+    critique = critic.critique(plan, heard, observe(heard))
+    assert "order" in [i.kind for i in critique.issues]
+
+    before = plan.model_dump()
+    revised = reviser.revise(plan, critique)
+    assert plan.model_dump() == before, "the reviser must not mutate its input"
+    brass, drums = revised.layout
+    assert drums.start_s >= brass.end_s + 0.5 - 1e-6
+    assert drums.end_s <= revised.duration_s + 1e-6 and drums.duration_s >= 1.0
+    assert any("moved Drum kit to start after Brass instrument" in r for r in revisions(revised))
+    assert revised.assumptions[0] == "Order as written."
+
+    again = critic.critique(revised, as_heard(revised), observe(as_heard(revised)))
+    assert again.verdict == "accept", again
+
+
+def test_swapped_render_of_a_sequential_plan_gets_a_wider_gap(critic, reviser):
+    plan = caption(ev("Brass instrument", 0.0, 5.0), ev("Percussion", 5.0, 10.0))
+    heard = caption(ev("Drum kit", 0.0, 5.0), ev("Brass instrument", 5.0, 10.0))
+    revised = reviser.revise(plan, critic.critique(plan, heard, observe(heard)))
+    brass, drums = revised.layout
+    assert drums.start_s - brass.end_s >= 0.5 - 1e-6
+    assert drums.end_s <= 10.0 + 1e-6
+    heard_fixed = as_heard(revised, {"Percussion": "Drum kit"})
+    assert critic.critique(revised, heard_fixed, observe(heard_fixed)).verdict == "accept"
+
+
+def test_order_fix_pushes_following_events_and_keeps_them_in_the_clip(reviser):
+    plan = caption(ev("Brass instrument", 0.0, 4.0), ev("Drum kit", 4.0, 7.0), ev("Dog", 7.0, 10.0))
+    critique = Critique(score=0.5, verdict="revise", issues=[Issue(
+        kind="order", label="Drum kit", expected="Brass instrument before Drum kit", observed="together",
+        message="Brass instrument and Drum kit played together; Brass instrument should come first.", event_index=1)])
+    revised = reviser.revise(plan, critique)
+    brass, drums, dog = revised.layout
+    assert brass.end_s < drums.start_s < drums.end_s <= dog.start_s < dog.end_s <= 10.0 + 1e-6
+
+
+def test_masked_missing_event_is_raised_then_separated(critic, reviser):
+    plan = caption(ev("Speech", 0.0, 10.0), ev("Dog", 3.0, 5.0, level="soft"))
+    heard = caption(ev("Speech", 0.0, 10.0))
+    critique = critic.critique(plan, heard, observe(heard))
+    first = reviser.revise(plan, critique)
+    assert first.layout[1].level == "normal"
+    assert "raised Dog from soft to normal so it is not masked by Speech" in revisions(first)[0]
+    second = reviser.revise(first, critic.critique(first, heard, observe(heard)))
+    assert second.layout[1].level == "loud"
+    third = reviser.revise(second, critic.critique(second, heard, observe(heard)))
+    # Loud and still masked: the event now sounds on its own after the masking speech... which fills the clip,
+    # so the speech is shortened to make room.
+    speech, dog = third.layout
+    assert dog.start_s >= speech.end_s and dog.end_s <= 10.0 + 1e-6
+
+
+def test_unrenderable_label_is_swapped_for_the_nearest_renderable(critic, reviser):
+    plan = caption(ev("Trumpet", 0.0, 4.0), ev("Dog", 5.0, 7.0))
+    heard = caption(ev("Dog", 5.0, 7.0))
+    critique = critic.critique(plan, heard, observe(heard), unrendered=["Trumpet"])
+    renderable = ["Dog", "Drum kit", "Brass instrument", "Piano"]
+    revised = reviser.revise(plan, critique, renderable=renderable)
+    assert revised.layout[0].label == "Brass instrument"
+    assert revised.layout[0].phrase == "Trumpet"
+    assert revisions(revised) == ["Revision: replaced Trumpet, which cannot be rendered, with Brass instrument."]
+    # Without a renderable list there is nothing to swap to.
+    assert reviser.revise(plan, critique).layout[0].label == "Trumpet"
+
+
+def test_count_shortfall_widens_the_repeats(critic, reviser):
+    plan = caption(ev("Bark", 1.0, 3.0, count=3), ev("Piano", 4.0, 8.0))
+    heard = caption(ev("Bark", 1.0, 3.0, count=1), ev("Piano", 4.0, 8.0))
+    critique = critic.critique(plan, heard, observe(heard))
+    revised = reviser.revise(plan, critique)
+    bark, piano = revised.layout
+    assert bark.count == 3 and bark.duration_s >= 3 * 1.6 - 1e-6
+    assert piano.start_s >= bark.end_s and piano.end_s <= 10.0 + 1e-6
+    assert any("spread the 3 Bark repeats" in r for r in revisions(revised))
+
+
+def test_extra_repeats_change_nothing(critic, reviser):
+    plan = caption(ev("Bark", 1.0, 7.0, count=2))
+    heard = caption(ev("Bark", 1.0, 7.0, count=4))
+    critique = critic.critique(plan, heard, observe(heard))
+    assert [i.kind for i in critique.issues] == ["count"]
+    assert reviser.revise(plan, critique).layout == plan.layout
+
+
+def test_timing_issue_lengthens_a_too_short_event_only(critic, reviser):
+    plan = caption(ev("Knock", 2.0, 2.3), ev("Dog", 5.0, 7.0))
+    heard = caption(ev("Knock", 3.5, 4.5), ev("Dog", 7.0, 9.0))
+    critique = critic.critique(plan, heard, observe(heard))
+    assert {i.event_index for i in critique.issues if i.kind == "timing"} == {0, 1}
+    revised = reviser.revise(plan, critique)
+    assert revised.layout[0].duration_s == pytest.approx(1.0)
+    assert revised.layout[1] == plan.layout[1]
+
+
+def test_spatial_and_loudness_issues_leave_the_plan_alone(critic, reviser):
+    plan = caption(ev("Dog", 0.0, 3.0, position="left", level="loud"), ev("Piano", 4.0, 8.0))
+    heard = caption(ev("Dog", 0.0, 3.0, position="right", level="soft"), ev("Piano", 4.0, 8.0))
+    critique = critic.critique(plan, heard, observe(heard))
+    assert {"spatial", "loudness"} <= {i.kind for i in critique.issues}
+    revised = reviser.revise(plan, critique)
+    assert revised.layout == plan.layout and revisions(revised) == []
+
+
+def test_revision_is_deterministic(critic, reviser):
+    plan = caption(ev("Brass instrument", 0.0, 5.0), ev("Drum kit", 5.0, 10.0), ev("Dog", 2.0, 3.0, level="soft"))
+    heard = caption(ev("Drum kit", 0.0, 5.0), ev("Brass instrument", 5.0, 10.0))
+    critique = critic.critique(plan, heard, observe(heard))
+    assert reviser.revise(plan, critique) == RulesReviser(use_minilm=False).revise(plan, critique)
+
+
+def test_registered_and_satisfies_the_protocol():
+    backend = registry.get("reviser", "rules")
+    built = backend.build(backend.config_cls(kind="rules", gap_s=1.0))
+    assert isinstance(built, Reviser)
+    assert built.settings.gap_s == 1.0
