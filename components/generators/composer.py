@@ -1,0 +1,208 @@
+"""Generator ``composer``: renders a plan's layout with no neural weights.
+
+Each layout event becomes its occurrences, each rendered from (in order of
+preference) a user's labelled recording, a General MIDI soundfont program with
+a short musical pattern, or a DSP recipe; then scaled by level, placed at its
+onset and mixed to mono. Position is left to the vae.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Literal
+
+import numpy as np
+
+from ualm_agent.modelpacks import SOUNDFONT
+from ualm_agent.registry import BackendConfig, register
+from ualm_agent.roles import GenerationRequest, GenerationResult
+from ualm_agent.schema import LayoutEvent
+from ualm_agent.waveform import Waveform
+
+from .catalogue import CATALOGUE, Recipe, catalogue_name
+
+# Linear gains per level: loud 0 dB, normal -6 dB, soft -14 dB, distant -9 dB (and filtered).
+LEVEL_GAIN = {"loud": 1.0, "normal": 0.5, "soft": 0.2, "distant": 0.35}
+# Each clip is brought to this RMS (over its active part) before the level gain.
+CLIP_RMS = 0.25
+# The mix is scaled down only when it would exceed this peak, so levels stay as planned.
+MIX_PEAK = 0.9
+FADE_IN_S = 0.005
+FADE_OUT_S = 0.03
+DISTANT_TAIL_S = 0.3
+
+
+class ComposerSettings(BackendConfig):
+    kind: Literal["composer"] = "composer"
+    # A folder of labelled recordings (file stem or sub-folder name = label); these win over synthesis.
+    samples: str | None = None
+    # A General MIDI .sf2 to use instead of the TimGM6mb font shipped with pretty-midi.
+    soundfont: str | None = None
+    sample_rate: int = 16000
+
+
+@register(
+    "composer",
+    roles=("generator",),
+    config=ComposerSettings,
+    requires=("tinysoundfont", "scipy"),
+    install="pip install --no-deps tinysoundfont && pip install scipy pretty-midi",
+    check=SOUNDFONT.missing_reason,
+)
+class Composer:
+    """Soundfont instruments, DSP recipes and your own samples, laid out on the plan's timeline."""
+
+    def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000) -> None:
+        from .samples import SampleLibrary
+
+        self.sample_rate = int(sample_rate)
+        self.samples = SampleLibrary(samples, self.sample_rate) if samples else None
+        self._soundfont_override = soundfont
+
+    # --- KnowsRenderable ----------------------------------------------------
+
+    def can_render(self, label: str) -> bool:
+        if self.samples is not None and self.samples.has(label):
+            return True
+        name = catalogue_name(label)
+        return name is not None and self._recipe_usable(CATALOGUE[name])
+
+    def renderable_labels(self) -> list[str]:
+        names = [n for n, r in CATALOGUE.items() if self._recipe_usable(r)]
+        if self.samples is not None:
+            names = list(dict.fromkeys(self.samples.labels() + names))
+        return names
+
+    # --- Generator ----------------------------------------------------------
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        sr = self.sample_rate
+        duration = float(request.duration_s or request.caption.duration_s)
+        total = max(1, int(round(duration * sr)))
+        mix = np.zeros(total, dtype=np.float64)
+        unrendered: list[str] = []
+        for index, event in enumerate(request.caption.layout):
+            source = self._source(event)
+            if source is None:
+                if event.label not in unrendered:
+                    unrendered.append(event.label)
+                continue
+            seed = _event_seed(request.seed, request.round_index, event.label, index)
+            single = event.count > 1
+            for start_s, end_s in event.occurrences():
+                start = int(round(start_s * sr))
+                end = min(total, int(round(end_s * sr)))
+                if end - start < int(0.01 * sr):
+                    continue
+                clip = self._render(source, (end - start) / sr, np.random.default_rng(seed), single)
+                clip = _shape(clip[: end - start], sr) * LEVEL_GAIN[event.level]
+                if event.level == "distant":
+                    clip = _distance(clip, sr, np.random.default_rng(seed + [1]))
+                stop = min(total, start + len(clip))
+                mix[start:stop] += clip[: stop - start]
+        peak = float(np.max(np.abs(mix))) if mix.size else 0.0
+        if peak > MIX_PEAK:
+            mix *= MIX_PEAK / peak
+        return GenerationResult(Waveform(mix.astype(np.float32)[None, :], sr), tuple(unrendered))
+
+    # --- internals ----------------------------------------------------------
+
+    def _source(self, event: LayoutEvent) -> str | Recipe | None:
+        """A sample label (str), a catalogue recipe, or None when nothing can render it."""
+        for text in (event.label, event.phrase):
+            if not text:
+                continue
+            if self.samples is not None and self.samples.has(text):
+                return text
+            name = catalogue_name(text)
+            if name is not None and self._recipe_usable(CATALOGUE[name]):
+                return CATALOGUE[name]
+        return None
+
+    def _recipe_usable(self, recipe: Recipe) -> bool:
+        return recipe.kind == "dsp" or self._soundfont() is not None
+
+    def _soundfont(self) -> str | None:
+        if self._soundfont_override:
+            return self._soundfont_override
+        return None if SOUNDFONT.missing_reason() else str(SOUNDFONT.locate())
+
+    def _render(self, source: str | Recipe, duration_s: float, rng: np.random.Generator, single: bool) -> np.ndarray:
+        sr = self.sample_rate
+        n = max(1, int(round(duration_s * sr)))
+        if isinstance(source, str):
+            assert self.samples is not None
+            return _fill(self.samples.pick(source, rng), n, sr, single)
+        if source.kind == "dsp":
+            from .dsp import RECIPES
+
+            return np.asarray(RECIPES[source.dsp](duration_s, sr, rng, single), dtype=np.float64)[:n]
+        from .phrases import PATTERNS
+        from .soundfont import render_notes
+
+        program = int(rng.choice(source.programs))
+        notes = PATTERNS[source.pattern](duration_s, source.keys, rng, single)
+        font = self._soundfont()
+        assert font is not None
+        return render_notes(font, notes, duration_s, program=program, drums=source.kind == "drums", sample_rate=sr)
+
+
+def _event_seed(seed: int, round_index: int, label: str, index: int) -> list[int]:
+    """Entropy for one event: stable across runs (crc32, not ``hash``), different per seed and round."""
+    return [int(seed) & 0xFFFFFFFF, int(round_index) & 0xFFFFFFFF, zlib.crc32(label.encode("utf-8")), index]
+
+
+def _fill(sample: np.ndarray | None, n: int, sr: int, single: bool) -> np.ndarray:
+    """A recording trimmed to ``n`` frames, or repeated with a short gap when it is shorter."""
+    out = np.zeros(n)
+    if sample is None or sample.size == 0:
+        return out
+    if single or sample.size >= n:
+        m = min(n, sample.size)
+        out[:m] = sample[:m]
+        return out
+    gap = int(0.25 * sr)
+    for at in range(0, n, sample.size + gap):
+        m = min(n - at, sample.size)
+        out[at : at + m] = sample[:m]
+    return out
+
+
+def _shape(clip: np.ndarray, sr: int) -> np.ndarray:
+    """Fades against clicks, then a common loudness so recipes mix at comparable levels."""
+    x = np.asarray(clip, dtype=np.float64).copy()
+    x -= x.mean() if x.size > sr // 10 else 0.0
+    fi, fo = min(len(x), int(FADE_IN_S * sr)), min(len(x), int(FADE_OUT_S * sr))
+    if fi:
+        x[:fi] *= np.linspace(0, 1, fi)
+    if fo:
+        x[-fo:] *= np.linspace(1, 0, fo)
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak < 1e-9:
+        return x
+    # RMS over the active part only, so sparse sounds (a few knocks) are not boosted into clipping.
+    frame = max(1, int(0.02 * sr))
+    usable = len(x) // frame * frame
+    if usable:
+        energy = (x[:usable].reshape(-1, frame) ** 2).mean(axis=1)
+        active = energy[energy > energy.max() * 1e-3]
+        rms = float(np.sqrt(active.mean()))
+    else:
+        rms = float(np.sqrt(np.mean(x**2)))
+    return x * min(CLIP_RMS / max(rms, 1e-9), 1.0 / peak)
+
+
+def _distance(clip: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
+    """Far away: high frequencies absorbed and the sound smeared by a short diffuse tail."""
+    from scipy.signal import butter, fftconvolve, sosfilt
+
+    dry = sosfilt(butter(2, 2500 / (sr / 2), output="sos"), clip)
+    m = int(DISTANT_TAIL_S * sr)
+    t = np.arange(m) / sr
+    ir = rng.standard_normal(m) * np.exp(-t / 0.08)
+    ir *= 0.5 / np.sqrt(np.sum(ir**2))
+    wet = fftconvolve(dry, ir)
+    out = np.zeros(len(wet))
+    out[: len(dry)] += 0.7 * dry
+    out += wet
+    return out

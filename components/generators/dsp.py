@@ -1,0 +1,920 @@
+"""Synthesised sounds that a General MIDI soundfont lacks.
+
+Every recipe has the signature ``recipe(duration_s, sr, rng, single) -> mono
+float array`` and fills ``duration_s``. ``single`` is set when the event is one
+of several counted repeats: impulsive recipes then make one hit (or one short
+group) instead of a repeating pattern, so the repeats stay countable. Levels
+are normalised later by the mixer, so only the shape matters here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Recipe = Callable[[float, int, np.random.Generator, bool], np.ndarray]
+RECIPES: dict[str, Recipe] = {}
+
+
+def recipe(name: str) -> Callable[[Recipe], Recipe]:
+    def deco(fn: Recipe) -> Recipe:
+        RECIPES[name] = fn
+        return fn
+
+    return deco
+
+
+# --- building blocks -------------------------------------------------------
+
+
+def _t(n: int, sr: int) -> np.ndarray:
+    return np.arange(n) / sr
+
+
+def _frames(duration_s: float, sr: int) -> int:
+    return max(1, int(round(duration_s * sr)))
+
+
+def _filter(x: np.ndarray, sr: int, kind: str, freq: float | tuple[float, float], order: int = 4) -> np.ndarray:
+    from scipy.signal import butter, sosfilt
+
+    nyq = sr / 2
+    if isinstance(freq, tuple):
+        wn: float | tuple[float, float] = (max(freq[0], 10) / nyq, min(freq[1], nyq * 0.98) / nyq)
+    else:
+        wn = min(freq, nyq * 0.98) / nyq
+    return sosfilt(butter(order, wn, btype=kind, output="sos"), x)
+
+
+def _tone(freqs: np.ndarray | float, n: int, sr: int, harmonics: tuple[float, ...] = (1.0,)) -> np.ndarray:
+    """Sum of harmonics of an instantaneous frequency track (phase-continuous)."""
+    f = np.broadcast_to(np.asarray(freqs, dtype=np.float64), (n,))
+    phase = 2 * np.pi * np.cumsum(f) / sr
+    out = np.zeros(n)
+    for k, amp in enumerate(harmonics, start=1):
+        out += amp * np.sin(k * phase)
+    return out
+
+
+def _gate(n: int, sr: int, on_s: float, off_s: float, ramp_s: float = 0.005, offset_s: float = 0.0) -> np.ndarray:
+    """On/off pattern with short ramps (so beeps have no clicks)."""
+    t = (_t(n, sr) + offset_s) % (on_s + off_s)
+    g = (t < on_s).astype(np.float64)
+    k = max(1, int(ramp_s * sr))
+    return np.convolve(g, np.ones(k) / k, mode="same")
+
+
+def _env(n: int, sr: int, attack_s: float, decay_s: float) -> np.ndarray:
+    t = _t(n, sr)
+    a = np.clip(t / max(attack_s, 1e-4), 0, 1)
+    return a * np.exp(-np.maximum(t - attack_s, 0) / max(decay_s, 1e-4))
+
+
+def _place(out: np.ndarray, hit: np.ndarray, at: int) -> None:
+    if at >= len(out):
+        return
+    end = min(len(out), at + len(hit))
+    out[at:end] += hit[: end - at]
+
+
+def _hit_times(duration_s: float, period_s: float, single: bool, rng: np.random.Generator, jitter: float = 0.0) -> list[float]:
+    if single:
+        return [0.0]
+    times, t = [], 0.0
+    while t < duration_s - 0.05:
+        times.append(t)
+        t += period_s * (1 + jitter * rng.uniform(-1, 1))
+    return times or [0.0]
+
+
+def _noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(n)
+
+
+def _pink(n: int, rng: np.random.Generator) -> np.ndarray:
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.arange(len(spec))
+    spec[1:] /= np.sqrt(f[1:])
+    spec[0] = 0
+    return np.fft.irfft(spec, n)
+
+
+def _slow_lfo(n: int, sr: int, rng: np.random.Generator, rate_hz: float, depth: float) -> np.ndarray:
+    """Smooth random modulation in [1-depth, 1]."""
+    points = max(2, int(n / sr * rate_hz) + 2)
+    knots = rng.uniform(0, 1, points)
+    x = np.interp(np.linspace(0, points - 1, n), np.arange(points), knots)
+    return 1 - depth + depth * x
+
+
+# --- tones and alarms ------------------------------------------------------
+
+
+@recipe("beep")
+def beep(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    f = float(rng.choice([880.0, 1000.0, 1200.0, 1500.0]))
+    x = _tone(f, n, sr, (1.0, 0.15))
+    if single or d < 0.5:
+        return x * _gate(n, sr, min(d, 0.25), 10.0)
+    return x * _gate(n, sr, 0.22, 0.2)
+
+
+@recipe("reversing_beeps")
+def reversing_beeps(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    return _tone(1100.0, n, sr, (1.0, 0.3, 0.1)) * _gate(n, sr, 0.5, 0.5)
+
+
+@recipe("smoke_alarm")
+def smoke_alarm(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Temporal-three pattern of a ~3.2 kHz piezo.
+    n = _frames(d, sr)
+    x = _tone(3150.0, n, sr, (1.0, 0.3))
+    t = _t(n, sr) % 2.0
+    g = ((t < 1.5) & ((t % 0.5) < 0.5 * 0.9)).astype(float)
+    k = int(0.004 * sr)
+    return x * np.convolve(g, np.ones(k) / k, mode="same")
+
+
+@recipe("alarm_clock")
+def alarm_clock(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Bursts of four fast beeps: "beep-beep-beep-beep ... ".
+    n = _frames(d, sr)
+    x = _tone(2400.0, n, sr, (1.0, 0.4, 0.2))
+    fast = _gate(n, sr, 0.06, 0.06)
+    burst = _gate(n, sr, 0.48, 0.4)
+    return x * fast * burst
+
+
+@recipe("buzzer")
+def buzzer(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    f0 = float(rng.choice([110.0, 150.0, 200.0]))
+    t = _t(n, sr)
+    saw = 2 * ((t * f0) % 1.0) - 1
+    sq = np.sign(np.sin(2 * np.pi * f0 * 2 * t))
+    x = _filter(saw + 0.6 * sq, sr, "lowpass", 3500)
+    if single or d < 1.2:
+        return x
+    return x * _gate(n, sr, 0.8, 0.35)
+
+
+@recipe("alarm")
+def alarm(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Two-tone "hi-lo" alarm.
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    f = np.where((t % 0.5) < 0.25, 960.0, 770.0)
+    return _tone(f, n, sr, (1.0, 0.5, 0.3, 0.2))
+
+
+@recipe("fire_alarm")
+def fire_alarm(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Electronic "whoop" sweeps repeating.
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    f = 500 + 700 * ((t % 0.9) / 0.9)
+    return _tone(f, n, sr, (1.0, 0.5, 0.3)) * _gate(n, sr, 0.85, 0.05)
+
+
+def _siren(d: float, sr: int, lo: float, hi: float, period: float, phase: float) -> np.ndarray:
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    f = lo + (hi - lo) * 0.5 * (1 - np.cos(2 * np.pi * (t / period + phase)))
+    return _tone(f, n, sr, (1.0, 0.45, 0.25, 0.12))
+
+
+@recipe("siren")
+def siren(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    period = float(rng.choice([2.5, 3.0, 4.0]))
+    return _siren(d, sr, 650.0, 1450.0, period, float(rng.uniform(0, 1)))
+
+
+@recipe("yelp_siren")
+def yelp_siren(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _siren(d, sr, 700.0, 1600.0, float(rng.choice([0.3, 0.35, 0.4])), 0.0)
+
+
+@recipe("hilo_siren")
+def hilo_siren(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    f = np.where((t % 1.2) < 0.6, 932.0, 698.0)
+    return _tone(f, n, sr, (1.0, 0.5, 0.3, 0.15))
+
+
+@recipe("civil_defense_siren")
+def civil_defense_siren(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _siren(d, sr, 300.0, 600.0, 8.0, 0.3)
+
+
+@recipe("foghorn")
+def foghorn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    x = _tone(float(rng.choice([110.0, 130.0, 150.0])), n, sr, (1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2))
+    on = min(d, 2.5) if not single else d
+    return x * _gate(n, sr, on, 1.2, ramp_s=0.08)
+
+
+@recipe("car_horn")
+def car_horn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Two detuned square-ish horns (a car horn is a dissonant pair around 400-500 Hz).
+    n = _frames(d, sr)
+    h = (1.0, 0.0, 0.33, 0.0, 0.2, 0.0, 0.14)
+    x = _tone(415.0, n, sr, h) + _tone(500.0, n, sr, h)
+    x = _filter(x, sr, "bandpass", (300, 4000), order=2)
+    if single or d < 1.0:
+        return x
+    return x * _gate(n, sr, 0.45, 0.35, ramp_s=0.01)
+
+
+@recipe("dial_tone")
+def dial_tone(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    return _tone(350.0, n, sr) + _tone(440.0, n, sr)
+
+
+@recipe("busy_signal")
+def busy_signal(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    return (_tone(480.0, n, sr) + _tone(620.0, n, sr)) * _gate(n, sr, 0.5, 0.5)
+
+
+_DTMF_ROWS = (697.0, 770.0, 852.0, 941.0)
+_DTMF_COLS = (1209.0, 1336.0, 1477.0)
+
+
+@recipe("dtmf")
+def dtmf(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    tone_n, gap_n = int(0.12 * sr), int(0.1 * sr)
+    at = 0
+    while at < n:
+        lo, hi = rng.choice(_DTMF_ROWS), rng.choice(_DTMF_COLS)
+        seg = _tone(lo, tone_n, sr) + _tone(hi, tone_n, sr)
+        seg *= _gate(tone_n, sr, tone_n / sr - 0.01, 1.0)
+        _place(out, seg, at)
+        at += tone_n + gap_n
+    return out
+
+
+@recipe("ringtone")
+def ringtone(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # A short synth melody of square-ish tones, repeated.
+    n = _frames(d, sr)
+    scale = np.array([0, 2, 4, 7, 9, 12])
+    notes = 880.0 * 2 ** (rng.choice(scale, 6) / 12)
+    out = np.zeros(n)
+    step = int(0.14 * sr)
+    i = 0
+    for at in range(0, n, step):
+        if (i // 6) % 2 == 1:  # a pause after each phrase
+            i += 1
+            continue
+        seg = _tone(notes[i % 6], step, sr, (1.0, 0.0, 0.3, 0.0, 0.15)) * _env(step, sr, 0.005, 0.09)
+        _place(out, seg, at)
+        i += 1
+    return out
+
+
+@recipe("telephone_bell")
+def telephone_bell(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # An electromechanical bell: a clapper striking at ~20 Hz, 2 s on / 2 s off (shorter here).
+    n = _frames(d, sr)
+    strike = _bell_strike(int(0.05 * sr), sr, (1200.0, 1950.0, 2860.0), 0.03)
+    out = np.zeros(n)
+    for at in range(0, n, int(sr / 20)):
+        _place(out, strike * rng.uniform(0.8, 1.0), at)
+    return out * _gate(n, sr, 1.2, 0.8, ramp_s=0.01)
+
+
+def _bell_strike(n: int, sr: int, partials: tuple[float, ...], decay_s: float) -> np.ndarray:
+    t = _t(n, sr)
+    x = sum(np.sin(2 * np.pi * f * t) / (k + 1) for k, f in enumerate(partials))
+    return x * np.exp(-t / decay_s)
+
+
+@recipe("sine_wave")
+def sine_wave(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _tone(float(rng.choice([440.0, 660.0, 1000.0])), _frames(d, sr), sr)
+
+
+@recipe("chirp_tone")
+def chirp_tone(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    period = min(d, 0.5)
+    t = _t(n, sr)
+    f = 500 * 2 ** (3 * ((t % period) / period))
+    return _tone(f, n, sr)
+
+
+@recipe("mains_hum")
+def mains_hum(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    base = float(rng.choice([50.0, 60.0]))
+    return _tone(base, _frames(d, sr), sr, (1.0, 0.8, 0.5, 0.35, 0.25, 0.15, 0.1, 0.08))
+
+
+@recipe("buzz")
+def buzz(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Insect-like buzz: a bright sawtooth with wandering pitch.
+    n = _frames(d, sr)
+    f0 = float(rng.uniform(190, 240))
+    f = f0 * (1 + 0.06 * np.sin(2 * np.pi * 0.7 * _t(n, sr)) + 0.02 * _slow_lfo(n, sr, rng, 6, 1))
+    x = _tone(f, n, sr, tuple(1.0 / k for k in range(1, 16)))
+    return x * _slow_lfo(n, sr, rng, 2.0, 0.5)
+
+
+@recipe("mosquito")
+def mosquito(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    f = float(rng.uniform(550, 650)) * (1 + 0.03 * np.sin(2 * np.pi * 1.3 * _t(n, sr)))
+    return _tone(f, n, sr, (1.0, 0.6, 0.4, 0.3, 0.2)) * _slow_lfo(n, sr, rng, 1.5, 0.7)
+
+
+# --- noise textures --------------------------------------------------------
+
+
+@recipe("white_noise")
+def white_noise(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _noise(_frames(d, sr), rng)
+
+
+@recipe("pink_noise")
+def pink_noise(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _pink(_frames(d, sr), rng)
+
+
+@recipe("static")
+def static(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    crackle = (rng.random(n) < 0.004) * rng.standard_normal(n) * 6
+    return _filter(_noise(n, rng), sr, "highpass", 1000) * 0.5 + crackle
+
+
+@recipe("rain")
+def rain(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # A dense hiss of tiny droplet clicks over a soft broadband bed.
+    n = _frames(d, sr)
+    bed = _filter(_pink(n, rng), sr, "bandpass", (400, 7000), order=2)
+    drops = (rng.random(n) < 0.02) * rng.standard_normal(n)
+    drops = _filter(drops, sr, "highpass", 1500, order=2) * 3.0
+    x = bed / (np.std(bed) + 1e-9) + drops / (np.std(drops) + 1e-9) * 0.8
+    return x * _slow_lfo(n, sr, rng, 0.5, 0.2)
+
+
+@recipe("raindrop")
+def raindrop(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    for at in rng.integers(0, n, max(1, int(d * 6))):
+        m = int(0.04 * sr)
+        f = rng.uniform(1200, 3500)
+        t = _t(m, sr)
+        _place(out, np.sin(2 * np.pi * f * (1 + 3 * t) * t) * np.exp(-t / 0.008), int(at))
+    return out + 0.02 * _noise(n, rng)
+
+
+@recipe("wind")
+def wind(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Low-passed noise whose level and colour drift in gusts.
+    n = _frames(d, sr)
+    base = _filter(_pink(n, rng), sr, "lowpass", 900, order=2)
+    gust = _slow_lfo(n, sr, rng, 0.6, 0.8)
+    howl = _filter(_noise(n, rng), sr, "bandpass", (350, 500), order=2)
+    return base / (np.std(base) + 1e-9) * gust + 0.5 * howl / (np.std(howl) + 1e-9) * gust**2
+
+
+@recipe("rustle")
+def rustle(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    x = _filter(_noise(n, rng), sr, "bandpass", (2000, 7000), order=2)
+    return x * _slow_lfo(n, sr, rng, 8.0, 0.9) ** 2
+
+
+@recipe("stream")
+def stream(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Babbling water: many short resonant bubbles over band-limited noise.
+    n = _frames(d, sr)
+    bed = _filter(_noise(n, rng), sr, "bandpass", (300, 4000), order=2)
+    out = bed / (np.std(bed) + 1e-9) * 0.5
+    m = int(0.03 * sr)
+    t = _t(m, sr)
+    for at in rng.integers(0, n, max(1, int(d * 60))):
+        f = rng.uniform(400, 1500)
+        _place(out, np.sin(2 * np.pi * f * (1 + 4 * t) * t) * np.exp(-t / 0.01) * rng.uniform(1, 3), int(at))
+    return out
+
+
+@recipe("waterfall")
+def waterfall(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    return _filter(_pink(n, rng), sr, "bandpass", (150, 6000), order=2) * _slow_lfo(n, sr, rng, 1.0, 0.15)
+
+
+@recipe("pour")
+def pour(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Filling a vessel: a resonance rising as the air column shortens.
+    n = _frames(d, sr)
+    x = _noise(n, rng)
+    from scipy.signal import lfilter
+
+    out = np.zeros(n)
+    block = int(0.02 * sr)
+    for i in range(0, n, block):
+        f = 300 + 1200 * i / n
+        r = 0.995
+        a = [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r]
+        out[i : i + block] = lfilter([1 - r], a, x[i : i + block])
+    return out * _slow_lfo(n, sr, rng, 10, 0.6)
+
+
+@recipe("drip")
+def drip(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.08 * sr)
+    t = _t(m, sr)
+    for at_s in _hit_times(d, 0.6, single, rng, 0.3):
+        f = rng.uniform(700, 1100)
+        plop = np.sin(2 * np.pi * f * (1 + 6 * t) * t) * np.exp(-t / 0.02)
+        _place(out, plop, int(at_s * sr))
+    return out
+
+
+@recipe("fire")
+def fire(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    roar = _filter(_pink(n, rng), sr, "lowpass", 600, order=2)
+    roar = roar / (np.std(roar) + 1e-9) * 0.4 * _slow_lfo(n, sr, rng, 2, 0.5)
+    pops = (rng.random(n) < 0.0015) * rng.standard_normal(n) * 8
+    pops = _filter(pops, sr, "highpass", 800, order=2)
+    return roar + pops
+
+
+@recipe("sizzle")
+def sizzle(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    hiss = _filter(_noise(n, rng), sr, "highpass", 3000) * 0.5
+    pops = (rng.random(n) < 0.01) * rng.standard_normal(n) * 4
+    return hiss + _filter(pops, sr, "highpass", 2000, order=2)
+
+
+@recipe("thunder")
+def thunder(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    x = _filter(_pink(n, rng), sr, "lowpass", 300, order=2)
+    crack = _filter(_noise(n, rng), sr, "highpass", 1000, order=2) * _env(n, sr, 0.01, 0.15) * 0.6
+    roll = _env(n, sr, 0.05, max(d / 2.5, 0.4)) * _slow_lfo(n, sr, rng, 3, 0.6)
+    return x / (np.std(x) + 1e-9) * roll + crack / (np.std(crack) + 1e-9) * 0.5
+
+
+@recipe("explosion")
+def explosion(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    x = _filter(_noise(n, rng), sr, "lowpass", 800, order=2)
+    return x * _env(n, sr, 0.003, min(0.8, max(d / 3, 0.15)))
+
+
+@recipe("whoosh")
+def whoosh(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    n = _frames(d, sr)
+    length = n if single else min(n, int(0.7 * sr))
+    x = _noise(length, rng)
+    out = np.zeros(length)
+    block = int(0.01 * sr)
+    for i in range(0, length, block):
+        f = 300 + 2500 * np.sin(np.pi * i / length)
+        r = 0.97
+        a = [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r]
+        out[i : i + block] = lfilter([1 - r], a, x[i : i + block])
+    out *= np.sin(np.pi * np.arange(length) / length) ** 2
+    full = np.zeros(n)
+    for at in _hit_times(d, 1.0, single, rng):
+        _place(full, out, int(at * sr))
+    return full
+
+
+# --- engines and machines --------------------------------------------------
+
+
+def _engine(d: float, sr: int, rng: np.random.Generator, rpm_hz: float, bright: float, rough: float) -> np.ndarray:
+    """Firing pulses at ``rpm_hz`` through a body resonance, with mechanical noise."""
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    f = rpm_hz * (1 + 0.03 * (_slow_lfo(n, sr, rng, 1.0, 1.0) - 0.5))
+    phase = np.cumsum(f) / sr
+    pulses = np.exp(-((phase % 1.0) * 7)) * (1 + rough * rng.standard_normal(n) * 0.3)
+    body = _filter(pulses, sr, "lowpass", bright, order=2)
+    mech = _filter(_noise(n, rng), sr, "bandpass", (bright, bright * 3), order=2)
+    del t
+    return body / (np.std(body) + 1e-9) + 0.25 * mech / (np.std(mech) + 1e-9)
+
+
+@recipe("engine")
+def engine(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _engine(d, sr, rng, float(rng.uniform(28, 40)), 700, 1.0)
+
+
+@recipe("idling")
+def idling(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _engine(d, sr, rng, float(rng.uniform(18, 24)), 400, 1.5)
+
+
+@recipe("heavy_engine")
+def heavy_engine(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _engine(d, sr, rng, float(rng.uniform(14, 20)), 250, 1.2)
+
+
+@recipe("motorcycle")
+def motorcycle(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    return _engine(d, sr, rng, float(rng.uniform(55, 75)), 1500, 0.8)
+
+
+@recipe("accelerating")
+def accelerating(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    f = 25 + 60 * np.clip(_t(n, sr) / max(d, 0.1), 0, 1) ** 0.7
+    pulses = np.exp(-((np.cumsum(f) / sr % 1.0) * 6))
+    body = _filter(pulses, sr, "lowpass", 1200, order=2)
+    return body + 0.1 * _filter(_noise(n, rng), sr, "bandpass", (800, 3000), order=2)
+
+
+@recipe("car_passing")
+def car_passing(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Engine plus tyre noise swelling as the car passes, with a small Doppler drop.
+    n = _frames(d, sr)
+    t = _t(n, sr) / max(d, 0.1)
+    swell = 1 / (1 + ((t - 0.5) * 6) ** 2)
+    tyre = _filter(_pink(n, rng), sr, "bandpass", (200, 3000), order=2)
+    eng = _engine(d, sr, rng, 40, 900, 0.8)
+    return (tyre / (np.std(tyre) + 1e-9) + 0.5 * eng) * swell
+
+
+@recipe("train")
+def train(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    rumble = _filter(_pink(n, rng), sr, "lowpass", 400, order=2)
+    out = rumble / (np.std(rumble) + 1e-9) * 0.6
+    clack = _knock_hit(int(0.08 * sr), sr, rng, 600, 0.015) * 3
+    for at_s in np.arange(0, d, 0.9):
+        for off in (0.0, 0.12):
+            _place(out, clack, int((at_s + off) * sr))
+    return out
+
+
+@recipe("mechanical_fan")
+def mechanical_fan(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    air = _filter(_pink(n, rng), sr, "lowpass", 2000, order=2)
+    blade = 1 + 0.3 * np.sin(2 * np.pi * 18 * _t(n, sr))
+    motor = _tone(120.0, n, sr, (1.0, 0.5)) * 0.05
+    return air / (np.std(air) + 1e-9) * blade + motor
+
+
+@recipe("vacuum_cleaner")
+def vacuum_cleaner(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    air = _filter(_noise(n, rng), sr, "bandpass", (500, 6000), order=2)
+    whine = _tone(float(rng.uniform(650, 800)), n, sr, (1.0, 0.5, 0.3))
+    return air / (np.std(air) + 1e-9) + 0.4 * whine
+
+
+@recipe("hair_dryer")
+def hair_dryer(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    air = _filter(_noise(n, rng), sr, "bandpass", (300, 5000), order=2)
+    whine = _tone(float(rng.uniform(300, 400)), n, sr, (1.0, 0.6, 0.4, 0.2))
+    return air / (np.std(air) + 1e-9) + 0.25 * whine
+
+
+@recipe("drill")
+def drill(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    f = float(rng.uniform(280, 360)) * (1 + 0.02 * np.sin(2 * np.pi * 3 * _t(n, sr)))
+    x = _tone(f, n, sr, tuple(1.0 / k**0.7 for k in range(1, 20)))
+    return x + 0.3 * _filter(_noise(n, rng), sr, "highpass", 2000, order=2) * np.std(x)
+
+
+@recipe("electric_shaver")
+def electric_shaver(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    f0 = float(rng.uniform(110, 130))
+    saw = 2 * ((t * f0) % 1.0) - 1
+    return _filter(saw, sr, "highpass", 400, order=2) + 0.2 * _filter(_noise(n, rng), sr, "highpass", 3000)
+
+
+@recipe("chainsaw")
+def chainsaw(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    x = _engine(d, sr, rng, float(rng.uniform(110, 140)), 3000, 1.5)
+    return np.tanh(x * 1.5)
+
+
+@recipe("jackhammer")
+def jackhammer(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    hit = _knock_hit(int(0.03 * sr), sr, rng, 1800, 0.006)
+    for at_s in np.arange(0, d, 1 / 22):
+        _place(out, hit * rng.uniform(0.7, 1.0), int(at_s * sr))
+    return out + 0.3 * _engine(d, sr, rng, 22, 500, 1.0) * np.std(out)
+
+
+@recipe("heartbeat")
+def heartbeat(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.12 * sr)
+    t = _t(m, sr)
+    lub = np.sin(2 * np.pi * 50 * t) * np.exp(-t / 0.03)
+    dub = np.sin(2 * np.pi * 70 * t) * np.exp(-t / 0.025) * 0.7
+    for at_s in _hit_times(d, 0.85, single, rng):
+        _place(out, lub, int(at_s * sr))
+        _place(out, dub, int((at_s + 0.28) * sr))
+    return out
+
+
+# --- impacts: knocks, clicks, ticks, steps ---------------------------------
+
+
+def _knock_hit(m: int, sr: int, rng: np.random.Generator, f: float, decay_s: float) -> np.ndarray:
+    """A struck resonance: a short noise click exciting a damped mode or two."""
+    t = _t(m, sr)
+    modes = np.sin(2 * np.pi * f * t) + 0.6 * np.sin(2 * np.pi * f * 2.3 * t + 1.0)
+    click = rng.standard_normal(m) * np.exp(-t / 0.002)
+    return (modes + click) * np.exp(-t / decay_s)
+
+
+@recipe("knock")
+def knock(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Knuckles on a wooden door: groups of knocks around 200 Hz.
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    f = float(rng.uniform(170, 260))
+    group = 2 if single else int(rng.choice([2, 3]))
+    for at_s in _hit_times(d, 1.2, single, rng):
+        for k in range(group):
+            hit = _knock_hit(int(0.12 * sr), sr, rng, f * rng.uniform(0.95, 1.05), 0.025)
+            _place(out, hit, int((at_s + 0.17 * k) * sr))
+    return out
+
+
+@recipe("tap")
+def tap(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    for at_s in _hit_times(d, 0.35, single, rng, 0.2):
+        _place(out, _knock_hit(int(0.05 * sr), sr, rng, 900, 0.008), int(at_s * sr))
+    return out
+
+
+@recipe("thump")
+def thump(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    for at_s in _hit_times(d, 0.8, single, rng):
+        _place(out, _knock_hit(int(0.25 * sr), sr, rng, 70, 0.06), int(at_s * sr))
+    return out
+
+
+@recipe("slam")
+def slam(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.5 * sr)
+    hit = _knock_hit(m, sr, rng, 110, 0.09) + _filter(rng.standard_normal(m), sr, "lowpass", 2500) * _env(m, sr, 0.001, 0.05)
+    for at_s in _hit_times(d, 2.0, single, rng):
+        _place(out, hit, int(at_s * sr))
+    return out
+
+
+@recipe("click")
+def click(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.01 * sr)
+    t = _t(m, sr)
+    for at_s in _hit_times(d, 0.3, single, rng, 0.3):
+        c = _filter(rng.standard_normal(m), sr, "highpass", 2000, order=2) * np.exp(-t / 0.0015)
+        _place(out, c, int(at_s * sr))
+    return out
+
+
+@recipe("tick")
+def tick(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    for at_s in _hit_times(d, 0.5, single, rng):
+        _place(out, _knock_hit(int(0.02 * sr), sr, rng, 3200, 0.003), int(at_s * sr))
+    return out
+
+
+@recipe("tick_tock")
+def tick_tock(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    for i, at_s in enumerate(_hit_times(d, 0.5, single, rng)):
+        f = 3400 if i % 2 == 0 else 2500
+        _place(out, _knock_hit(int(0.02 * sr), sr, rng, f, 0.003), int(at_s * sr))
+    return out
+
+
+@recipe("typing")
+def typing(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    t = 0.0
+    while t < d - 0.03:
+        f = rng.uniform(1500, 3000)
+        _place(out, _knock_hit(int(0.025 * sr), sr, rng, f, 0.004) * rng.uniform(0.5, 1), int(t * sr))
+        t += rng.uniform(0.08, 0.22) if rng.random() > 0.1 else rng.uniform(0.4, 0.7)
+    return out
+
+
+@recipe("footsteps")
+def footsteps(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.15 * sr)
+    t = _t(m, sr)
+    for at_s in _hit_times(d, 0.55, single, rng, 0.05):
+        heel = _knock_hit(m, sr, rng, rng.uniform(90, 140), 0.03)
+        scuff = _filter(rng.standard_normal(m), sr, "bandpass", (1500, 5000), order=2) * np.exp(-t / 0.04) * 0.5
+        _place(out, heel + scuff, int(at_s * sr))
+    return out
+
+
+@recipe("hammer")
+def hammer(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.3 * sr)
+    for at_s in _hit_times(d, 0.6, single, rng, 0.1):
+        ring = _bell_strike(m, sr, (1850.0, 3100.0, 4700.0), 0.05)
+        _place(out, _knock_hit(m, sr, rng, 250, 0.03) + 0.5 * ring, int(at_s * sr))
+    return out
+
+
+@recipe("clapping")
+def clapping(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.06 * sr)
+    t = _t(m, sr)
+    for at_s in _hit_times(d, 0.3, single, rng, 0.08):
+        c = _filter(rng.standard_normal(m), sr, "bandpass", (800, 3000), order=2) * np.exp(-t / 0.012)
+        _place(out, c, int(at_s * sr))
+    return out
+
+
+@recipe("finger_snap")
+def finger_snap(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.05 * sr)
+    t = _t(m, sr)
+    for at_s in _hit_times(d, 0.7, single, rng):
+        c = _filter(rng.standard_normal(m), sr, "bandpass", (1500, 4500), order=2) * np.exp(-t / 0.006)
+        _place(out, c, int(at_s * sr))
+    return out
+
+
+@recipe("glass_clink")
+def glass_clink(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.5 * sr)
+    for at_s in _hit_times(d, 0.8, single, rng, 0.2):
+        f = rng.uniform(2200, 3200)
+        _place(out, _bell_strike(m, sr, (f, f * 2.32, f * 3.9), 0.12), int(at_s * sr))
+    return out
+
+
+@recipe("ding")
+def ding(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(min(1.5, max(d, 0.3)) * sr)
+    f = float(rng.choice([880.0, 1046.5, 1318.5]))
+    for at_s in _hit_times(d, 1.5, single, rng):
+        _place(out, _bell_strike(m, sr, (f, f * 2.0, f * 3.0, f * 4.2), 0.35), int(at_s * sr))
+    return out
+
+
+@recipe("clang")
+def clang(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(min(1.5, max(d, 0.3)) * sr)
+    f = rng.uniform(300, 500)
+    for at_s in _hit_times(d, 1.2, single, rng):
+        hit = _bell_strike(m, sr, (f, f * 2.76, f * 5.40, f * 8.93), 0.3) + _knock_hit(m, sr, rng, f, 0.02)
+        _place(out, hit, int(at_s * sr))
+    return out
+
+
+@recipe("creak")
+def creak(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    # Stick-slip friction: a slow, irregular pulse train through a wooden resonance.
+    n = _frames(d, sr)
+    length = n if single else min(n, int(1.2 * sr))
+    rate = 40 + 60 * np.sin(np.pi * np.arange(length) / length)
+    pulses = np.exp(-((np.cumsum(rate * (1 + 0.2 * rng.standard_normal(length))) / sr % 1.0) * 15))
+    x = _filter(pulses, sr, "bandpass", (300, 2500), order=2) * np.sin(np.pi * np.arange(length) / length)
+    out = np.zeros(n)
+    for at in _hit_times(d, 2.0, single, rng):
+        _place(out, x, int(at * sr))
+    return out
+
+
+# --- voices (no weights: formant synthesis) --------------------------------
+
+
+def _formant_voice(n: int, sr: int, f0: np.ndarray, formants: list[tuple[float, float]], breath: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    from scipy.signal import lfilter
+
+    phase = np.cumsum(f0) / sr
+    glottal = (phase % 1.0) ** 2 - 1 / 3  # a bright, buzzy source
+    src = glottal + breath * rng.standard_normal(n)
+    out = np.zeros(n)
+    for f, bw in formants:
+        r = np.exp(-np.pi * bw / sr)
+        a = [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r]
+        out += lfilter([1 - r], a, src)
+    return out
+
+
+@recipe("bark")
+def bark(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A dog's bark: a short, loud, noisy harmonic burst with a falling pitch.
+
+    Formants near 0.9, 1.8 and 3 kHz give the "woof"; each bark lasts ~0.15 s and
+    they come in pairs or threes unless the event is one counted repeat.
+    """
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    size = float(rng.uniform(0.85, 1.2))  # bigger dog -> lower bark
+    m = int(0.2 * sr)
+    t = _t(m, sr)
+    group = 1 if single else int(rng.choice([2, 3]))
+    for at_s in _hit_times(d, 1.3, single, rng, 0.15):
+        for k in range(group):
+            f0 = (520 / size) * (1.15 - 0.5 * np.clip(t / 0.16, 0, 1)) * (1 + 0.04 * rng.standard_normal())
+            v = _formant_voice(m, sr, f0, [(900 / size, 180), (1800 / size, 250), (3000 / size, 400)], 0.25, rng)
+            env = np.clip(t / 0.012, 0, 1) * np.exp(-np.maximum(t - 0.04, 0) / 0.045)
+            _place(out, np.tanh(3 * v * env / (np.max(np.abs(v)) + 1e-9)), int((at_s + 0.28 * k) * sr))
+    return out
+
+
+@recipe("meow")
+def meow(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.7 * sr)
+    t = _t(m, sr) / 0.7
+    for at_s in _hit_times(d, 1.4, single, rng, 0.1):
+        f0 = rng.uniform(550, 700) * (1 + 0.35 * np.sin(np.pi * t))
+        # "mi" -> "a" -> "u": the first formant opens then closes.
+        f1 = 500 + 700 * np.sin(np.pi * t)
+        v = np.zeros(m)
+        for lo, hi in ((0, m // 2), (m // 2, m)):
+            v[lo:hi] = _formant_voice(hi - lo, sr, f0[lo:hi], [(float(np.mean(f1[lo:hi])), 200), (2400, 300)], 0.05, rng)
+        _place(out, v * np.sin(np.pi * t) ** 0.7, int(at_s * sr))
+    return out
+
+
+_VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2410), (300, 870, 2240), (660, 1720, 2410))
+
+
+@recipe("speech")
+def speech(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """Speech-like babble: syllables of formant vowels with consonant noise, ~4 per second."""
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    f_base = float(rng.choice([110.0, 130.0, 200.0, 220.0]))
+    t = 0.0
+    word = 0
+    while t < d - 0.15:
+        syl = float(rng.uniform(0.14, 0.26))
+        m = int(syl * sr)
+        tt = _t(m, sr)
+        f0 = f_base * (1 + 0.15 * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * (t + tt))) * (1.05 - 0.1 * tt / syl)
+        f1, f2, f3 = _VOWELS[int(rng.integers(len(_VOWELS)))]
+        v = _formant_voice(m, sr, f0, [(f1, 90), (f2, 110), (f3, 160)], 0.02, rng)
+        v = v / (np.max(np.abs(v)) + 1e-9) * np.sin(np.pi * tt / syl) ** 0.5
+        c = int(0.05 * sr)
+        if rng.random() < 0.6:  # a fricative or plosive before the vowel
+            cons = _filter(rng.standard_normal(c), sr, "highpass", float(rng.choice([2500, 4000])), order=2)
+            _place(out, cons * 0.25 * np.hanning(c), int(t * sr))
+        _place(out, v, int(t * sr) + (c if rng.random() < 0.6 else 0))
+        t += syl + 0.03
+        word += 1
+        if word % int(rng.integers(2, 5)) == 0:
+            t += float(rng.uniform(0.08, 0.3))
+    return out
