@@ -125,3 +125,20 @@ def test_quality_bar_listener_hears_at_least_the_raw_baseline(listener):
     assert result.truths >= 30
     assert result.baseline > result.truths // 2
     assert result.listener >= result.baseline
+
+
+def test_onsets_follow_the_sound_not_the_patch_grid(listener):
+    """Onsets of heard truths land within 0.25 s, also for quiet sources over a noise floor."""
+    errors = []
+    for rec in [recordings.mixture("busy-camera-voice"), recordings.mixture("noise-music-ding", gain_db=-24)]:
+        events = listener.listen(rec.audio).events
+        for truth in rec.truths:
+            starts = [
+                e.start_s
+                for e in events
+                if e.label in truth.labels and recordings.overlaps(truth.start_s, truth.end_s, e.start_s, e.end_s)
+            ]
+            if starts:
+                errors.append(abs(min(starts) - truth.start_s))
+    assert len(errors) >= 4
+    assert max(errors) < 0.25, errors

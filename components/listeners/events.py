@@ -103,10 +103,14 @@ def sound_regions(
     below_peak_db: float,
     floor_db: float,
     min_gap_s: float,
+    background_db: float | None = None,
+    above_background_db: float = 6.0,
 ) -> list[tuple[float, float]]:
     """Where the signal sounds inside [start_s, end_s]: stretches within
-    ``below_peak_db`` of the span's peak (and above ``floor_db``), with gaps
-    shorter than ``min_gap_s`` closed. Empty when the span is silent."""
+    ``below_peak_db`` of the span's peak, above ``floor_db`` and at least
+    ``above_background_db`` over the clip's background level, with gaps shorter
+    than ``min_gap_s`` closed. Empty when the span is silent; the whole span
+    when nothing in it stands out from the background (a steady texture)."""
     a = max(0, int(np.floor(start_s / step_s)))
     b = min(len(envelope_db), int(np.ceil(end_s / step_s)))
     if b <= a:
@@ -115,7 +119,12 @@ def sound_regions(
     peak = float(level.max())
     if peak < floor_db:
         return []
-    loud = level >= max(peak - below_peak_db, floor_db)
+    gate = max(peak - below_peak_db, floor_db)
+    if background_db is not None:
+        if peak < background_db + above_background_db:
+            return [(start_s, end_s)]
+        gate = max(gate, background_db + above_background_db)
+    loud = level >= gate
     idx = np.flatnonzero(loud)
     regions: list[tuple[int, int]] = []
     gap = int(round(min_gap_s / step_s))
@@ -127,3 +136,8 @@ def sound_regions(
     return [
         (max(start_s, (a + r0) * step_s), min(end_s, (a + r1 + 1) * step_s)) for r0, r1 in regions
     ]
+
+
+def background_level_db(envelope_db: np.ndarray, percentile: float = 10.0) -> float:
+    """The clip's background (noise floor) level: a low percentile of its envelope."""
+    return float(np.percentile(envelope_db, percentile))

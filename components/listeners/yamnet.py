@@ -76,6 +76,7 @@ class YamnetSettings(BackendConfig):
     split_gap_s: float = 0.2
     region_below_peak_db: float = 25.0
     silence_floor_db: float = -70.0
+    above_background_db: float = 6.0
     suppress_generic: bool = True
     generic_labels: tuple[str, ...] = GENERIC_LABELS
     generic_cover: float = 0.5
@@ -142,13 +143,14 @@ class YamnetListener:
         )
         mono = audio.mono()
         envelope = ev.energy_envelope_db(mono, audio.sample_rate, ENVELOPE_STEP_S)
+        background = ev.background_level_db(envelope)
         ignored = set(s.ignore_labels)
         heard: list[HeardEvent] = []
         for span in spans:
             label = names[span.label_index]
             if label in ignored or span.confidence < s.min_confidence:
                 continue
-            for start, end in self._sounding_parts(span, envelope, duration):
+            for start, end in self._sounding_parts(span, envelope, background, duration):
                 if end - start < s.min_duration_s:
                     continue
                 heard.append(self._event(label, start, end, span.confidence, audio, mono))
@@ -177,7 +179,9 @@ class YamnetListener:
                 keep[i] = min(keep[i], s.hint_threshold)
         return start, keep
 
-    def _sounding_parts(self, span: ev.Span, envelope: np.ndarray, duration: float) -> list[tuple[float, float]]:
+    def _sounding_parts(
+        self, span: ev.Span, envelope: np.ndarray, background: float, duration: float
+    ) -> list[tuple[float, float]]:
         s = self.settings
         if not s.refine_with_energy:
             return [(span.start_s, span.end_s)]
@@ -191,6 +195,8 @@ class YamnetListener:
             s.region_below_peak_db,
             s.silence_floor_db,
             s.split_gap_s,
+            background,
+            s.above_background_db,
         )
         return regions
 
