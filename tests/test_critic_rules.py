@@ -249,3 +249,18 @@ def test_real_minilm_similarity_where_names_differ():
     # Both outside the family table: MiniLM decides.
     assert m.cosine("Percussion", "Drum kit") > 0.6
     assert m.cosine("Sonar", "Cough") < m.cosine("Percussion", "Drum kit")
+
+
+def test_continuous_event_split_into_pieces_is_not_a_count_issue(critic):
+    heard = caption(ev("Brass instrument", 0.0, 5.0, count=2), ev("Drum kit", 5.0, 10.0, count=9))
+    assert "count" not in kinds(critic.critique(BRASS_THEN_DRUMS, heard, observe(heard)))
+
+
+def test_siblings_together_cover_the_planned_span(critic):
+    # YAMNet names the first half "Brass instrument" and all of it "Trumpet": one sound, on time.
+    heard = caption(ev("Brass instrument", 0.0, 2.3), ev("Trumpet", 0.0, 4.8), ev("Drum kit", 5.0, 10.0))
+    result = critic.critique(BRASS_THEN_DRUMS, heard, observe(heard))
+    assert result.issues == [] and result.verdict == "accept"
+    # Without the sibling the early end is a timing issue.
+    alone = caption(ev("Brass instrument", 0.0, 2.3), ev("Drum kit", 5.0, 10.0))
+    assert "timing" in kinds(critic.critique(BRASS_THEN_DRUMS, alone, observe(alone)))

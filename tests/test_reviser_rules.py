@@ -168,3 +168,31 @@ def test_registered_and_satisfies_the_protocol():
     built = backend.build(backend.config_cls(kind="rules", gap_s=1.0))
     assert isinstance(built, Reviser)
     assert built.settings.gap_s == 1.0
+
+
+def test_every_revision_stays_a_valid_plan_inside_the_clip(critic, reviser):
+    """Random layouts, rendered with their last two events swapped: revised plans stay well-formed."""
+    import random
+
+    rng = random.Random(7)
+    labels = ["Brass instrument", "Drum kit", "Dog", "Piano", "Siren", "Church bell", "Speech"]
+    for _ in range(150):
+        duration = rng.choice([4.0, 10.0, 20.0])
+        t, events = 0.0, []
+        for label in rng.sample(labels, rng.randint(2, 4)):
+            length = rng.uniform(0.3, duration / 2)
+            start = min(t, duration - 0.3)
+            end = min(duration, start + length)
+            events.append(ev(label, round(start, 2), round(max(end, start + 0.2), 2), count=rng.choice([1, 1, 2, 3]),
+                             level=rng.choice(["soft", "normal", "loud"])))
+            t = end + rng.choice([-1.0, 0.0, 0.5])
+            t = max(0.0, t)
+        plan = caption(*events, duration=duration)
+        swapped = [*plan.layout[:-2], plan.layout[-1].model_copy(update={"start_s": plan.layout[-2].start_s, "end_s": plan.layout[-2].end_s}),
+                   plan.layout[-2].model_copy(update={"start_s": plan.layout[-1].start_s, "end_s": plan.layout[-1].end_s})]
+        heard = RichCaption(layout=[e for e in swapped[1:]], duration_s=duration)
+        critique = critic.critique(plan, heard, observe(heard))
+        revised = reviser.revise(plan, critique)
+        assert len(revised.layout) == len(plan.layout)
+        for e in revised.layout:
+            assert 0.0 <= e.start_s < e.end_s <= duration + 1e-6, (plan.layout, revised.layout)

@@ -77,7 +77,12 @@ class _Heard:
 class _Match:
     primary: _Heard
     similarity: float
+    # Every heard event close enough to the planned label (siblings such as "Trumpet").
     related: list[_Heard] = field(default_factory=list)
+    # The primary event's span widened by the siblings sounding with it: YAMNet splits one
+    # sound among related classes, each covering part of it.
+    start_s: float = 0.0
+    end_s: float = 0.0
 
 
 @register("rules", roles=("critic",), config=RulesCriticConfig)
@@ -179,8 +184,17 @@ class RulesCritic:
         for sim, overlap, _, _, _, i, h in candidates:
             if i not in matches and overlap > 0.0:
                 matches[i] = _Match(primary=h, similarity=sim)
+        primaries = {m.primary.index for m in matches.values()}
         for i, m in matches.items():
             m.related = [h for h in heard if sims[(i, h.index)] >= self.matcher.threshold]
+            p = m.primary.event
+            along = [
+                h.event for h in m.related
+                if h.index == m.primary.index
+                or (h.index not in primaries and _overlap((p.start_s, p.end_s), (h.event.start_s, h.event.end_s)) > 0)
+            ]
+            m.start_s = min(e.start_s for e in along)
+            m.end_s = max(e.end_s for e in along)
         return matches
 
     # ------------------------------------------------------------------ issues
@@ -202,10 +216,9 @@ class RulesCritic:
 
     def _timing(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
         s = self.settings
-        h = m.primary.event
         planned_end = ev.occurrences()[-1][1]
-        onset_err = h.start_s - ev.start_s
-        offset_err = h.end_s - planned_end
+        onset_err = m.start_s - ev.start_s
+        offset_err = m.end_s - planned_end
         excess = max(
             abs(onset_err) - s.timing_tolerance_s,
             abs(offset_err) - (s.timing_tolerance_s + s.frame_resolution_s),
@@ -218,12 +231,14 @@ class RulesCritic:
         else:
             what = f"ended {abs(offset_err):.1f} s {'late' if offset_err > 0 else 'early'}"
         return Issue(
-            kind="timing", label=ev.label, expected=_span(ev), observed=_span(h),
-            message=f"{ev.label} {what}: planned {_span(ev)}, heard {_span(h)}.",
+            kind="timing", label=ev.label, expected=_span(ev), observed=_fmt(m.start_s, m.end_s),
+            message=f"{ev.label} {what}: planned {_span(ev)}, heard {_fmt(m.start_s, m.end_s)}.",
             event_index=i, severity=round(min(0.7, 0.2 + 0.5 * excess / s.timing_scale_s), 3),
         )
 
     def _count(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
+        if ev.count == 1:
+            return None  # one continuous sound: the listener splits drums or notes into many pieces
         # Siblings ("Dog", "Bark") are split differently by the listener: take the closest count.
         counts = sorted({h.event.count for h in m.related} | {m.primary.event.count}, key=lambda c: (abs(c - ev.count), c))
         heard = counts[0]
@@ -270,13 +285,13 @@ class RulesCritic:
                     continue
                 if a not in matches or b not in matches:
                     continue
-                ha, hb = matches[a].primary.event, matches[b].primary.event
-                if matches[a].primary.index == matches[b].primary.index:
+                ma, mb = matches[a], matches[b]
+                if ma.primary.index == mb.primary.index:
                     continue  # one merged heard event: nothing to order
                 pairs += 1
-                shorter = min(ha.end_s - ha.start_s, hb.end_s - hb.start_s)
-                together = shorter > 0 and _overlap((ha.start_s, ha.end_s), (hb.start_s, hb.end_s)) >= s.order_overlap_fraction * shorter
-                swapped = hb.start_s < ha.start_s - s.timing_tolerance_s
+                shorter = min(ma.end_s - ma.start_s, mb.end_s - mb.start_s)
+                together = shorter > 0 and _overlap((ma.start_s, ma.end_s), (mb.start_s, mb.end_s)) >= s.order_overlap_fraction * shorter
+                swapped = mb.start_s < ma.start_s - s.timing_tolerance_s
                 if not (swapped or together):
                     continue
                 if swapped:
@@ -365,7 +380,11 @@ def _iou(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def _span(ev: LayoutEvent) -> str:
-    return f"{ev.start_s:.1f}-{ev.end_s:.1f} s"
+    return _fmt(ev.start_s, ev.end_s)
+
+
+def _fmt(start: float, end: float) -> str:
+    return f"{start:.1f}-{end:.1f} s"
 
 
 def _times(n: int) -> str:

@@ -94,8 +94,10 @@ class RulesReviser:
             new_a_end = max(a.start_s + s.min_event_s, duration - s.gap_s - max(s.min_event_s, min(b.duration_s, duration / 2)))
             if new_a_end >= a.end_s:
                 return ""
-            layout[first] = a.model_copy(update={"end_s": round(new_a_end, 3)})
             start = new_a_end + s.gap_s
+            if duration - start < min(s.min_event_s, b.duration_s) - 1e-9:
+                return ""  # the first event starts too late to make room
+            layout[first] = a.model_copy(update={"end_s": round(new_a_end, 3)})
         shift = start - b.start_s
         _shift_from(layout, b.start_s, shift, skip={first})
         _fit_into(layout, start, duration, s.min_event_s)
