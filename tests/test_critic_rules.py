@@ -264,3 +264,20 @@ def test_siblings_together_cover_the_planned_span(critic):
     # Without the sibling the early end is a timing issue.
     alone = caption(ev("Brass instrument", 0.0, 2.3), ev("Drum kit", 5.0, 10.0))
     assert "timing" in kinds(critic.critique(BRASS_THEN_DRUMS, alone, observe(alone)))
+
+
+def test_a_long_sound_heard_in_pieces_is_on_time_and_its_pieces_add_up(critic):
+    plan = caption(ev("Acoustic guitar", 0.0, 10.0), ev("Knock", 2.0, 8.0, count=4))
+    heard = caption(
+        ev("Acoustic guitar", 0.1, 3.0), ev("Knock", 2.0, 4.0, count=2), ev("Acoustic guitar", 5.9, 9.2),
+        ev("Knock", 5.9, 7.5, count=2),
+    )
+    result = critic.critique(plan, heard, observe(heard))
+    assert result.issues == [], result.issues
+
+
+def test_thunder_is_not_rain(critic):
+    plan = caption(ev("Thunder", 0.0, 3.0), ev("Rain", 3.0, 10.0))
+    heard = caption(ev("Rain", 3.0, 10.0), ev("Rain on surface", 3.0, 10.0))
+    result = critic.critique(plan, heard, observe(heard))
+    assert [(i.kind, i.label) for i in result.issues] == [("missing", "Thunder")]

@@ -89,20 +89,26 @@ def test_order_fix_pushes_following_events_and_keeps_them_in_the_clip(reviser):
     assert brass.end_s < drums.start_s < drums.end_s <= dog.start_s < dog.end_s <= 10.0 + 1e-6
 
 
-def test_masked_missing_event_is_raised_then_separated(critic, reviser):
+def test_masked_missing_event_escalates_from_louder_to_separated(critic, reviser):
     plan = caption(ev("Speech", 0.0, 10.0), ev("Dog", 3.0, 5.0, level="soft"))
     heard = caption(ev("Speech", 0.0, 10.0))
-    critique = critic.critique(plan, heard, observe(heard))
-    first = reviser.revise(plan, critique)
-    assert first.layout[1].level == "normal"
+
+    def step(p):
+        return reviser.revise(p, critic.critique(p, heard, observe(heard)))
+
+    first = step(plan)
+    assert [e.level for e in first.layout] == ["normal", "normal"]
     assert "raised Dog from soft to normal so it is not masked by Speech" in revisions(first)[0]
-    second = reviser.revise(first, critic.critique(first, heard, observe(heard)))
-    assert second.layout[1].level == "loud"
-    third = reviser.revise(second, critic.critique(second, heard, observe(heard)))
-    # Loud and still masked: the event now sounds on its own after the masking speech... which fills the clip,
-    # so the speech is shortened to make room.
-    speech, dog = third.layout
-    assert dog.start_s >= speech.end_s and dog.end_s <= 10.0 + 1e-6
+    second = step(first)
+    assert [e.level for e in second.layout] == ["normal", "loud"]
+    # Already loud: the masking speech is turned down, and the two stay together as planned.
+    third = step(second)
+    assert [e.level for e in third.layout] == ["soft", "loud"]
+    assert third.layout[1].start_s == 3.0
+    assert "lowered Speech from normal to soft so Dog is heard" in revisions(third)[-1]
+    # Loud over soft and still masked: the dog sounds on its own after the speech, which is shortened to make room.
+    speech, dog = step(third).layout
+    assert dog.start_s >= speech.end_s and dog.end_s <= 10.0 + 1e-6 and dog.duration_s >= 1.0
 
 
 def test_unrenderable_label_is_swapped_for_the_nearest_renderable(critic, reviser):

@@ -96,7 +96,9 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "Fill (with liquid)", "Water tap, faucet", "Sink (filling or washing)", "Bathtub (filling or washing)",
         "Toilet flush", "Boiling",
     ),
-    "storm": ("Thunderstorm", "Thunder", "Rain", "Rain on surface", "Rumble"),
+    # Thunderstorm bridges thunder and rain, but thunder itself is not rain.
+    "storm": ("Thunderstorm", "Thunder", "Rumble", "Boom"),
+    "rain": ("Thunderstorm", "Rain", "Raindrop", "Rain on surface"),
     "wind": ("Wind", "Rustling leaves", "Wind noise (microphone)", "Whoosh, swoosh, swish"),
     "fire": ("Fire", "Crackle", "Sizzle"),
     "road vehicles": (

@@ -83,6 +83,7 @@ class _Match:
     # sound among related classes, each covering part of it.
     start_s: float = 0.0
     end_s: float = 0.0
+    along: list[LayoutEvent] = field(default_factory=list)
 
 
 @register("rules", roles=("critic",), config=RulesCriticConfig)
@@ -187,14 +188,18 @@ class RulesCritic:
         primaries = {m.primary.index for m in matches.values()}
         for i, m in matches.items():
             m.related = [h for h in heard if sims[(i, h.index)] >= self.matcher.threshold]
-            p = m.primary.event
-            along = [
+            p, ev = m.primary.event, layout[i]
+            # Fragments of the same sound: siblings sounding with the primary, and pieces of a
+            # long planned sound that the listener split up (both not claimed by another event).
+            m.along = [
                 h.event for h in m.related
                 if h.index == m.primary.index
-                or (h.index not in primaries and _overlap((p.start_s, p.end_s), (h.event.start_s, h.event.end_s)) > 0)
+                or (h.index not in primaries and (
+                    _overlap((p.start_s, p.end_s), (h.event.start_s, h.event.end_s)) > 0
+                    or _overlap((ev.start_s, ev.end_s), (h.event.start_s, h.event.end_s)) > 0))
             ]
-            m.start_s = min(e.start_s for e in along)
-            m.end_s = max(e.end_s for e in along)
+            m.start_s = min(e.start_s for e in m.along)
+            m.end_s = max(e.end_s for e in m.along)
         return matches
 
     # ------------------------------------------------------------------ issues
@@ -239,9 +244,12 @@ class RulesCritic:
     def _count(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
         if ev.count == 1:
             return None  # one continuous sound: the listener splits drums or notes into many pieces
-        # Siblings ("Dog", "Bark") are split differently by the listener: take the closest count.
-        counts = sorted({h.event.count for h in m.related} | {m.primary.event.count}, key=lambda c: (abs(c - ev.count), c))
-        heard = counts[0]
+        # Pieces of one label add up; siblings ("Dog", "Bark") are split differently by the
+        # listener, so the label whose count comes closest speaks for the sound.
+        per_label: dict[str, int] = {}
+        for e in m.along:
+            per_label[e.label] = per_label.get(e.label, 0) + e.count
+        heard = min(per_label.values(), key=lambda c: (abs(c - ev.count), c))
         if heard == ev.count:
             return None
         return Issue(

@@ -20,6 +20,7 @@ from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import Critique, Issue, LayoutEvent, RichCaption
 
 _LOUDER = {"distant": "normal", "soft": "normal", "normal": "loud"}
+_SOFTER = {"loud": "normal", "normal": "soft"}
 # Edits that move events come first: later edits then see the new times.
 _KIND_ORDER = ("order", "missing", "count", "timing")
 
@@ -130,8 +131,15 @@ class RulesReviser:
             layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
             reason = f" so it is not masked by {', '.join(layout[j].label for j in maskers)}" if maskers else ""
             notes.append(f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]}{reason}")
+        elif any(layout[j].level in _SOFTER for j in maskers):
+            # Already loud: turn down what covers it, keeping the sounds together as planned.
+            for j in maskers:
+                other = layout[j]
+                if other.level in _SOFTER:
+                    layout[j] = other.model_copy(update={"level": _SOFTER[other.level]})
+                    notes.append(f"lowered {other.label} from {other.level} to {_SOFTER[other.level]} so {ev.label} is heard")
         elif maskers:
-            # Already loud and still masked: let it sound on its own after the masking events.
+            # Loud over soft and still masked: last resort, let it sound on its own after them.
             masker = max(maskers, key=lambda j: (layout[j].end_s, -j))
             moved = self._separate(layout, idx, masker, duration)
             if moved:
