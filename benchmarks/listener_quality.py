@@ -72,7 +72,7 @@ def main() -> int:
         print(f"total over levels, offset {offset:g}: listener {heard}, baseline {base}")
     default = YamnetListener()
     s = recordings.score(default, recordings.all_recordings())
-    print(f"quality bar set (levels 0 and -24 dB): ground truth {s.truths}, listener {s.listener}, baseline {s.baseline}")
+    print(f"quality bar set (levels 0, -12, -24, -32 dB): ground truth {s.truths}, listener {s.listener}, baseline {s.baseline}")
     print(f"missed by listener: {s.missed_by_listener}")
     print(f"real-time factor (10 s, 48 kHz stereo, 2 threads, front end + model + DSP): {real_time_factor(default):.0f}x")
     return 0

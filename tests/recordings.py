@@ -142,7 +142,7 @@ def mixture(name: str, *, pan: float = 0.0, gain_db: float = 0.0, seed: int = 0)
     return Recording(label, Waveform(mix, RATE), truths)
 
 
-def all_recordings(gains_db: tuple[float, ...] = (0.0, -24.0)) -> list[Recording]:
+def all_recordings(gains_db: tuple[float, ...] = (0.0, -12.0, -24.0, -32.0)) -> list[Recording]:
     """Every mixture at each source level (quieter ones test the front end's floor)."""
     return [mixture(name, gain_db=g, seed=i) for g in gains_db for i, name in enumerate(MIXTURES)]
 

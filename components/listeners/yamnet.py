@@ -13,6 +13,8 @@ import threading
 from collections.abc import Sequence
 from typing import Literal
 
+from pydantic import Field
+
 import numpy as np
 
 from ualm_agent.audio import loudness_lufs, resample, stereo_balance, to_mono
@@ -70,7 +72,10 @@ class YamnetSettings(BackendConfig):
     release_threshold: float = 0.1
     hint_threshold: float = 0.1
     min_confidence: float = 0.0
-    fill_gap_patches: int = 1
+    # Patches every 0.24 s (half YAMNet's own hop): short sounds near a patch
+    # edge get a second look, and onsets are placed twice as finely.
+    patch_hop_frames: int = Field(default=24, ge=4, le=96)
+    fill_gap_s: float = 0.48
     min_duration_s: float = 0.05
     refine_with_energy: bool = True
     split_gap_s: float = 0.2
@@ -120,11 +125,15 @@ class YamnetListener:
                 self._model = YamnetModel(path, threads=min(2, max(1, self.settings.threads)))
             return self._model
 
-    def frame_probabilities(self, audio: Waveform) -> np.ndarray:
-        """Sigmoid class probabilities per 0.96 s patch (hop 0.48 s): [patches, 521]."""
+    def frame_probabilities(self, audio: Waveform, hop_frames: int = logmel.PATCH_HOP) -> np.ndarray:
+        """Sigmoid class probabilities per 0.96 s patch: [patches, 521].
+
+        Patch ``i`` starts at ``i * hop_frames * 10 ms``; the default hop is
+        YAMNet's own 0.48 s, i.e. the model's raw frame scores.
+        """
         mono16k = resample(to_mono(audio), MODEL_RATE).samples[0]
         spec = logmel.log_mel(mono16k, self.settings.log_offset)
-        logits = self._get_model().logits(logmel.patches(spec, self.settings.log_offset))
+        logits = self._get_model().logits(logmel.patches(spec, self.settings.log_offset, hop_frames))
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
 
     # -- listening ---------------------------------------------------------
@@ -135,12 +144,12 @@ class YamnetListener:
             raise AudioInputError("cannot listen to audio with NaN or infinite samples")
         s = self.settings
         duration = audio.duration_s
-        probs = self.frame_probabilities(audio)
+        probs = self.frame_probabilities(audio, s.patch_hop_frames)
         names = audioset_names()
         start_thr, keep_thr = self._thresholds(len(names), hints)
-        spans = ev.frame_spans(
-            probs, start_thr, keep_thr, logmel.PATCH_HOP_S, logmel.PATCH_S, duration, s.fill_gap_patches
-        )
+        hop_s = self._hop_s
+        fill_gap = int(round(s.fill_gap_s / hop_s))
+        spans = ev.frame_spans(probs, start_thr, keep_thr, hop_s, logmel.PATCH_S, duration, fill_gap)
         mono = audio.mono()
         envelope = ev.energy_envelope_db(mono, audio.sample_rate, ENVELOPE_STEP_S)
         background = ev.background_level_db(envelope)
@@ -166,6 +175,10 @@ class YamnetListener:
             listener=self.name,
         )
 
+    @property
+    def _hop_s(self) -> float:
+        return self.settings.patch_hop_frames * logmel.FRAME_HOP_S
+
     def _thresholds(self, n_classes: int, hints: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         s = self.settings
         start = np.full(n_classes, s.threshold, dtype=np.float32)
@@ -186,7 +199,7 @@ class YamnetListener:
         if not s.refine_with_energy:
             return [(span.start_s, span.end_s)]
         # Look half a hop beyond the centre-timed span: the patch windows reach that far.
-        margin = logmel.PATCH_HOP_S / 2
+        margin = max(self._hop_s, logmel.PATCH_HOP_S) / 2
         regions = ev.sound_regions(
             envelope,
             max(0.0, span.start_s - margin),
