@@ -9,6 +9,7 @@ import recordings
 from ualm_agent import registry
 from ualm_agent.components.listeners import logmel
 from ualm_agent.components.listeners.yamnet import YamnetListener, YamnetSettings
+from ualm_agent.audio import resample
 from ualm_agent.errors import AudioInputError
 from ualm_agent.labels import audioset_names
 from ualm_agent.waveform import Waveform
@@ -40,6 +41,20 @@ def test_front_end_patches_cover_the_whole_clip():
     # the last patch reaches past the last frame, padded with silence
     assert (len(p) - 1) * 48 + 96 >= spec.shape[0]
     assert np.isclose(p[-1, -1, 0], np.log(logmel.DEFAULT_LOG_OFFSET))
+
+
+def test_model_reads_its_quantisation_and_scores_patches_in_one_batch(listener):
+    model = listener._get_model()
+    q = model.quantisation
+    assert q.audio_scale > 0 and 0 <= q.audio_zero_point <= 255 and q.scores_scale > 0
+    audio = recordings.mixture("ring-then-speech").audio
+    probs = listener.frame_probabilities(audio)
+    assert probs.shape == (20, len(audioset_names()))  # 998 frames: 1 + ceil((998 - 96) / 48)
+    spec = logmel.log_mel(resample(audio, 16000).mono())
+    patches = logmel.patches(spec)
+    batched = model.logits(patches)
+    one_by_one = np.concatenate([model.logits(patches[i : i + 1]) for i in range(len(patches))])
+    np.testing.assert_array_equal(batched, one_by_one)
 
 
 def test_two_events_heard_in_order_with_accurate_onsets(listener):
@@ -102,6 +117,7 @@ def test_generic_parent_suppression_is_configurable(listener):
     kept = {e.label for e in YamnetListener(suppress_generic=False).listen(audio).events}
     assert "Alarm" in kept and "Alarm" not in suppressed
     assert "Busy signal" in suppressed
+    assert "Alarm" in {e.label for e in listener.listen(audio, hints=["alarm"]).events}
 
 
 def test_bad_audio_is_refused(listener):

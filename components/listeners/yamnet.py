@@ -164,7 +164,9 @@ class YamnetListener:
                     continue
                 heard.append(self._event(label, start, end, span.confidence, audio, mono))
         if s.suppress_generic:
-            heard = _drop_covered_generics(heard, set(s.generic_labels), s.generic_cover)
+            # A label the plan asks for is never suppressed: the critic looks for it.
+            hinted = {exact_audioset_name(h) for h in hints}
+            heard = _drop_covered_generics(heard, set(s.generic_labels) - hinted, s.generic_cover)
         heard.sort(key=lambda e: (e.start_s, -e.confidence, e.label))
         return Observation(
             events=heard,
