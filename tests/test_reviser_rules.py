@@ -202,3 +202,17 @@ def test_every_revision_stays_a_valid_plan_inside_the_clip(critic, reviser):
         assert len(revised.layout) == len(plan.layout)
         for e in revised.layout:
             assert 0.0 <= e.start_s < e.end_s <= duration + 1e-6, (plan.layout, revised.layout)
+
+
+def test_unheard_loud_event_tries_each_related_renderable_label_once(critic, reviser):
+    renderable = ["Church bell", "Bell", "Tubular bells", "Dog", "Piano"]
+    plan = caption(ev("Church bell", 0.0, 4.0, level="loud", phrase="church bells"), ev("Dog", 5.0, 8.0))
+    heard = caption(ev("Dog", 5.0, 8.0))
+    tried = []
+    for _ in range(4):
+        plan = reviser.revise(plan, critic.critique(plan, heard, observe(heard)), renderable=renderable)
+        tried.append(plan.layout[0].label)
+    assert tried[0] in {"Bell", "Tubular bells"} and set(tried[:2]) == {"Bell", "Tubular bells"}
+    assert tried[2] == tried[1]  # nothing related left to try: the plan stays put
+    assert plan.layout[0].phrase == "church bells" and plan.layout[1] == caption(ev("Dog", 5.0, 8.0)).layout[0]
+    assert sum("in place of" in a for a in plan.assumptions) == 2

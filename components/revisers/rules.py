@@ -58,7 +58,7 @@ class RulesReviser:
             if issue.kind == "order":
                 note = self._separate(layout, idx, self._earlier(layout, idx, issue), plan.duration_s)
             elif issue.kind == "missing":
-                note = self._make_audible(layout, idx, issue, renderable, plan.duration_s)
+                note = self._make_audible(layout, idx, issue, renderable, plan.duration_s, plan.assumptions)
             elif issue.kind == "count":
                 note = self._widen_repeats(layout, idx, issue, plan.duration_s)
             else:
@@ -109,7 +109,13 @@ class RulesReviser:
         return note + "."
 
     def _make_audible(
-        self, layout: list[LayoutEvent], idx: int, issue: Issue, renderable: Sequence[str] | None, duration: float
+        self,
+        layout: list[LayoutEvent],
+        idx: int,
+        issue: Issue,
+        renderable: Sequence[str] | None,
+        duration: float,
+        history: Sequence[str] = (),
     ) -> str:
         ev = layout[idx]
         if issue.observed == "not rendered" or (renderable is not None and not labels_in(renderable, ev.label)):
@@ -144,6 +150,15 @@ class RulesReviser:
             moved = self._separate(layout, idx, masker, duration)
             if moved:
                 notes.append(moved.rstrip(".") + " so it is not masked")
+        elif renderable:
+            # Loud, alone and still not heard: the generator's take on this label does not sound
+            # like it, so try a related label it renders that no earlier round tried.
+            tried = {r for r in renderable if any(f"tried {r} in place of " in n or f" in place of {r}, which" in n for n in history)}
+            pool = [r for r in renderable if r not in tried and not labels_in([ev.label], r) and self.matcher.matches(ev.label, r)]
+            new = self.matcher.nearest(ev.label, pool)
+            if new is not None:
+                layout[idx] = ev.model_copy(update={"label": new, "phrase": ev.phrase or ev.label})
+                notes.append(f"tried {new} in place of {ev.label}, which was not heard")
         return "; ".join(notes) + "." if notes else ""
 
     def _widen_repeats(self, layout: list[LayoutEvent], idx: int, issue: Issue, duration: float) -> str:
