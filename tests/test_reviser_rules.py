@@ -216,3 +216,15 @@ def test_unheard_loud_event_tries_each_related_renderable_label_once(critic, rev
     assert tried[2] == tried[1]  # nothing related left to try: the plan stays put
     assert plan.layout[0].phrase == "church bells" and plan.layout[1] == caption(ev("Dog", 5.0, 8.0)).layout[0]
     assert sum("in place of" in a for a in plan.assumptions) == 2
+
+
+def test_related_labels_stay_related_to_the_first_plan_and_apart_from_other_events(critic, reviser):
+    renderable = ["Thunder", "Thunderstorm", "Rain", "Boom", "Explosion"]
+    plan = caption(ev("Thunder", 0.0, 3.0, level="loud"), ev("Rain", 3.0, 10.0))
+    heard = caption(ev("Rain", 3.0, 10.0))
+    labels = []
+    for _ in range(4):
+        plan = reviser.revise(plan, critic.critique(plan, heard, observe(heard)), renderable=renderable)
+        labels.append(plan.layout[0].label)
+    # "Thunderstorm" also means rain, which is planned already; "Explosion" is related to "Boom", not to thunder.
+    assert labels == ["Boom", "Boom", "Boom", "Boom"]

@@ -154,7 +154,16 @@ class RulesReviser:
             # Loud, alone and still not heard: the generator's take on this label does not sound
             # like it, so try a related label it renders that no earlier round tried.
             tried = {r for r in renderable if any(f"tried {r} in place of " in n or f" in place of {r}, which" in n for n in history)}
-            pool = [r for r in renderable if r not in tried and not labels_in([ev.label], r) and self.matcher.matches(ev.label, r)]
+            root = _first_label(ev.label, history)
+            others = [o.label for j, o in enumerate(layout) if j != idx]
+            # Related to the label first planned (no drift along a chain of relatives), and not
+            # to another planned event (trying "Rain" for "Thunder" in a rain scene would cheat).
+            pool = [
+                r for r in renderable
+                if r not in tried and not labels_in([ev.label, root], r)
+                and self.matcher.matches(ev.label, r) and self.matcher.matches(root, r)
+                and not any(self.matcher.matches(o, r) for o in others)
+            ]
             new = self.matcher.nearest(ev.label, pool)
             if new is not None:
                 layout[idx] = ev.model_copy(update={"label": new, "phrase": ev.phrase or ev.label})
@@ -228,6 +237,20 @@ def _fit_into(layout: list[LayoutEvent], t0: float, duration: float, min_len: fl
             start = max(t0, min(start, duration - min(min_len, duration - t0)))
             stop = min(duration, start + min(min_len, duration - t0))
         layout[j] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(max(stop, start + 1e-3), 3)})
+
+
+def _first_label(label: str, history: Sequence[str]) -> str:
+    """The label an event had before earlier rounds tried relatives in its place."""
+    seen = {label}
+    while True:
+        prefix = f"tried {label} in place of "
+        found = next((n.split(prefix, 1)[1] for n in history if prefix in n), None)
+        if found is None or ", which was not heard" not in found:
+            return label
+        label = found.split(", which was not heard", 1)[0]
+        if label in seen:
+            return label
+        seen.add(label)
 
 
 def _leading_int(text: str) -> int | None:
