@@ -1,11 +1,19 @@
 """Reviser ``rules``: turn a critique's issues into edits of the plan.
 
 The plan stays the target, so only edits that help the generator realise it are
-made: space apart events heard together or swapped, make a masked or inaudible
-event louder or longer, swap a label the generator cannot render for the
-nearest one it can, and widen the gaps between repeats heard as fewer. Timing,
-loudness and position issues of an otherwise heard event change nothing but a
-too-short duration. Every edit is noted in ``assumptions`` as "Revision: ...".
+made:
+
+- order: start the later event a gap after the earlier one ends, pushing what
+  follows and squeezing it into the clip (shortening the earlier event if needed);
+- missing: a label the generator cannot render becomes the nearest one it can;
+  otherwise, step by step over rounds: lengthen a too-short event, raise its
+  level, turn down the events covering it, separate it in time from them (last
+  resort), or, alone and loud, try a related renderable label no round tried;
+- count (heard fewer): spread the repeats over a longer span so the gaps are heard;
+- timing: lengthen an event too short to detect; nothing else, the plan is the target.
+
+Loudness, position and extra-sound issues leave the plan as it is. The plan is
+never mutated; every edit is noted in ``assumptions`` as "Revision: ...".
 """
 
 from __future__ import annotations
