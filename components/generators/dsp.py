@@ -356,13 +356,13 @@ def static(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndar
 
 @recipe("rain")
 def rain(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    # A dense hiss of tiny droplet clicks over a soft broadband bed.
+    """A dense hiss of droplet clicks over a band-limited bed (balance tuned against YAMNet's "Rain")."""
     n = _frames(d, sr)
-    bed = _filter(_pink(n, rng), sr, "bandpass", (400, 7000), order=2)
-    drops = (rng.random(n) < 0.02) * rng.standard_normal(n)
-    drops = _filter(drops, sr, "highpass", 1500, order=2) * 3.0
-    x = bed / (np.std(bed) + 1e-9) + drops / (np.std(drops) + 1e-9) * 0.8
-    return x * _slow_lfo(n, sr, rng, 0.5, 0.2)
+    bed = _filter(_pink(n, rng), sr, "bandpass", (1100, 7000), order=2)
+    drops = (rng.random(n) < 0.025) * rng.standard_normal(n)
+    drops = _filter(drops, sr, "bandpass", (1400, 7500), order=2)
+    x = 1.6 * bed / (np.std(bed) + 1e-9) + drops / (np.std(drops) + 1e-9)
+    return x * _slow_lfo(n, sr, rng, 0.5, 0.1)
 
 
 @recipe("raindrop")
@@ -503,21 +503,22 @@ def whoosh(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndar
 
 
 def _engine(d: float, sr: int, rng: np.random.Generator, rpm_hz: float, bright: float, rough: float) -> np.ndarray:
-    """Firing pulses at ``rpm_hz`` through a body resonance, with mechanical noise."""
+    """Noisy firing pulses at ``rpm_hz`` through a low-pass body, over a low rumble.
+
+    Mostly noise rather than a clean pulse train: a tonal version is heard as a
+    synthesizer. ``bright`` is the body's cut-off, ``rough`` the noise share.
+    """
     n = _frames(d, sr)
-    t = _t(n, sr)
-    f = rpm_hz * (1 + 0.03 * (_slow_lfo(n, sr, rng, 1.0, 1.0) - 0.5))
-    phase = np.cumsum(f) / sr
-    pulses = np.exp(-((phase % 1.0) * 7)) * (1 + rough * rng.standard_normal(n) * 0.3)
-    body = _filter(pulses, sr, "lowpass", bright, order=2)
-    mech = _filter(_noise(n, rng), sr, "bandpass", (bright, bright * 3), order=2)
-    del t
-    return body / (np.std(body) + 1e-9) + 0.25 * mech / (np.std(mech) + 1e-9)
+    f = rpm_hz * (1 + 0.03 * np.sin(2 * np.pi * 0.3 * _t(n, sr)))
+    pulses = np.exp(-((np.cumsum(f) / sr % 1.0) * 9.3))
+    body = _filter(pulses * (0.42 + rough * 1.6 * _noise(n, rng)), sr, "lowpass", bright, order=2)
+    rumble = _filter(_pink(n, rng), sr, "lowpass", 900, order=2)
+    return body / (np.std(body) + 1e-9) + 1.3 * rumble / (np.std(rumble) + 1e-9)
 
 
 @recipe("engine")
 def engine(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    return _engine(d, sr, rng, float(rng.uniform(28, 40)), 700, 1.0)
+    return _engine(d, sr, rng, float(rng.uniform(45, 60)), 650, 1.0)
 
 
 @recipe("idling")
@@ -652,16 +653,34 @@ def _knock_hit(m: int, sr: int, rng: np.random.Generator, f: float, decay_s: flo
 
 @recipe("knock")
 def knock(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    # Knuckles on a wooden door: groups of knocks around 200 Hz.
+    """Knuckles on a door: groups of three knocks, each a noise tap exciting wooden modes.
+
+    Modes (~160, 370, 1300 Hz), damping and spacing were tuned until YAMNet
+    scores "Knock"/"Door"; a faint short room tail keeps it from sounding dry.
+    """
     n = _frames(d, sr)
     out = np.zeros(n)
-    f = float(rng.uniform(170, 260))
-    group = 2 if single else int(rng.choice([2, 3]))
-    for at_s in _hit_times(d, 1.2, single, rng):
-        for k in range(group):
-            hit = _knock_hit(int(0.12 * sr), sr, rng, f * rng.uniform(0.95, 1.05), 0.025)
-            _place(out, hit, int((at_s + 0.17 * k) * sr))
-    return out
+    m = int(0.15 * sr)
+    t = _t(m, sr)
+    scale = float(rng.uniform(0.92, 1.08))  # a different door
+    modes = ((157.0 * scale, 0.015), (368.0 * scale, 0.0095), (1291.0 * scale, 0.0098))
+    period = float(rng.uniform(1.3, 1.7))
+    for at_s in _hit_times(d, period, single, rng, 0.1):
+        for k in range(1 if single else 3):
+            tone = sum(np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)) * np.exp(-t / q) for f, q in modes)
+            hit = _filter(1.75 * tone + rng.standard_normal(m) * np.exp(-t / 0.008), sr, "lowpass", 1700, order=2)
+            _place(out, hit, int((at_s + 0.227 * k) * sr))
+    return _room(out, sr, rng, 0.03, 0.05)
+
+
+def _room(x: np.ndarray, sr: int, rng: np.random.Generator, decay_s: float, wet: float) -> np.ndarray:
+    """A faint diffuse tail (exponentially decaying noise as the impulse response)."""
+    from scipy.signal import fftconvolve
+
+    m = int(decay_s * 8 * sr)
+    ir = rng.standard_normal(m) * np.exp(-_t(m, sr) / decay_s)
+    ir *= wet / np.sqrt(np.sum(ir**2))
+    return x + fftconvolve(x, ir)[: len(x)]
 
 
 @recipe("tap")
@@ -836,11 +855,14 @@ def creak(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarr
 
 
 def _formant_voice(n: int, sr: int, f0: np.ndarray, formants: list[tuple[float, float]], breath: float,
-                   rng: np.random.Generator) -> np.ndarray:
+                   rng: np.random.Generator, square: bool = False) -> np.ndarray:
     from scipy.signal import lfilter
 
     phase = np.cumsum(f0) / sr
-    glottal = (phase % 1.0) ** 2 - 1 / 3  # a bright, buzzy source
+    if square:  # a harsher source (square plus saw) for animal calls
+        glottal = 0.5 * np.sign(np.sin(2 * np.pi * phase)) + (phase % 1.0) - 0.5
+    else:  # a bright, buzzy source for voices
+        glottal = (phase % 1.0) ** 2 - 1 / 3
     src = glottal + breath * rng.standard_normal(n)
     out = np.zeros(n)
     for f, bw in formants:
@@ -852,23 +874,32 @@ def _formant_voice(n: int, sr: int, f0: np.ndarray, formants: list[tuple[float, 
 
 @recipe("bark")
 def bark(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    """A dog's bark: a short, loud, noisy harmonic burst with a falling pitch.
+    """A dog's bark: a ~0.1 s harsh harmonic burst whose pitch jumps up then sags.
 
-    Formants near 0.9, 1.8 and 3 kHz give the "woof"; each bark lasts ~0.15 s and
-    they come in pairs or threes unless the event is one counted repeat.
+    Pitch (~520 Hz), formants (~1.0, 1.3, 2.3 kHz), jitter and saturation were
+    tuned until YAMNet scores the result as "Dog"/"Bark"; barks repeat every
+    ~0.5 s (a lone bark in a 1 s window is heard far less surely).
     """
     n = _frames(d, sr)
     out = np.zeros(n)
-    size = float(rng.uniform(0.85, 1.2))  # bigger dog -> lower bark
-    m = int(0.2 * sr)
+    size = float(rng.uniform(0.95, 1.05))  # a bigger dog barks lower
+    length = 0.1
+    m = int((length + 0.15) * sr)
     t = _t(m, sr)
-    group = 1 if single else int(rng.choice([2, 3]))
-    for at_s in _hit_times(d, 1.3, single, rng, 0.15):
-        for k in range(group):
-            f0 = (520 / size) * (1.15 - 0.5 * np.clip(t / 0.16, 0, 1)) * (1 + 0.04 * rng.standard_normal())
-            v = _formant_voice(m, sr, f0, [(900 / size, 180), (1800 / size, 250), (3000 / size, 400)], 0.25, rng)
-            env = np.clip(t / 0.012, 0, 1) * np.exp(-np.maximum(t - 0.04, 0) / 0.045)
-            _place(out, np.tanh(3 * v * env / (np.max(np.abs(v)) + 1e-9)), int((at_s + 0.28 * k) * sr))
+    u = np.clip(t / length, 0, 1)
+    rise, fall = 0.35, 0.11
+    contour = np.where(u < 0.4, 1 + rise * np.sin(np.pi * u / 0.8), 1 + rise - fall * (u - 0.4) / 0.6)
+    env = np.clip(t / 0.022, 0, 1) * np.exp(-np.maximum(t - 0.043, 0) / 0.026)
+    formants = [(1010.0 / size, 237.0), (1310.0 / size, 590.0), (2300.0 / size, 226.0)]
+    period = float(rng.uniform(0.45, 0.65))
+    at = 0.0
+    while at < max(d - length, 1e-3):
+        f0 = (524.0 / size) * contour * (1 + 0.11 * rng.standard_normal(m))
+        v = _formant_voice(m, sr, f0, formants, 0.045, rng, square=True) * env
+        _place(out, np.tanh(5.8 * v / (np.max(np.abs(v)) + 1e-9)), int(at * sr))
+        if single:
+            break
+        at += period * (1 + 0.1 * rng.uniform(-1, 1))
     return out
 
 
@@ -887,6 +918,30 @@ def meow(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarra
             v[lo:hi] = _formant_voice(hi - lo, sr, f0[lo:hi], [(float(np.mean(f1[lo:hi])), 200), (2400, 300)], 0.05, rng)
         _place(out, v * np.sin(np.pi * t) ** 0.7, int(at_s * sr))
     return out
+
+
+@recipe("bird")
+def bird(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """Songbird phrases: a few rising, trilled ~3 kHz chirps, then a pause (tuned against YAMNet)."""
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    base = float(rng.uniform(2900, 3500))
+    at = 0.0
+    while at < max(d - 0.3, 1e-3):
+        syllables = int(rng.integers(2, 6))
+        for k in range(syllables):
+            length = 0.114 * rng.uniform(0.7, 1.3)
+            m = int(length * sr)
+            t = _t(m, sr)
+            u = t / length
+            f = base * rng.uniform(0.9, 1.1) * (1 + 0.54 * u) * (1 + 0.114 * np.sin(2 * np.pi * 31 * t))
+            shape = np.sin(np.pi * u) ** 2
+            _place(out, (np.sin(2 * np.pi * np.cumsum(f) / sr) + 0.19 * np.sin(4 * np.pi * np.cumsum(f) / sr)) * shape,
+                   int((at + k * (length + 0.06)) * sr))
+        if single:
+            break
+        at += syllables * 0.174 + 0.69 * rng.uniform(0.5, 1.5)
+    return out + 0.005 * _noise(n, rng)
 
 
 _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2410), (300, 870, 2240), (660, 1720, 2410))

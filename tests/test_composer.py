@@ -1,0 +1,233 @@
+"""Generator ``composer``: timing, counts, levels, determinism, samples, and what YAMNet hears."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ualm_agent import registry
+from ualm_agent.components.generators.catalogue import CATALOGUE, catalogue_name
+from ualm_agent.components.generators.composer import MIX_PEAK, Composer
+from ualm_agent.labels import is_audioset_name
+from ualm_agent.roles import GenerationRequest, KnowsRenderable
+from ualm_agent.schema import LayoutEvent, RichCaption
+from ualm_agent.waveform import Waveform
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def composer() -> Composer:
+    return Composer()
+
+
+def _request(events: list[LayoutEvent], duration: float = 4.0, seed: int = 0, round_index: int = 0) -> GenerationRequest:
+    caption = RichCaption(layout=events, duration_s=duration)
+    return GenerationRequest(caption=caption, text=caption.to_text(), duration_s=duration, seed=seed, round_index=round_index)
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if x.size else 0.0
+
+
+def _span(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    return x[int(a * RATE) : int(b * RATE)]
+
+
+def _onsets(x: np.ndarray, below_peak_db: float = 30.0, min_gap_s: float = 0.15) -> list[float]:
+    """Times where a 10 ms energy envelope rises above (peak - below_peak_db) after a quiet stretch."""
+    hop = int(0.01 * RATE)
+    frames = len(x) // hop
+    env = np.sqrt(np.mean(x[: frames * hop].astype(np.float64).reshape(frames, hop) ** 2, axis=1))
+    on = env > env.max() * 10 ** (-below_peak_db / 20)
+    onsets, quiet = [], int(min_gap_s / 0.01)
+    last_on = -quiet - 1
+    for i, active in enumerate(on):
+        if active:
+            if i - last_on > quiet:
+                onsets.append(i * 0.01)
+            last_on = i
+    return onsets
+
+
+def test_output_is_16k_mono_of_requested_duration(composer):
+    result = composer.generate(_request([LayoutEvent(label="Piano", start_s=0.5, end_s=2.0)], duration=3.0))
+    assert result.audio.sample_rate == RATE and result.audio.channels == 1
+    assert result.audio.frames == 3 * RATE
+    assert result.audio.samples.dtype == np.float32
+    assert result.unrendered == ()
+    assert 0.01 < float(np.max(np.abs(result.audio.samples))) <= MIX_PEAK + 1e-6
+
+
+def test_same_request_gives_identical_bytes_and_seed_or_round_change_it(composer):
+    events = [
+        LayoutEvent(label="Trumpet", start_s=0.0, end_s=2.0),
+        LayoutEvent(label="Rain", start_s=1.0, end_s=4.0, level="distant"),
+        LayoutEvent(label="Bark", start_s=2.0, end_s=4.0, count=2, position="left"),
+    ]
+    a = composer.generate(_request(events, seed=7)).audio.samples
+    b = Composer().generate(_request(events, seed=7)).audio.samples
+    assert a.tobytes() == b.tobytes()
+    assert composer.generate(_request(events, seed=8)).audio.samples.tobytes() != a.tobytes()
+    assert composer.generate(_request(events, seed=7, round_index=1)).audio.samples.tobytes() != a.tobytes()
+
+
+@pytest.mark.parametrize("label", ["Trumpet", "Siren", "Drum kit", "Rain"])
+def test_sound_stays_inside_its_planned_span(composer, label):
+    x = composer.generate(_request([LayoutEvent(label=label, start_s=1.0, end_s=2.5)], duration=4.0)).audio.samples[0]
+    inside = _rms(_span(x, 1.05, 2.45))
+    assert inside > 0.01
+    assert _rms(_span(x, 0.0, 0.98)) < inside * 1e-3
+    assert _rms(_span(x, 2.52, 4.0)) < inside * 1e-3
+
+
+@pytest.mark.parametrize("label", ["Beep, bleep", "Knock", "Bark", "Snare drum", "Gunshot, gunfire"])
+def test_count_three_gives_three_separated_onsets(composer, label):
+    event = LayoutEvent(label=label, start_s=0.5, end_s=3.5, count=3)
+    x = composer.generate(_request([event], duration=4.0)).audio.samples[0]
+    onsets = _onsets(x)
+    assert len(onsets) == 3, onsets
+    for got, (start, _end) in zip(onsets, event.occurrences()):
+        assert got == pytest.approx(start, abs=0.03)
+
+
+def test_levels_are_ordered_loud_normal_soft(composer):
+    events = [
+        LayoutEvent(label="Siren", start_s=0.0, end_s=1.0, level="loud"),
+        LayoutEvent(label="Siren", start_s=1.5, end_s=2.5, level="normal"),
+        LayoutEvent(label="Siren", start_s=3.0, end_s=4.0, level="soft"),
+    ]
+    x = composer.generate(_request(events, duration=4.5)).audio.samples[0]
+    loud, normal, soft = (_rms(_span(x, a + 0.1, a + 0.9)) for a in (0.0, 1.5, 3.0))
+    assert loud > 1.5 * normal > 1.5 * 1.5 * soft > 0
+
+
+def test_distant_is_quieter_and_duller_than_loud(composer):
+    def render(level: str) -> np.ndarray:
+        event = LayoutEvent(label="White noise", start_s=0.0, end_s=2.0, level=level)
+        return composer.generate(_request([event], duration=2.5)).audio.samples[0][: 2 * RATE]
+
+    def high_share(x: np.ndarray) -> float:
+        spec = np.abs(np.fft.rfft(x)) ** 2
+        freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+        return float(spec[freqs > 4000].sum() / spec.sum())
+
+    loud, distant = render("loud"), render("distant")
+    assert _rms(distant) < _rms(loud)
+    assert high_share(distant) < 0.3 * high_share(loud)
+
+
+def test_unrenderable_label_is_reported_and_others_still_render(composer):
+    events = [
+        LayoutEvent(label="Quasar hiccups", start_s=0.0, end_s=1.0),
+        LayoutEvent(label="Beep, bleep", start_s=1.0, end_s=2.0),
+    ]
+    result = composer.generate(_request(events, duration=2.0))
+    assert result.unrendered == ("Quasar hiccups",)
+    x = result.audio.samples[0]
+    assert _rms(_span(x, 0.0, 0.95)) == 0.0
+    assert _rms(_span(x, 1.05, 1.5)) > 0.01
+    assert not composer.can_render("Quasar hiccups")
+
+
+def test_empty_layout_gives_silence_of_the_right_length(composer):
+    result = composer.generate(_request([], duration=1.5))
+    assert result.audio.frames == int(1.5 * RATE)
+    assert not np.any(result.audio.samples)
+
+
+def test_knows_what_it_can_render(composer):
+    assert isinstance(composer, KnowsRenderable)
+    labels = composer.renderable_labels()
+    assert "Trumpet" in labels and "Bark" in labels and "Siren" in labels
+    assert all(is_audioset_name(name) for name in labels)
+    assert composer.can_render("dog barking") and catalogue_name("dog barking") == "Bark"
+    assert composer.can_render("a church bell") and composer.can_render("Piano")
+
+
+def test_every_catalogue_entry_renders_finite_audible_sound(composer):
+    for name in CATALOGUE:
+        x = composer.generate(_request([LayoutEvent(label=name, start_s=0.0, end_s=1.5)], duration=1.5)).audio.samples
+        assert np.all(np.isfinite(x)), name
+        assert float(np.max(np.abs(x))) > 0.01, name
+
+
+def test_user_samples_take_priority(tmp_path):
+    import soundfile as sf
+
+    t = np.arange(int(0.5 * 22050)) / 22050
+    tone = (0.5 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    (tmp_path / "Dog").mkdir()
+    sf.write(tmp_path / "Dog" / "take1.wav", tone, 22050)
+    sf.write(tmp_path / "tractor_02.wav", tone, 22050)
+    composer = Composer(samples=str(tmp_path))
+    assert composer.can_render("Tractors") and "tractor" in composer.renderable_labels()
+    result = composer.generate(_request([LayoutEvent(label="Dog", start_s=0.5, end_s=2.0)], duration=2.5))
+    x = result.audio.samples[0]
+    spec = np.abs(np.fft.rfft(_span(x, 0.5, 2.0)))
+    peak_hz = np.fft.rfftfreq(len(_span(x, 0.5, 2.0)), 1 / RATE)[int(np.argmax(spec))]
+    # The recording (a 300 Hz tone, resampled from 22.05 kHz), not the synthetic bark.
+    assert peak_hz == pytest.approx(300, abs=5)
+    # Shorter than its slot: repeated with a gap, so there are several onsets.
+    assert len(_onsets(x)) >= 2
+
+
+def test_builds_from_the_registry():
+    backend = registry.get("generator", "composer")
+    assert backend.availability()[0]
+    built = backend.build(backend.config_cls(sample_rate=22050))
+    out = built.generate(_request([LayoutEvent(label="Beep, bleep", start_s=0.0, end_s=0.5)], duration=1.0))
+    assert out.audio.sample_rate == 22050 and out.audio.frames == 22050
+
+
+# What YAMNet hears: each key label (or a closely related AudioSet class) in a 3 s render, for two seeds.
+HEARD_AS = {
+    "Brass instrument": {"Brass instrument", "Trumpet", "French horn", "Trombone"},
+    "Trumpet": {"Trumpet", "Brass instrument"},
+    "Drum kit": {"Drum kit", "Drum machine", "Percussion", "Drum"},
+    "Percussion": {"Drum kit", "Drum machine", "Percussion", "Drum"},
+    "Bark": {"Bark", "Dog", "Bow-wow"},
+    "Dog": {"Bark", "Dog", "Bow-wow"},
+    "Piano": {"Piano", "Electric piano", "Keyboard (musical)"},
+    "Siren": {"Siren", "Police car (siren)", "Emergency vehicle", "Ambulance (siren)", "Civil defense siren"},
+    "Beep, bleep": {"Beep, bleep"},
+    "Rain": {"Rain", "Rain on surface", "Raindrop"},
+    "Knock": {"Knock", "Door"},
+    "Telephone bell ringing": {"Telephone bell ringing", "Telephone"},
+    "Speech": {"Speech", "Conversation", "Narration, monologue"},
+}
+
+
+@pytest.fixture(scope="module")
+def yamnet():
+    backend = registry.get("listener", "yamnet")
+    ok, why = backend.availability()
+    if not ok:
+        pytest.skip(f"YAMNet listener unavailable: {why}")
+    return backend.build(backend.config_cls())
+
+
+@pytest.mark.parametrize("label", sorted(HEARD_AS))
+def test_yamnet_hears_what_was_rendered(composer, yamnet, label):
+    accepted = HEARD_AS[label]
+    for seed in (0, 1):
+        # Quiet lead-in and tail, as in a real scene: the listener trims events against the clip's background.
+        event = LayoutEvent(label=label, start_s=0.5, end_s=3.5)
+        audio = composer.generate(_request([event], duration=4.0, seed=seed)).audio
+        heard = {event.label for event in yamnet.listen(audio).events}
+        assert heard & accepted, f"{label} (seed {seed}) heard as {sorted(heard)}"
+
+
+def test_yamnet_hears_events_in_a_mixture(composer, yamnet):
+    events = [
+        LayoutEvent(label="Bark", start_s=0.0, end_s=2.5),
+        LayoutEvent(label="Siren", start_s=3.0, end_s=6.0),
+        LayoutEvent(label="Trumpet", start_s=6.5, end_s=9.5),
+    ]
+    audio = composer.generate(_request(events, duration=10.0)).audio
+    observation = yamnet.listen(Waveform(audio.samples, audio.sample_rate))
+    for event in events:
+        matching = [h for h in observation.events if h.label in HEARD_AS[event.label]]
+        assert matching, f"{event.label} not heard: {[h.label for h in observation.events]}"
+        # Heard at roughly the planned time.
+        assert any(h.start_s < event.end_s and h.end_s > event.start_s for h in matching)
