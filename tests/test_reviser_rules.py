@@ -228,3 +228,11 @@ def test_related_labels_stay_related_to_the_first_plan_and_apart_from_other_even
         labels.append(plan.layout[0].label)
     # "Thunderstorm" also means rain, which is planned already; "Explosion" is related to "Boom", not to thunder.
     assert labels == ["Boom", "Boom", "Boom", "Boom"]
+
+
+def test_count_shortfall_with_no_room_left_raises_the_level(critic, reviser):
+    plan = caption(ev("Bark", 0.0, 10.0, count=3))
+    heard = caption(ev("Bark", 6.7, 6.8, count=1))
+    revised = reviser.revise(plan, critic.critique(plan, heard, observe(heard)))
+    assert (revised.layout[0].start_s, revised.layout[0].end_s, revised.layout[0].level) == (0.0, 10.0, "loud")
+    assert revisions(revised) == ["Revision: raised Bark from normal to loud so each of its 3 repeats is heard."]

@@ -9,7 +9,8 @@ made:
   otherwise, step by step over rounds: lengthen a too-short event, raise its
   level, turn down the events covering it, separate it in time from them (last
   resort), or, alone and loud, try a related renderable label no round tried;
-- count (heard fewer): spread the repeats over a longer span so the gaps are heard;
+- count (heard fewer): spread the repeats over a longer span so the gaps are heard,
+  or, with no room left, raise their level;
 - timing: lengthen an event too short to detect; nothing else, the plan is the target.
 
 Loudness, position and extra-sound issues leave the plan as it is. The plan is
@@ -195,7 +196,11 @@ class RulesReviser:
             floor = max((o.end_s for j, o in enumerate(layout) if j != idx and o.end_s <= ev.start_s), default=0.0)
             start = max(floor, end - needed)
         if end - start <= ev.duration_s + 1e-6:
-            return ""
+            # No room to spread them further: make each repeat louder instead.
+            if ev.level not in _LOUDER:
+                return ""
+            layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
+            return f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]} so each of its {ev.count} repeats is heard."
         layout[idx] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(end, 3)})
         later = [j for j, o in enumerate(layout) if j != idx and o.start_s >= old_end - s.sequential_tolerance_s and o.start_s < end + s.gap_s]
         if later:
