@@ -126,7 +126,7 @@ CATALOGUE: dict[str, Recipe] = {
     "Vocal music": gm((53, 52), "melody", 60),
     "Humming": gm(53, "melody", 52, 55),
     "Synthetic singing": gm(54, "melody", 60),
-    "Whistling": gm(78, "melody", 72, 74),
+    "Whistling": dsp("whistling"),
     # Genres: a typical instrument for each
     "Pop music": gm((0, 4), "melody", 60, 62),
     "Rock music": gm((29, 30), "strum", 52, 55),
@@ -176,7 +176,7 @@ CATALOGUE: dict[str, Recipe] = {
     "Telephone bell ringing": dsp("telephone_bell"),
     "Telephone": dsp("telephone_bell"),
     "Breathing": gm(121, "strikes", 60),
-    "Clapping": drums("eighths", 39),
+    "Clapping": dsp("clapping"),
     # DSP recipes
     "Beep, bleep": dsp("beep"),
     "Ping": dsp("ding"),
