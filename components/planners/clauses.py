@@ -1,0 +1,449 @@
+"""Split an English sound prompt into clauses, one per sound event.
+
+Each clause carries what the words say about its event: when (timestamps,
+durations), how often (counts), where (left/right), how loud, and how it
+relates to the clause before it (after it, at the same time, or before it).
+Naming the sound is left to :mod:`.labelling`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .lexicon import NUMBER_WORDS, SOURCE_NOUNS
+
+# How a clause relates to the one before it:
+#   seq  after it ("then", "followed by", commas); pre  before it ("X after Y");
+#   par  at the same time ("while", "as", "with"); and  unspecified ("and").
+Relation = Literal["first", "seq", "pre", "par", "and"]
+
+_NUMW = "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True))
+_NUM = rf"(\d+(?:\.\d+)?|\.\d+|{_NUMW}|a|an|one)"
+_UNIT = r"(s|secs?|seconds?|ms|milliseconds?|mins?|minutes?)\b\.?"
+_APPROX = r"(?:(?:about|around|roughly|approximately|nearly|almost|just|over|under|exactly)\s+)?"
+
+
+def to_number(word: str) -> float | None:
+    word = word.strip().lower()
+    if word in ("a", "an"):
+        return 1.0
+    if word in NUMBER_WORDS:
+        return float(NUMBER_WORDS[word])
+    try:
+        return float(word)
+    except ValueError:
+        return None
+
+
+def _seconds(value: str, unit: str | None) -> float | None:
+    number = to_number(value)
+    if number is None:
+        return None
+    unit = (unit or "s").rstrip(".")
+    if unit.startswith("ms") or unit.startswith("milli"):
+        return number / 1000.0
+    if unit.startswith("min"):
+        return number * 60.0
+    return number
+
+
+@dataclass
+class Timing:
+    kind: Literal["range", "start", "end", "dur", "clip"]
+    a: float
+    b: float | None = None
+
+
+# Order matters: ranges before starts ("from 1 to 2 s" is not "from 1 s").
+_TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "range",
+        re.compile(
+            rf"\b(?:from|between)\s+(?:the\s+)?(?:second\s+)?{_APPROX}{_NUM}\s*(?:{_UNIT})?\s*"
+            rf"(?:to|until|till|and|through|-|–|~)\s*(?:the\s+)?{_NUM}\s*(?:{_UNIT})?(?:\s+marks?)?"
+        ),
+    ),
+    ("range", re.compile(rf"\b(?:at\s+)?(\d+(?:\.\d+)?)\s*(?:{_UNIT})?\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*{_UNIT}")),
+    (
+        "clip",
+        re.compile(
+            rf"\b(?:a\s+|an\s+)?{_NUM}\s*-?\s*{_UNIT}\s*(?:long\s+)?(?:clip|audio|recording|soundscape|"
+            rf"sound\s*track|track|sample|scene|piece|sound\s+clip|audio\s+clip)\b"
+        ),
+    ),
+    ("clip", re.compile(rf"\b(?:clip|audio|recording|soundscape)\s+(?:of|lasting|that lasts|which lasts)\s+{_APPROX}{_NUM}\s*{_UNIT}")),
+    (
+        "dur",
+        re.compile(
+            rf"\b(?:for|lasting|lasts|last|lasted|lasting for|that lasts|which lasts|over)\s+"
+            rf"(?:the\s+(?:next|first)\s+)?{_APPROX}{_NUM}\s*{_UNIT}"
+        ),
+    ),
+    ("dur", re.compile(rf"\b(?:a\s+|an\s+)?{_NUM}\s*-\s*{_UNIT}(?:\s+long)?")),
+    ("dur", re.compile(rf"\b{_NUM}\s*{_UNIT}\s+(?:long\b|of\b)")),
+    (
+        "start",
+        re.compile(
+            rf"\b(?:at|starting at|starts at|start at|begins at|beginning at|begin at|starting|after|from)\s+"
+            rf"(?:the\s+)?(?:time\s+)?(?:t\s*=\s*)?{_APPROX}{_NUM}\s*{_UNIT}(?:\s+marks?)?(?:\s+in\b)?"
+        ),
+    ),
+    ("start", re.compile(r"\bat\s+t\s*=\s*(\d+(?:\.\d+)?)()")),
+    ("end", re.compile(rf"\b(?:until|till|up to|ending at|ends at|stopping at|stops at|ending)\s+(?:the\s+)?{_APPROX}{_NUM}\s*{_UNIT}")),
+]
+
+_PLACEHOLDER = re.compile(r"⟦(\d+)⟧")
+
+
+def extract_timings(text: str) -> tuple[str, list[Timing]]:
+    """Replace each time expression with a ``⟦i⟧`` marker; return the text and the timings."""
+    found: list[Timing] = []
+
+    def replace(kind: str):
+        def sub(m: re.Match[str]) -> str:
+            groups = m.groups()
+            if kind == "range":
+                a = _seconds(groups[0], groups[1] or groups[3])
+                b = _seconds(groups[2], groups[3] or groups[1])
+                if a is None or b is None or b <= a or (groups[0] in ("a", "an", "one") and not (groups[1] or groups[3])):
+                    return m.group(0)
+                found.append(Timing("range", a, b))
+            else:
+                value = _seconds(groups[0], groups[1] or None)
+                if value is None:
+                    return m.group(0)
+                if kind == "start" and groups[0] in ("a", "an"):
+                    return m.group(0)
+                if kind in ("dur", "clip") and value <= 0:
+                    return m.group(0)
+                found.append(Timing(kind, value))  # type: ignore[arg-type]
+            return f" ⟦{len(found) - 1}⟧ "
+
+        return sub
+
+    for kind, pattern in _TIMING_PATTERNS:
+        text = pattern.sub(replace(kind), text)
+    return text, found
+
+
+# Two-word pairs joined by "and" that name one thing, not two events.
+_BINOMIALS = re.compile(
+    r"\b(back|on|up|in|over|again|now|here|to|pots|rock|rhythm|drum|knives|hide|cats|bread|black|loud|"
+    r"huff|puff|stop|start|off|round)\s+(and|n)\s+(forth|off|down|out|over|again|then|there|fro|pans|roll|blues|"
+    r"bass|forks|seek|dogs|butter|white|clear|puff|go|start|on|round)\b"
+)
+
+_CONNECTIVE = re.compile(
+    r"(?P<comma_and>,\s*and\s+then\b|,\s*then\b)"
+    r"|(?P<seq>,?\s*\b(?:and\s+then|and\s+afterwards?|and\s+later|and\s+finally|then\s+later|after\s+(?:that|which|this|a\s+while|"
+    r"a\s+moment|a\s+pause|a\s+short\s+pause|a\s+few\s+seconds)|(?:and\s+)?(?:is\s+|are\s+)?(?:then\s+)?(?:closely\s+|shortly\s+|quickly\s+|"
+    r"soon\s+|immediately\s+|later\s+)?followed\s+(?:closely\s+|shortly\s+|quickly\s+|soon\s+|immediately\s+)?by|(?:and\s+)?(?:just\s+|right\s+|shortly\s+|"
+    r"soon\s+|immediately\s+|long\s+)?before|(?:and\s+)?then|(?:and\s+)?(?:afterwards?|subsequently|eventually|finally|lastly)|"
+    r"and\s+(?:next|later)|as\s+soon\s+as|until)\b,?)"
+    r"|(?P<pre>,?\s*\b(?:just\s+|right\s+|shortly\s+|soon\s+|immediately\s+|long\s+)?after\b)"
+    r"|(?P<par>,?\s*\b(?:while|whilst|during|amid|amidst|meanwhile|simultaneously\s+with|at\s+the\s+same\s+time\s+as|"
+    r"at\s+the\s+same\s+time\s+with|along\s+with|together\s+with|accompanied\s+by|alongside|over\s+the\s+sound\s+of|"
+    r"against\s+a\s+background\s+of|with|(?<!such\s)(?<!same\stime\s)as(?!\s+(?:well|if|though|long|much|many|loud|soft|quiet|"
+    r"fast|slow|it\s+gets|before|usual|a\s+result|such)\b))\b)"
+    r"|(?P<and>,?\s*\b(?:and|plus|as\s+well\s+as|along\s+with)\b)"
+    r"|(?P<comma>,)"
+)
+
+_LEADING_SUBORDINATE = re.compile(
+    r"^\s*(?P<word>after|before|while|whilst|as\s+soon\s+as|as|when|whenever|once|during|following)\s+"
+)
+_LEADING_ORDER_WORDS = re.compile(
+    r"^\s*(?:(?:and|then|next|first|firstly|at\s+first|initially|finally|lastly|later|afterwards?|subsequently|"
+    r"eventually|also|suddenly|meanwhile|soon|shortly)\b[\s,]*)+"
+)
+_TOGETHER = re.compile(r"\b(?:together|at\s+the\s+same\s+time|simultaneously|in\s+unison|all\s+at\s+once)\b")
+_SILENCE_WORDS = frozenset(
+    "silence silent pause pauses gap break stillness quiet quietness nothing".split()
+)
+_SILENCE_FILLER = frozenset(
+    "a an the some short brief long little small moment moments of few bit then there is a of period "
+    "complete total dead followed by with after".split()
+)
+
+_LEVEL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "distant",
+        re.compile(
+            r"\b(?:(?:off\s+)?in\s+the\s+(?:far\s+)?distance|from\s+(?:a\s+|the\s+)?(?:far\s+)?distance|distant(?:ly)?|"
+            r"far\s+away|far\s+off|far-off|faraway|from\s+afar|from\s+far\s+away|a\s+long\s+way\s+off)\b"
+        ),
+    ),
+    (
+        "loud",
+        re.compile(
+            r"\b(?:(?:very|really|extremely|quite)\s+)?(?:loud|loudly|louder|loudest|booming|blaring|deafening|"
+            r"at\s+(?:a\s+)?high\s+volume)\b"
+        ),
+    ),
+    (
+        "soft",
+        re.compile(
+            r"\b(?:(?:very|really|extremely|quite)\s+)?(?:soft|softly|softer|quiet|quietly|quieter|faint|faintly|"
+            r"gentle|gently|muffled|muted|hushed|barely\s+audible|subtle|subtly|at\s+(?:a\s+)?low\s+volume)\b"
+        ),
+    ),
+]
+
+_POSITION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        side,
+        re.compile(
+            rf"\b(?:(?:on|from|to|at|in|toward|towards)\s+(?:the\s+)?(?:(?:far|extreme|hard)\s+)?{side}"
+            rf"(?:\s+(?:side|channel|ear|speaker))?(?:\s+of\s+the\s+(?:stereo\s+)?(?:field|image|mix))?|"
+            rf"{side}(?:\s+|-)(?:side|channel|ear|speaker)|panned\s+(?:hard\s+|fully\s+)?{side}|"
+            rf"(?:far|hard)\s+{side})\b"
+        ),
+    )
+    for side in ("left", "right")
+]
+_MOVES_ACROSS = re.compile(r"\bfrom\s+(?:the\s+)?(?:left|right)\s+to\s+(?:the\s+)?(?:left|right)\b")
+
+_COUNT_TIMES = re.compile(rf"\b(?:repeat(?:ing|s|ed)?\s+|repeated\s+)?({_NUMW}|\d+)\s*(?:more\s+)?(?:times|x)\b")
+_COUNT_WORDS = re.compile(r"\b(twice|thrice|once)\b(?!\s+(?:again|more|before|it|the))")
+_COUNT_VAGUE = re.compile(
+    r"\b(?:(?:several|multiple|a\s+few|many|numerous|repeated|a\s+number\s+of)\s+times|repeatedly|over[\s_]+and[\s_]+over|"
+    r"a\s+(?:rapid\s+|quick\s+|short\s+|long\s+)?(?:series|succession|sequence|string|burst)\s+of|"
+    r"again[\s_]+and[\s_]+again|a\s+few\s+times|intermittently|several|multiple)\b"
+)
+_COUNT_QUANTITY = re.compile(
+    rf"^(?:(?:the|a|an|then|and|with)\s+)?(?:series\s+of\s+)?(a\s+couple\s+of|a\s+pair\s+of|a\s+single|single|{_NUMW}|\d+)\s+"
+    r"(?!times\b|seconds?\b|s\b|minutes?\b)((?:(?:loud|soft|quick|short|sharp|distinct|small|large|big|faint|quiet|rapid|"
+    r"consecutive|separate|successive|brief|gentle|distant|heavy|light|more|metallic|wooden|hard|little|"
+    r"high|low|muffled|electronic|clear)\s+)*)([a-z'-]+)"
+)
+_REPEAT_WORD = re.compile(r"\b(?:repeating|repeats|repeated)\b")
+
+_FILLERS = re.compile(
+    r"\b(?:occur(?:s|ring|red)?|happen(?:s|ing|ed)?|(?:is|are|can\s+be|could\s+be)\s+heard|heard|audible|"
+    r"there\s+(?:is|are|was|were)|we\s+hear|you\s+hear|i\s+hear|(?:the\s+)?sounds?\s+of|(?:the\s+)?noises?\s+of|"
+    r"please|generate|create|produce|make|give\s+me|i\s+want|add|audio\s+of|recording\s+of|clip\s+of)\b"
+)
+_LEADING_IMPERATIVE = re.compile(r"^\s*(?:play|render|put|insert|include)\s+(?=a\b|an\b|the\b|some\b|\w+\s)")
+_PRONOUN_START = re.compile(r"^\s*(?:it|he|she|they|them|this|that|its|his|her|their|which|who|one)\b")
+_VERB_LIKE_START = re.compile(r"^\s*(?:[a-z]+(?:s|ing|ed)|stops?|ends?|continues?|fades?|goes|go|comes?|takes?|drives?|moves?)\b")
+_DETERMINER_START = re.compile(r"^\s*(?:a|an|the|some|several|many|two|three|four|\d+)\b")
+
+
+@dataclass
+class Clause:
+    """One stretch of the prompt about one sound (or a silence)."""
+
+    words: str  # the user's words for the sound, without timing/count/place modifiers
+    relation: Relation = "first"
+    sentence: int = 0
+    start: float | None = None
+    end: float | None = None
+    dur: float | None = None
+    count: int | None = None
+    count_vague: bool = False
+    position: str = "center"
+    level: str = "normal"
+    silence: bool = False
+    background: bool = False
+    raw: str = ""  # the clause text as split, for merging
+    after_comma: bool = False  # split off by a bare comma ("a short, sharp beep")
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def timed(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    def core(self) -> str:
+        """The words with filler removed: what names the sound."""
+        text = _FILLERS.sub(" ", self.words)
+        text = _LEADING_IMPERATIVE.sub(" ", text)
+        return _squash(text)
+
+    def subjectless(self) -> bool:
+        """Starts with a pronoun or verb, as in "... and drives away": continues the previous clause."""
+        text = self.words
+        if _PRONOUN_START.match(text):
+            return True
+        return bool(_VERB_LIKE_START.match(text)) and not _DETERMINER_START.match(text)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" ,.;:-")
+
+
+def normalise(prompt: str) -> str:
+    text = prompt.lower()
+    text = text.replace("’", "'").replace("‘", "'").replace("“", " ").replace("”", " ").replace('"', " ")
+    text = text.replace("—", ", ").replace("–", "-").replace("…", ". ")
+    text = re.sub(r"[()\[\]{}<>|*_#;]", " , ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<!\d)[.!?]+(?!\d)|[.!?](?=\s|$)|\n", text)
+    return [p.strip(" ,") for p in parts if p and p.strip(" ,")]
+
+
+def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
+    """Clauses in the order written, and the clip length the prompt states (if any)."""
+    text, timings = extract_timings(normalise(prompt))
+    text = _BINOMIALS.sub(lambda m: f"{m.group(1)}_{m.group(2)}_{m.group(3)}", text)
+    clip: float | None = None
+    clauses: list[Clause] = []
+    for index, sentence in enumerate(_sentences(text)):
+        lead = _LEADING_SUBORDINATE.match(sentence)
+        lead_word = re.sub(r"\s+", " ", lead.group("word")) if lead else ""
+        if lead:
+            sentence = sentence[lead.end():]
+        pieces: list[tuple[str, str]] = []
+        last = 0
+        relation = "first" if index == 0 else "seq"
+        saw_comma = False
+        for m in _CONNECTIVE.finditer(sentence):
+            kind = m.lastgroup or "comma"
+            piece = sentence[last:m.start()]
+            if not piece.strip(" ,"):
+                # Two connectives in a row (", then"): keep the stronger one.
+                if kind not in ("comma", "and"):
+                    relation = kind
+                last = m.end()
+                continue
+            pieces.append((relation, piece))
+            last = m.end()
+            if kind == "comma_and":
+                relation = "seq"
+            elif kind == "comma":
+                relation = "comma"
+                saw_comma = True
+            elif kind == "and" and m.group(0).lstrip().startswith(",") and saw_comma:
+                relation = "seq"  # "A, B, and C": a list in order
+            else:
+                relation = kind
+        pieces.append((relation, sentence[last:]))
+        if lead_word:
+            pieces = _apply_leading(pieces, lead_word)
+        if _TOGETHER.search(sentence):
+            pieces = [("par" if rel == "and" else rel, piece) for rel, piece in pieces]
+        for relation, piece in pieces:
+            clause = _make_clause(piece, "seq" if relation == "comma" else relation, index, timings)
+            if clause is None:
+                continue
+            clause.after_comma = relation == "comma"
+            if clause.notes and clause.notes[0] == "clip":
+                clip = clause.dur
+                clause.notes.pop(0)
+                clause.dur = None
+                if not clause.words:
+                    continue
+            clauses.append(clause)
+    if clauses and clauses[0].relation != "first" and clauses[0].relation != "pre":
+        clauses[0].relation = "first"
+    return clauses, clip
+
+
+def _apply_leading(pieces: list[tuple[str, str]], word: str) -> list[tuple[str, str]]:
+    """"After X, Y": X first; "before X, Y": Y first; "while X, Y": together."""
+    if len(pieces) < 2:
+        return pieces
+    mapping = {"after": "seq", "following": "seq", "when": "seq", "whenever": "seq", "once": "seq",
+               "as soon as": "seq", "before": "pre", "while": "par", "whilst": "par", "as": "par", "during": "par"}
+    rel = mapping.get(word, "seq")
+    # The boundary is the first comma; without one, the first connective.
+    for i in range(1, len(pieces)):
+        if pieces[i][0] == "comma":
+            pieces[i] = (rel, pieces[i][1])
+            break
+    else:
+        pieces[1] = (rel, pieces[1][1])
+    return pieces
+
+
+def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]) -> Clause | None:
+    clause = Clause(words="", relation=relation, sentence=sentence, raw=piece)  # type: ignore[arg-type]
+    text = " " + piece + " "
+    clip_found = False
+    for m in _PLACEHOLDER.finditer(text):
+        t = timings[int(m.group(1))]
+        if t.kind == "range":
+            clause.start, clause.end = t.a, t.b
+        elif t.kind == "start":
+            clause.start = t.a
+        elif t.kind == "end":
+            clause.end = t.a
+        elif t.kind == "dur":
+            clause.dur = t.a
+        elif t.kind == "clip":
+            clip_found = True
+            clip_value = t.a
+    text = _PLACEHOLDER.sub(" ", text)
+
+    for level, pattern in _LEVEL_PATTERNS:
+        if pattern.search(text):
+            clause.level = level
+            text = pattern.sub(" ", text)
+            break
+    if not _MOVES_ACROSS.search(text):
+        for side, pattern in _POSITION_PATTERNS:
+            if pattern.search(text):
+                clause.position = side
+                text = pattern.sub(" ", text)
+                break
+    text = _count(clause, text)
+    text = text.replace("_", " ")
+    text = _LEADING_ORDER_WORDS.sub(" ", text)
+    text = re.sub(r"\b(?:another|again|once\s+more|once\s+again)\b", " ", text)
+    text = _TOGETHER.sub(" ", text)
+    text = re.sub(r"\ba(?=\s+[aeiou])", "an", text)
+    words = _squash(text)
+    words = re.sub(r"\s+(?:and|then|with|while|as|of|by|is|are|it|that|which)$", "", words)
+    words = re.sub(r"^(?:and|with|while|as|of|by|it)\s+", "", words)
+    clause.words = _squash(words)
+    clause.background = bool(re.search(r"\bbackground\b", clause.words))
+    clause.silence = _is_silence(clause.words)
+    if clip_found:
+        clause.dur = clip_value
+        clause.notes.insert(0, "clip")
+    if not clause.words and not clause.timed and clause.dur is None and not clip_found:
+        return None
+    return clause
+
+
+def _count(clause: Clause, text: str) -> str:
+    m = _COUNT_TIMES.search(text)
+    if m:
+        number = to_number(m.group(1))
+        if number is not None and number >= 1:
+            clause.count = int(number)
+            return text[: m.start()] + " " + text[m.end():]
+    m = _COUNT_WORDS.search(text)
+    if m:
+        clause.count = {"once": 1, "twice": 2, "thrice": 3}[m.group(1)]
+        return text[: m.start()] + " " + text[m.end():]
+    stripped = text.strip()
+    m = _COUNT_QUANTITY.match(stripped)
+    if m and not SOURCE_NOUNS.match(m.group(3)):
+        word = m.group(1)
+        number = {"a couple of": 2, "a pair of": 2, "a single": 1, "single": 1}.get(word)
+        if number is None:
+            number = to_number(word)
+        if number is not None and 1 <= number <= 100:
+            clause.count = int(number)
+            return stripped[: m.start(1)] + " " + m.group(2) + m.group(3) + stripped[m.end():]
+    m = _COUNT_VAGUE.search(text)
+    if m:
+        clause.count = 3
+        clause.count_vague = True
+        clause.notes.append(f'"{_squash(m.group(0))}"')
+        if "times" in m.group(0) or m.group(0).startswith(("repeatedly", "over", "again", "a ")):
+            return text[: m.start()] + " " + text[m.end():]
+    return _REPEAT_WORD.sub(" ", text) if clause.count else text
+
+
+def _is_silence(words: str) -> bool:
+    tokens = re.findall(r"[a-z]+", words)
+    if not tokens or not any(t in _SILENCE_WORDS for t in tokens):
+        return False
+    return all(t in _SILENCE_WORDS or t in _SILENCE_FILLER for t in tokens)

@@ -1,0 +1,398 @@
+"""Planner ``rules``: a deterministic parser for English sound prompts.
+
+"a dog barks three times on the left, then a man talks quietly" becomes a
+RichCaption whose layout has a Bark (3x, left) followed by Speech (soft).
+Pure Python and regular expressions; MiniLM only names phrases the word
+tables do not know. What the prompt leaves open (order, length) is stated
+in ``assumptions`` and asked in ``questions``; ``answers`` settle it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import Field
+
+from ualm_agent.errors import UsageError
+from ualm_agent.registry import BackendConfig, register
+from ualm_agent.schema import LayoutEvent, Question, RichCaption
+
+from .clauses import Clause, normalise, split_clauses
+from .labelling import Labelled, Labeller
+from .lexicon import IMPULSES, TEXTURES, contexts_in
+from .timeline import Slot, place, required_clip, round_clip
+
+ORDER_CHOICES = ["in sequence", "all together"]
+DURATION_CHOICES = ["5 s", "10 s", "20 s", "30 s"]
+
+_PERSON_ONLY = re.compile(
+    r"(?:a|an|the|some|two|three|several)?\s*(?:man|men|woman|women|person|people|guy|lady|boy|girl|child|children|"
+    r"kid|kids|baby|someone|male|female|adult|adults)"
+)
+_TOGETHER_ANSWER = re.compile(r"\b(?:together|same\s+time|simultaneous\w*|overlap\w*|at\s+once|parallel)\b")
+_JOINERS = {"seq": " then ", "pre": " after ", "par": " as ", "and": " and ", "first": " "}
+_COUNT_TEXT = {1: "once", 2: "twice"}
+
+
+class RulesPlannerSettings(BackendConfig):
+    kind: Literal["rules"] = "rules"
+    use_minilm: bool = True  # name unknown phrases by MiniLM similarity
+    minilm_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+    gap_s: float = Field(default=0.3, ge=0.0, le=5.0)  # between events in sequence
+    silence_s: float = Field(default=1.0, ge=0.0, le=10.0)  # "a moment of silence"
+    max_duration_s: float = Field(default=60.0, gt=0.0, le=600.0)
+    default_duration_s: float = Field(default=10.0, gt=0.0, le=600.0)
+
+
+@dataclass
+class _Event:
+    clause: Clause
+    labelled: Labelled
+    phrase: str
+    context: frozenset[str]
+    gap_before: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@register("rules", roles=("planner",), config=RulesPlannerSettings)
+class RulesPlanner:
+    """Deterministic English prompt parser: events, counts, order, timing, position, level."""
+
+    def __init__(
+        self,
+        use_minilm: bool = True,
+        minilm_threshold: float = 0.45,
+        gap_s: float = 0.3,
+        silence_s: float = 1.0,
+        max_duration_s: float = 60.0,
+        default_duration_s: float = 10.0,
+    ) -> None:
+        self.labeller = Labeller(use_minilm=use_minilm, threshold=minilm_threshold)
+        self.gap_s = gap_s
+        self.silence_s = silence_s
+        self.max_duration_s = max_duration_s
+        self.default_duration_s = default_duration_s
+
+    # ---- public -------------------------------------------------------------------------
+
+    def plan(
+        self, prompt: str, *, duration_s: float | None = None, answers: Mapping[str, str] | None = None
+    ) -> RichCaption:
+        if not prompt or not prompt.strip():
+            raise UsageError("the prompt is empty; describe the sound you want")
+        answers = {str(k).strip().lower(): str(v) for k, v in (answers or {}).items()}
+        base = duration_s if duration_s and duration_s > 0 else self.default_duration_s
+        base = min(base, self.max_duration_s)
+        try:
+            return self._plan(prompt, base, answers)
+        except Exception as exc:  # never fail on odd English: plan the whole prompt as one sound
+            return self._single_sound(prompt, base, f"The prompt could not be parsed into events ({type(exc).__name__}); "
+                                      "planned it as one sound.")
+
+    def plan_many(self, prompts: list[str], *, duration_s: float | None = None) -> list[RichCaption]:
+        """Plan several prompts; phrases that need MiniLM are embedded in batches, not one by one."""
+        prompts = list(prompts)
+        if self.labeller.use_minilm:
+            with self.labeller.collecting() as wanted:
+                for prompt in prompts:
+                    if prompt and prompt.strip():
+                        self.plan(prompt, duration_s=duration_s)
+            self.labeller.prefetch(sorted(wanted))
+        return [self.plan(prompt, duration_s=duration_s) for prompt in prompts]
+
+    # ---- steps --------------------------------------------------------------------------
+
+    def _plan(self, prompt: str, base: float, answers: dict[str, str]) -> RichCaption:
+        clauses, stated_clip = split_clauses(prompt)
+        events = self._events(clauses)
+        if not events:
+            return self._single_sound(prompt, base, "No separate sound events were found; planned the prompt as one sound.")
+
+        assumptions: list[str] = []
+        questions: list[Question] = []
+        together = bool(_TOGETHER_ANSWER.search(answers.get("order", "").lower()))
+        slots = [self._slot(e, together) for e in events]
+        self._mark_background(events, slots)
+
+        unordered = _unordered_events(events, slots)
+        if unordered >= 2:
+            if "order" not in answers:
+                assumptions.append(
+                    f"No order was given for {unordered} events; assumed they happen one after another in the order written."
+                )
+                questions.append(
+                    Question(
+                        key="order",
+                        text="These sounds have no order: should they play one after another, or all together?",
+                        choices=list(ORDER_CHOICES),
+                        default=ORDER_CHOICES[0],
+                    )
+                )
+
+        clip = stated_clip
+        answered = _seconds_in(answers.get("duration", ""))
+        if answered:
+            clip = answered
+        timed = any(e.clause.timed or e.clause.dur for e in events) or stated_clip is not None
+        if clip is None:
+            clip = base
+            if not timed and "duration" not in answers:
+                assumptions.append(f"No duration given; assumed {clip:g} s.")
+                questions.append(
+                    Question(
+                        key="duration",
+                        text="How long should the clip be?",
+                        choices=list(DURATION_CHOICES),
+                        default=f"{clip:g} s",
+                    )
+                )
+        clip = max(0.5, min(clip, self.max_duration_s))
+        need = required_clip(slots, self.gap_s)
+        if need > clip + 1e-9:
+            clip = min(self.max_duration_s, round_clip(need))
+            assumptions.append(f"The stated times need {need:g} s; the clip was extended to {clip:g} s.")
+
+        place(slots, clip, self.gap_s)
+        layout = [
+            LayoutEvent(
+                label=e.labelled.label,
+                phrase=e.phrase,
+                start_s=s.span[0],
+                end_s=s.span[1],
+                count=max(1, min(100, e.clause.count or 1)),
+                position=e.clause.position,  # type: ignore[arg-type]
+                level=e.clause.level,  # type: ignore[arg-type]
+            )
+            for e, s in zip(events, slots)
+        ]
+        for e, s in zip(events, slots):
+            assumptions.extend(e.notes)
+            if s.background:
+                assumptions.append(f'Assumed "{e.phrase}" continues in the background for the whole clip.')
+        order = sorted(range(len(layout)), key=lambda i: (layout[i].start_s, i))
+        layout = [layout[i] for i in order]
+        keywords = list(dict.fromkeys(e.phrase for e in events))
+        return RichCaption(
+            keywords=keywords,
+            layout=layout,
+            description=_describe(layout, [slots[i].background for i in order], clip),
+            duration_s=clip,
+            assumptions=list(dict.fromkeys(assumptions)),
+            questions=questions,
+        )
+
+    def _events(self, clauses: list[Clause]) -> list[_Event]:
+        events: list[_Event] = []
+        pending_gap: float | None = None
+        clauses = list(clauses)
+        for i, clause in enumerate(clauses):
+            if clause.silence:
+                pending_gap = (pending_gap or 0.0) + (clause.dur if clause.dur else self.silence_s)
+                continue
+            core = clause.core()
+            nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+            if nxt is not None and nxt.relation == "and" and not nxt.silence and _PERSON_ONLY.fullmatch(core):
+                # "a man and a woman talking": one event, named by what they do.
+                nxt.words = f"{clause.words} and {nxt.words}"
+                nxt.relation = clause.relation
+                _inherit(nxt, clause)
+                continue
+            prev = events[-1] if events else None
+            if nxt is not None and not nxt.silence and core and self.labeller.lexical(core, contexts_in(core)) is None:
+                content = _content_words(core)
+                # "food and oil sizzle", "a short, sharp beep": words that belong to the next sound.
+                if nxt.relation == "and" or (nxt.after_comma and len(content) <= 2 and not clause.subjectless()):
+                    nxt.words = f"{clause.words}{' and ' if nxt.relation == 'and' else ', '}{nxt.words}"
+                    nxt.relation = clause.relation
+                    nxt.after_comma = clause.after_comma
+                    _inherit(nxt, clause)
+                    continue
+            context = contexts_in(core)
+            subjectless = clause.subjectless()
+            if subjectless and prev is not None:
+                context = context | prev.context
+            labelled = self.labeller.lexical(core, context) if core else None
+            if labelled is None:
+                if prev is not None and (subjectless or not core or _modifier_only(core, clause.relation)):
+                    # "... and drives away", "... then stops": more about the previous sound.
+                    if clause.words:
+                        prev.phrase = f"{prev.phrase}{_JOINERS.get(clause.relation, ' ')}{clause.words}"
+                    _inherit(prev.clause, clause)
+                    continue
+                if not core:
+                    continue
+                labelled = self.labeller.label(core, context)
+            event = _Event(clause, labelled, _phrase(clause, labelled), context, gap_before=pending_gap)
+            pending_gap = None
+            if labelled.source == "minilm":
+                event.notes.append(f'Read "{event.phrase}" as the AudioSet class "{labelled.label}".')
+            elif labelled.source == "phrase":
+                event.notes.append(f'No AudioSet class fits "{event.phrase}"; kept the words as the label.')
+            for note in clause.notes:
+                event.notes.append(f"Read {note} as {clause.count} repeats.")
+            events.append(event)
+        return events
+
+    def _slot(self, event: _Event, together: bool) -> Slot:
+        c = event.clause
+        relation = c.relation
+        if relation == "and":
+            relation = "par" if together else "seq"
+        start, end, dur = c.start, c.end, c.dur
+        if start is not None and end is not None and end <= start:
+            end = None
+        if start is not None and start >= self.max_duration_s:
+            start, end = None, None
+        return Slot(
+            relation=relation,
+            start=start,
+            end=end,
+            dur=dur if dur and dur > 0 else None,
+            impulse=event.labelled.label in IMPULSES,
+            count=max(1, min(100, c.count or 1)),
+            gap_before=event.gap_before,
+        )
+
+    @staticmethod
+    def _mark_background(events: list[_Event], slots: list[Slot]) -> None:
+        """Textures not tied down by an order word or a time span the clip ("rain and thunder")."""
+        if len(events) < 2:
+            return
+        for i, (event, slot) in enumerate(zip(events, slots)):
+            c = event.clause
+            if c.timed or c.dur or (c.count or 1) > 1 or event.gap_before is not None:
+                continue
+            if not (event.labelled.label in TEXTURES or c.background):
+                continue
+            own_tied = c.relation in ("seq", "pre") and i > 0
+            next_tied = i + 1 < len(events) and events[i + 1].clause.relation in ("seq", "pre")
+            if not own_tied and not next_tied:
+                slot.background = True
+        if all(s.background for s in slots):
+            for s in slots:
+                s.background = False
+
+    def _single_sound(self, prompt: str, clip: float, note: str) -> RichCaption:
+        text = normalise(prompt)
+        labelled = self.labeller.label(text, contexts_in(text))
+        phrase = _clean_phrase(text) or labelled.label
+        event = LayoutEvent(label=labelled.label, phrase=phrase, start_s=0.0, end_s=clip)
+        return RichCaption(
+            keywords=[phrase],
+            layout=[event],
+            description=f"{phrase[:1].upper()}{phrase[1:]}; {clip:g} seconds in all.",
+            duration_s=clip,
+            assumptions=[note],
+        )
+
+
+def _inherit(target: Clause, source: Clause) -> None:
+    """Give ``target`` what ``source`` states and ``target`` does not."""
+    if target.start is None and target.end is None and source.timed:
+        target.start, target.end = source.start, source.end
+    if target.dur is None and source.dur:
+        target.dur = source.dur
+    if target.count is None and source.count:
+        target.count, target.count_vague = source.count, source.count_vague
+        target.notes.extend(source.notes)
+    if target.position == "center":
+        target.position = source.position
+    if target.level == "normal":
+        target.level = source.level
+
+
+def _unordered_events(events: list[_Event], slots: list[Slot]) -> int:
+    """How many events are joined only by "and" (no order word, no times)."""
+    involved: set[int] = set()
+    for i in range(1, len(events)):
+        c = events[i].clause
+        if c.relation != "and" or slots[i].background:
+            continue
+        j = i - 1
+        while j >= 0 and slots[j].background:
+            j -= 1
+        if j < 0 or c.timed or events[j].clause.timed:
+            continue
+        involved.update((i, j))
+    return len(involved)
+
+
+_STOP = frozenset("a an the some of in on at to from with by and or then more into onto".split())
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9'-]+", text) if w not in _STOP]
+
+
+_MODIFIERS = frozenset(
+    "far near again more less brief short long light rapid continuous constant intermittent slow fast loud soft "
+    "steady sharp quick repeated".split()
+)
+
+
+def _modifier_only(core: str, relation: str) -> bool:
+    """One stray word left by a split ("near and far", "then faster"): not a sound of its own."""
+    words = _content_words(core)
+    if len(words) != 1:
+        return False
+    word = words[0]
+    return relation in ("and", "par") or word in _MODIFIERS or word.endswith(("ly", "er", "est"))
+
+
+def _seconds_in(answer: str) -> float | None:
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(ms|milliseconds?|min|minutes?|s|sec|secs|seconds?)?", answer.lower())
+    if not m:
+        return None
+    value = float(m.group(1))
+    unit = m.group(2) or "s"
+    if unit.startswith("m") and not unit.startswith("ms") and not unit.startswith("milli"):
+        value *= 60.0
+    elif unit.startswith("ms") or unit.startswith("milli"):
+        value /= 1000.0
+    return value if value > 0 else None
+
+
+def _clean_phrase(text: str) -> str:
+    text = re.sub(r'["“”;\n\r]', " ", text)
+    return re.sub(r"\s+", " ", text).strip(" ,.")
+
+
+def _phrase(clause: Clause, labelled: Labelled) -> str:
+    return _clean_phrase(clause.core()) or _clean_phrase(clause.words) or labelled.label
+
+
+def _describe(layout: list[LayoutEvent], background: list[bool], clip: float) -> str:
+    """One plain sentence: what happens, how often, how loud, where; then the length."""
+    parts: list[str] = []
+    bed: list[str] = []
+    prev_end: float | None = None
+    for event, is_bed in zip(layout, background):
+        words = event.phrase or event.label
+        if event.count > 1 or event.count == 1 and event.label in IMPULSES and len(layout) == 1:
+            words += " " + _COUNT_TEXT.get(event.count, f"{event.count} times")
+        if event.level == "loud":
+            words += ", loud"
+        elif event.level == "soft":
+            words += ", soft"
+        elif event.level == "distant":
+            words += ", in the distance"
+        if event.position != "center":
+            words += f", on the {event.position}"
+        if is_bed:
+            bed.append(words)
+            continue
+        if not parts:
+            parts.append(words)
+        elif prev_end is not None and event.start_s < prev_end - 1e-6:
+            parts.append(f" while {words}")
+        else:
+            parts.append(f", then {words}")
+        prev_end = event.end_s if prev_end is None else max(prev_end, event.end_s)
+    text = "".join(parts)
+    if bed:
+        text = (text + ", over " if text else "") + " and ".join(bed) + (" throughout" if text else " throughout")
+    text = text[:1].upper() + text[1:]
+    return f"{text}; {clip:g} seconds in all."
