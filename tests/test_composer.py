@@ -172,6 +172,24 @@ def test_user_samples_take_priority(tmp_path):
     assert len(_onsets(x)) >= 2
 
 
+def test_broken_sample_file_falls_back_to_synthesis_or_is_reported(tmp_path):
+    (tmp_path / "Siren.wav").write_bytes(b"not audio at all")
+    (tmp_path / "Zorblax.wav").write_bytes(b"not audio either")
+    composer = Composer(samples=str(tmp_path))
+    events = [LayoutEvent(label="Siren", start_s=0.0, end_s=1.0), LayoutEvent(label="Zorblax", start_s=1.0, end_s=2.0)]
+    with pytest.warns(UserWarning, match="skipping sample"):
+        result = composer.generate(_request(events, duration=2.0))
+    assert result.unrendered == ("Zorblax",)
+    assert _rms(_span(result.audio.samples[0], 0.1, 0.9)) > 0.01
+
+
+def test_missing_samples_folder_is_a_config_error(tmp_path):
+    from ualm_agent.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="samples folder"):
+        Composer(samples=str(tmp_path / "nope"))
+
+
 def test_builds_from_the_registry():
     backend = registry.get("generator", "composer")
     assert backend.availability()[0]

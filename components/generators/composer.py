@@ -82,12 +82,15 @@ class Composer:
         mix = np.zeros(total, dtype=np.float64)
         unrendered: list[str] = []
         for index, event in enumerate(request.caption.layout):
+            seed = _event_seed(request.seed, request.round_index, event.label, index)
             source = self._source(event)
+            if isinstance(source, str):
+                recording = self.samples.pick(source, np.random.default_rng(seed)) if self.samples else None
+                source = recording if recording is not None else self._source(event, use_samples=False)
             if source is None:
                 if event.label not in unrendered:
                     unrendered.append(event.label)
                 continue
-            seed = _event_seed(request.seed, request.round_index, event.label, index)
             single = event.count > 1
             for start_s, end_s in event.occurrences():
                 start = int(round(start_s * sr))
@@ -107,12 +110,12 @@ class Composer:
 
     # --- internals ----------------------------------------------------------
 
-    def _source(self, event: LayoutEvent) -> str | Recipe | None:
+    def _source(self, event: LayoutEvent, use_samples: bool = True) -> str | Recipe | None:
         """A sample label (str), a catalogue recipe, or None when nothing can render it."""
         for text in (event.label, event.phrase):
             if not text:
                 continue
-            if self.samples is not None and self.samples.has(text):
+            if use_samples and self.samples is not None and self.samples.has(text):
                 return text
             name = catalogue_name(text)
             if name is not None and self._recipe_usable(CATALOGUE[name]):
@@ -127,12 +130,11 @@ class Composer:
             return self._soundfont_override
         return None if SOUNDFONT.missing_reason() else str(SOUNDFONT.locate())
 
-    def _render(self, source: str | Recipe, duration_s: float, rng: np.random.Generator, single: bool) -> np.ndarray:
+    def _render(self, source: np.ndarray | Recipe, duration_s: float, rng: np.random.Generator, single: bool) -> np.ndarray:
         sr = self.sample_rate
         n = max(1, int(round(duration_s * sr)))
-        if isinstance(source, str):
-            assert self.samples is not None
-            return _fill(self.samples.pick(source, rng), n, sr, single)
+        if isinstance(source, np.ndarray):  # a user's recording
+            return _fill(source, n, sr, single)
         if source.kind == "dsp":
             from .dsp import RECIPES
 
@@ -152,10 +154,10 @@ def _event_seed(seed: int, round_index: int, label: str, index: int) -> list[int
     return [int(seed) & 0xFFFFFFFF, int(round_index) & 0xFFFFFFFF, zlib.crc32(label.encode("utf-8")), index]
 
 
-def _fill(sample: np.ndarray | None, n: int, sr: int, single: bool) -> np.ndarray:
+def _fill(sample: np.ndarray, n: int, sr: int, single: bool) -> np.ndarray:
     """A recording trimmed to ``n`` frames, or repeated with a short gap when it is shorter."""
     out = np.zeros(n)
-    if sample is None or sample.size == 0:
+    if sample.size == 0:
         return out
     if single or sample.size >= n:
         m = min(n, sample.size)

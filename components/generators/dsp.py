@@ -521,8 +521,9 @@ def engine(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndar
     return _engine(d, sr, rng, float(rng.uniform(45, 60)), 650, 1.0)
 
 
-@recipe("idling")
-def idling(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+@recipe("helicopter")
+def helicopter(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """Rotor thump: the slow, rough engine (~20 pulses a second) that YAMNet hears as a helicopter."""
     return _engine(d, sr, rng, float(rng.uniform(18, 24)), 400, 1.5)
 
 

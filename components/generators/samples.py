@@ -9,12 +9,14 @@ else by ``name_key``.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from ualm_agent.audio import read_audio, resample, to_mono
+from ualm_agent.errors import AudioInputError, ConfigError
 from ualm_agent.labels import exact_audioset_name, name_key
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3"}
@@ -38,12 +40,13 @@ class SampleLibrary:
         self.sample_rate = sample_rate
         self._files: dict[str, list[Path]] = {}
         self._names: dict[str, str] = {}
-        if self.root.is_dir():
-            for path in sorted(p for p in self.root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()):
-                label = _file_label(path, self.root)
-                key = label_key(label)
-                self._files.setdefault(key, []).append(path)
-                self._names.setdefault(key, exact_audioset_name(label) or label)
+        if not self.root.is_dir():
+            raise ConfigError(f"samples folder not found: {self.root}")
+        for path in sorted(p for p in self.root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()):
+            label = _file_label(path, self.root)
+            key = label_key(label)
+            self._files.setdefault(key, []).append(path)
+            self._names.setdefault(key, exact_audioset_name(label) or label)
 
     def labels(self) -> list[str]:
         return list(self._names.values())
@@ -53,10 +56,14 @@ class SampleLibrary:
 
     def pick(self, label: str, rng: np.random.Generator) -> np.ndarray | None:
         """One recording for ``label`` as mono float32 at the library's rate, or None."""
-        paths = self._files.get(label_key(label))
-        if not paths:
-            return None
-        return _load(str(paths[int(rng.integers(len(paths)))]), self.sample_rate)
+        paths = list(self._files.get(label_key(label), ()))
+        while paths:
+            path = paths.pop(int(rng.integers(len(paths))))
+            try:
+                return _load(str(path), self.sample_rate)
+            except AudioInputError as exc:  # a broken file must not stop the render; try another
+                warnings.warn(f"skipping sample {path}: {exc}", stacklevel=2)
+        return None
 
 
 @cache
