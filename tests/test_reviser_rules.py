@@ -200,8 +200,9 @@ def test_every_revision_stays_a_valid_plan_inside_the_clip(critic, reviser):
         critique = critic.critique(plan, heard, observe(heard))
         revised = reviser.revise(plan, critique)
         assert len(revised.layout) == len(plan.layout)
-        for e in revised.layout:
+        for e, before in zip(revised.layout, plan.layout):
             assert 0.0 <= e.start_s < e.end_s <= duration + 1e-6, (plan.layout, revised.layout)
+            assert e.duration_s >= min(0.1, before.duration_s), (plan.layout, revised.layout)
 
 
 def test_unheard_loud_event_tries_each_related_renderable_label_once(critic, reviser):

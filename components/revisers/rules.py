@@ -74,6 +74,7 @@ class RulesReviser:
                 note = self._lengthen(layout, idx, plan.duration_s)
             if note:
                 notes.append(f"Revision: {note}")
+        _keep_inside(layout, plan.layout, plan.duration_s, self.settings.min_event_s)
         return plan.model_copy(
             update={"layout": layout, "assumptions": [*plan.assumptions, *notes]}, deep=True
         )
@@ -189,7 +190,10 @@ class RulesReviser:
         if ev.duration_s >= needed:
             needed = ev.duration_s * 1.25  # already roomy: widen further
         old_end = ev.end_s
-        end = min(duration, ev.start_s + needed)
+        follows = any(j != idx and o.start_s >= old_end - s.sequential_tolerance_s for j, o in enumerate(layout))
+        # Leave room for what follows, or it would be pushed out of the clip.
+        limit = duration - (s.gap_s + s.min_event_s if follows else 0.0)
+        end = max(old_end, min(limit, ev.start_s + needed))
         start = ev.start_s
         if end - start < needed:
             # Grow backwards into silence, never over the events that end before this one.
@@ -241,15 +245,20 @@ def _fit_into(layout: list[LayoutEvent], t0: float, duration: float, min_len: fl
     end = max((layout[j].end_s for j in tail), default=duration)
     if end <= duration + 1e-9:
         return
-    scale = (duration - t0) / (end - t0) if end > t0 else 0.0
+    # With less than min_len left, start the squeezed span earlier (over the tail of what
+    # came before) rather than leave events too short to hear.
+    lo = max(0.0, min(t0, duration - min_len))
+    shortest = min(min_len, duration - lo)
+    src_lo = min(layout[j].start_s for j in tail)
+    scale = (duration - lo) / (end - src_lo) if end > src_lo else 0.0
     for j in tail:
         ev = layout[j]
-        start = t0 + (ev.start_s - t0) * scale
-        stop = t0 + (ev.end_s - t0) * scale
-        if stop - start < min(min_len, duration - t0):
-            start = max(t0, min(start, duration - min(min_len, duration - t0)))
-            stop = min(duration, start + min(min_len, duration - t0))
-        layout[j] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(max(stop, start + 1e-3), 3)})
+        start = lo + (ev.start_s - src_lo) * scale
+        stop = lo + (ev.end_s - src_lo) * scale
+        if stop - start < shortest:
+            start = max(lo, min(start, duration - shortest))
+            stop = start + shortest
+        layout[j] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(min(duration, max(stop, start + 1e-3)), 3)})
 
 
 def _first_label(label: str, history: Sequence[str]) -> str:
@@ -264,6 +273,17 @@ def _first_label(label: str, history: Sequence[str]) -> str:
         if label in seen:
             return label
         seen.add(label)
+
+
+def _keep_inside(layout: list[LayoutEvent], before: list[LayoutEvent], duration: float, min_len: float) -> None:
+    """Pull back into the clip any event an edit pushed past its end (events the plan put there stay)."""
+    for j, (ev, old) in enumerate(zip(layout, before)):
+        if ev.end_s <= duration + 1e-9 or old.end_s > duration + 1e-9:
+            continue
+        length = min(max(old.duration_s, 1e-3), min_len, duration)
+        end = duration
+        start = max(0.0, min(ev.start_s, end - length))
+        layout[j] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(end, 3)})
 
 
 def _leading_int(text: str) -> int | None:
