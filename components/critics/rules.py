@@ -29,7 +29,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ualm_agent.components.critics.matching import LabelMatcher, is_generic, labels_in
+from ualm_agent.components.critics.matching import LabelMatcher, is_generic, labels_in, shared_matcher
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import Critique, Issue, LayoutEvent, Observation, RichCaption
 
@@ -93,7 +93,7 @@ class RulesCritic:
     def __init__(self, *, matcher: LabelMatcher | None = None, **settings) -> None:
         self.settings = RulesCriticConfig(**settings)
         s = self.settings
-        self.matcher = matcher or LabelMatcher(threshold=s.match_threshold, use_minilm=s.use_minilm)
+        self.matcher = matcher or shared_matcher(s.match_threshold, s.use_minilm)
 
     # ------------------------------------------------------------------ public
     def critique(

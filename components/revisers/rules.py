@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ualm_agent.components.critics.matching import LabelMatcher, labels_in
+from ualm_agent.components.critics.matching import LabelMatcher, labels_in, shared_matcher
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import Critique, Issue, LayoutEvent, RichCaption
 
@@ -51,7 +51,7 @@ class RulesReviser:
     def __init__(self, *, matcher: LabelMatcher | None = None, **settings) -> None:
         self.settings = RulesReviserConfig(**settings)
         s = self.settings
-        self.matcher = matcher or LabelMatcher(threshold=s.match_threshold, use_minilm=s.use_minilm)
+        self.matcher = matcher or shared_matcher(s.match_threshold, s.use_minilm)
 
     def revise(self, plan: RichCaption, critique: Critique, *, renderable: Sequence[str] | None = None) -> RichCaption:
         layout = [ev.model_copy() for ev in plan.layout]
