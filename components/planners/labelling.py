@@ -134,7 +134,7 @@ class Labeller:
         found = self.lexical(phrase, context)
         if found is not None:
             return found
-        if self.use_minilm and re.search(r"[a-z]", phrase):
+        if self.use_minilm and re.search(r"[a-z]{3}", phrase):
             if self._wanted is not None and phrase.strip().lower() not in self._memo:
                 self._wanted.add(phrase)
                 return Labelled(clean_phrase_label(phrase), "phrase", 0.0)

@@ -162,13 +162,16 @@ def _share(groups, run, slots, prev_end, next_start, clip, gap) -> list[tuple[fl
         # No room between the anchors: keep the order but let the run overlap them.
         lo = max(0.0, min(lo, clip - total_fixed - sum(gaps) - 0.5 * flexible))
         share = max(0.5, (clip - lo - sum(gaps) - total_fixed) / flexible)
+    # Only short one-off sounds and no stated lengths: spread them over the free time.
+    stated = any(slots[i].dur for g in run for i in groups[g].members)
+    spread = free / len(run) if not flexible and not stated and free > 0 else 0.0
     spans = []
     cursor = lo
     for j, g in enumerate(run):
         cursor += gaps[j]
         length = fixed[j] if fixed[j] else share
         spans.append((cursor, cursor + length))
-        cursor += length
+        cursor += length + spread
     overflow = spans[-1][1] - clip if spans else 0.0
     if overflow > 1e-9:
         # Squeeze the run into the clip, keeping its order and proportions.
