@@ -146,6 +146,11 @@ def test_timing_issue_beyond_tolerance_only(critic):
     result = critic.critique(plan, late, observe(late))
     (timing,) = [i for i in result.issues if i.kind == "timing"]
     assert "started 2.0 s late" in timing.message
+    # Heard only outside its planned span: as serious as a miss.
+    assert timing.severity >= critic.settings.severe_severity and result.verdict == "revise"
+    slightly_late = caption(ev("Dog", 3.0, 5.0))
+    (mild,) = [i for i in critic.critique(plan, slightly_late, observe(slightly_late)).issues if i.kind == "timing"]
+    assert mild.severity < critic.settings.severe_severity
     # Within one YAMNet hop of onset and one window of offset: fine.
     close = caption(ev("Dog", 2.4, 4.9))
     assert "timing" not in kinds(critic.critique(plan, close, observe(close)))

@@ -52,10 +52,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
         "Keyboard (musical)", "Piano", "Electric piano", "Organ", "Electronic organ", "Hammond organ",
         "Synthesizer", "Sampler", "Harpsichord", "Theremin",
     ),
-    "woodwinds": (
-        "Wind instrument, woodwind instrument", "Flute", "Saxophone", "Clarinet", "Harmonica", "Accordion",
-        "Bagpipes", "Didgeridoo", "Shofar",
-    ),
+    "woodwinds": ("Wind instrument, woodwind instrument", "Flute", "Saxophone", "Clarinet"),
+    "free reeds": ("Harmonica", "Accordion"),
     "singing": (
         "Singing", "Choir", "Yodeling", "Chant", "Mantra", "Child singing", "Synthetic singing", "Rapping",
         "Humming", "Vocal music", "A capella",
@@ -166,8 +164,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 # Classes that describe a scene or a broad category rather than one event, with the
 # families whose members confirm them when they are planned.
 _MUSIC = (
-    "brass", "drums", "mallets", "bowed strings", "plucked strings", "keyboards", "woodwinds", "singing",
-    "music genres",
+    "brass", "drums", "mallets", "bowed strings", "plucked strings", "keyboards", "woodwinds", "free reeds",
+    "singing", "music genres",
 )
 _ANIMALS = (
     "dog", "cat", "horse", "cattle", "pig", "sheep and goats", "fowl", "birds", "big cats", "insects", "frogs",

@@ -15,9 +15,9 @@ Score: a weighted mean of aspect scores, each 1.0 when that aspect is right
 - extras (0.05): 1 - ``extra_penalty`` per unplanned specific sound;
 - quality (0.10): 1 - the severity of a too-quiet or clipped clip.
 
-Each severe issue (severity >= ``severe_severity``: missing event, wrong order)
-multiplies the score by ``severe_penalty`` (0.8), so a clip with one scores
-below the accept threshold. The verdict is "accept" when no issue is severe and
+Each severe issue (severity >= ``severe_severity``: a missing event, a wrong
+order, an event heard only outside its planned span) multiplies the score by
+``severe_penalty`` (0.8), so a clip with one scores below the accept threshold. The verdict is "accept" when no issue is severe and
 the score reaches ``accept_threshold`` (0.85).
 """
 
@@ -235,10 +235,13 @@ class RulesCritic:
             what = f"started {abs(onset_err):.1f} s {'late' if onset_err > 0 else 'early'}"
         else:
             what = f"ended {abs(offset_err):.1f} s {'late' if offset_err > 0 else 'early'}"
+        # Heard only outside its planned span: as wrong as not heard there at all.
+        elsewhere = _overlap((ev.start_s, ev.end_s), (m.start_s, m.end_s)) <= 0.0
+        severity = 0.8 if elsewhere else min(0.7, 0.2 + 0.5 * excess / s.timing_scale_s)
         return Issue(
             kind="timing", label=ev.label, expected=_span(ev), observed=_fmt(m.start_s, m.end_s),
             message=f"{ev.label} {what}: planned {_span(ev)}, heard {_fmt(m.start_s, m.end_s)}.",
-            event_index=i, severity=round(min(0.7, 0.2 + 0.5 * excess / s.timing_scale_s), 3),
+            event_index=i, severity=round(severity, 3),
         )
 
     def _count(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
