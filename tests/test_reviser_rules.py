@@ -237,3 +237,20 @@ def test_count_shortfall_with_no_room_left_raises_the_level(critic, reviser):
     revised = reviser.revise(plan, critic.critique(plan, heard, observe(heard)))
     assert (revised.layout[0].start_s, revised.layout[0].end_s, revised.layout[0].level) == (0.0, 10.0, "loud")
     assert revisions(revised) == ["Revision: raised Bark from normal to loud so each of its 3 repeats is heard."]
+
+
+def test_two_unheard_sounds_together_are_not_traded_against_each_other(critic, reviser):
+    plan = caption(ev("Acoustic guitar", 0.0, 10.0), ev("Flute", 0.0, 10.0))
+    heard = caption(ev("Music", 0.0, 10.0))
+    first = reviser.revise(plan, critic.critique(plan, heard, observe(heard)))
+    assert [e.level for e in first.layout] == ["loud", "loud"]
+    # Both loud, both unheard: nothing is turned down; a related renderable label is tried first...
+    renderable = ["Acoustic guitar", "Guitar", "Flute", "Clarinet"]
+    second = reviser.revise(first, critic.critique(first, heard, observe(heard)), renderable=renderable)
+    assert [e.label for e in second.layout] == ["Guitar", "Clarinet"]
+    assert [e.level for e in second.layout] == ["loud", "loud"]
+    assert not any("lowered" in r for r in revisions(second))
+    # ...and with nothing left to try, the sounds are separated in time.
+    third = reviser.revise(second, critic.critique(second, heard, observe(heard)), renderable=renderable)
+    a, b = third.layout
+    assert a.end_s <= b.start_s or b.end_s <= a.start_s

@@ -7,8 +7,8 @@ made:
   follows and squeezing it into the clip (shortening the earlier event if needed);
 - missing: a label the generator cannot render becomes the nearest one it can;
   otherwise, step by step over rounds: lengthen a too-short event, raise its
-  level, turn down the events covering it, separate it in time from them (last
-  resort), or, alone and loud, try a related renderable label no round tried;
+  level, turn down the heard events covering it, try a related renderable label
+  no round tried, and as a last resort separate it in time from what covers it;
 - count (heard fewer): spread the repeats over a longer span so the gaps are heard,
   or, with no room left, raise their level;
 - timing: lengthen an event too short to detect; nothing else, the plan is the target.
@@ -59,6 +59,8 @@ class RulesReviser:
         done: set[tuple[str, int]] = set()
         issues = [i for i in critique.issues if i.kind in _KIND_ORDER and i.event_index is not None]
         issues.sort(key=lambda i: (_KIND_ORDER.index(i.kind), i.event_index, i.expected))
+        # Events not heard this round: turning one down to let another through would only trade misses.
+        unheard = {i.event_index for i in issues if i.kind == "missing"}
         for issue in issues:
             idx = issue.event_index
             if not 0 <= idx < len(layout) or (issue.kind, idx) in done:
@@ -67,7 +69,7 @@ class RulesReviser:
             if issue.kind == "order":
                 note = self._separate(layout, idx, self._earlier(layout, idx, issue), plan.duration_s)
             elif issue.kind == "missing":
-                note = self._make_audible(layout, idx, issue, renderable, plan.duration_s, plan.assumptions)
+                note = self._make_audible(layout, idx, issue, renderable, plan.duration_s, plan.assumptions, unheard)
             elif issue.kind == "count":
                 note = self._widen_repeats(layout, idx, issue, plan.duration_s)
             else:
@@ -126,6 +128,7 @@ class RulesReviser:
         renderable: Sequence[str] | None,
         duration: float,
         history: Sequence[str] = (),
+        unheard: set[int] | frozenset[int] = frozenset(),
     ) -> str:
         ev = layout[idx]
         if issue.observed == "not rendered" or (renderable is not None and not labels_in(renderable, ev.label)):
@@ -147,38 +150,46 @@ class RulesReviser:
             layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
             reason = f" so it is not masked by {', '.join(layout[j].label for j in maskers)}" if maskers else ""
             notes.append(f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]}{reason}")
-        elif any(layout[j].level in _SOFTER for j in maskers):
+        elif lowerable := [j for j in maskers if j not in unheard and layout[j].level in _SOFTER]:
             # Already loud: turn down what covers it, keeping the sounds together as planned.
-            for j in maskers:
+            for j in lowerable:
                 other = layout[j]
-                if other.level in _SOFTER:
-                    layout[j] = other.model_copy(update={"level": _SOFTER[other.level]})
-                    notes.append(f"lowered {other.label} from {other.level} to {_SOFTER[other.level]} so {ev.label} is heard")
+                layout[j] = other.model_copy(update={"level": _SOFTER[other.level]})
+                notes.append(f"lowered {other.label} from {other.level} to {_SOFTER[other.level]} so {ev.label} is heard")
+        elif tried := self._try_related(layout, idx, renderable, history):
+            notes.append(tried)
         elif maskers:
-            # Loud over soft and still masked: last resort, let it sound on its own after them.
+            # Loud, nothing left to turn down or try: last resort, let it sound on its own after them.
             masker = max(maskers, key=lambda j: (layout[j].end_s, -j))
             moved = self._separate(layout, idx, masker, duration)
             if moved:
                 notes.append(moved.rstrip(".") + " so it is not masked")
-        elif renderable:
-            # Loud, alone and still not heard: the generator's take on this label does not sound
-            # like it, so try a related label it renders that no earlier round tried.
-            tried = {r for r in renderable if any(f"tried {r} in place of " in n or f" in place of {r}, which" in n for n in history)}
-            root = _first_label(ev.label, history)
-            others = [o.label for j, o in enumerate(layout) if j != idx]
-            # Related to the label first planned (no drift along a chain of relatives), and not
-            # to another planned event (trying "Rain" for "Thunder" in a rain scene would cheat).
-            pool = [
-                r for r in renderable
-                if r not in tried and not labels_in([ev.label, root], r)
-                and self.matcher.matches(ev.label, r) and self.matcher.matches(root, r)
-                and not any(self.matcher.matches(o, r) for o in others)
-            ]
-            new = self.matcher.nearest(ev.label, pool)
-            if new is not None:
-                layout[idx] = ev.model_copy(update={"label": new, "phrase": ev.phrase or ev.label})
-                notes.append(f"tried {new} in place of {ev.label}, which was not heard")
         return "; ".join(notes) + "." if notes else ""
+
+    def _try_related(
+        self, layout: list[LayoutEvent], idx: int, renderable: Sequence[str] | None, history: Sequence[str]
+    ) -> str:
+        """Loud and still not heard: the generator's take on this label does not sound like it, so
+        try a related label it renders that no earlier round tried."""
+        if not renderable:
+            return ""
+        ev = layout[idx]
+        tried = {r for r in renderable if any(f"tried {r} in place of " in n or f" in place of {r}, which" in n for n in history)}
+        root = _first_label(ev.label, history)
+        others = [o.label for j, o in enumerate(layout) if j != idx]
+        # Related to the label first planned (no drift along a chain of relatives), and not
+        # to another planned event (trying "Rain" for "Thunder" in a rain scene would cheat).
+        pool = [
+            r for r in renderable
+            if r not in tried and not labels_in([ev.label, root], r)
+            and self.matcher.matches(ev.label, r) and self.matcher.matches(root, r)
+            and not any(self.matcher.matches(o, r) for o in others)
+        ]
+        new = self.matcher.nearest(ev.label, pool)
+        if new is None:
+            return ""
+        layout[idx] = ev.model_copy(update={"label": new, "phrase": ev.phrase or ev.label})
+        return f"tried {new} in place of {ev.label}, which was not heard"
 
     def _widen_repeats(self, layout: list[LayoutEvent], idx: int, issue: Issue, duration: float) -> str:
         ev = layout[idx]
