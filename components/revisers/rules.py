@@ -8,7 +8,8 @@ made:
 - missing: a label the generator cannot render becomes the nearest one it can;
   otherwise, step by step over rounds: lengthen a too-short event, raise its
   level, turn down the heard events covering it, try a related renderable label
-  no round tried, and as a last resort separate it in time from what covers it;
+  no round tried (once, while other events cover it), and as a last resort
+  separate it in time from what covers it;
 - count (heard fewer): spread the repeats over a longer span so the gaps are heard,
   or, with no room left, raise their level;
 - timing: lengthen an event too short to detect; nothing else, the plan is the target.
@@ -42,6 +43,9 @@ class RulesReviserConfig(BackendConfig):
     sequential_tolerance_s: float = Field(default=0.5, ge=0.0)
     match_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
     use_minilm: bool = True
+    related_tries_when_masked: int = Field(
+        default=1, ge=0, description="related labels tried for a covered, unheard event before it is separated in time"
+    )
 
 
 @register("rules", roles=("reviser",), config=RulesReviserConfig)
@@ -156,7 +160,9 @@ class RulesReviser:
                 other = layout[j]
                 layout[j] = other.model_copy(update={"level": _SOFTER[other.level]})
                 notes.append(f"lowered {other.label} from {other.level} to {_SOFTER[other.level]} so {ev.label} is heard")
-        elif tried := self._try_related(layout, idx, renderable, history):
+        elif (not maskers or _tries(ev.label, history) < self.settings.related_tries_when_masked) and (
+            tried := self._try_related(layout, idx, renderable, history)
+        ):
             notes.append(tried)
         elif maskers:
             # Loud, nothing left to turn down or try: last resort, let it sound on its own after them.
@@ -272,18 +278,26 @@ def _fit_into(layout: list[LayoutEvent], t0: float, duration: float, min_len: fl
         layout[j] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(min(duration, max(stop, start + 1e-3)), 3)})
 
 
-def _first_label(label: str, history: Sequence[str]) -> str:
-    """The label an event had before earlier rounds tried relatives in its place."""
-    seen = {label}
+def _chain(label: str, history: Sequence[str]) -> list[str]:
+    """The labels an event had, newest first, as earlier rounds tried relatives in its place."""
+    chain = [label]
     while True:
-        prefix = f"tried {label} in place of "
+        prefix = f"tried {chain[-1]} in place of "
         found = next((n.split(prefix, 1)[1] for n in history if prefix in n), None)
         if found is None or ", which was not heard" not in found:
-            return label
-        label = found.split(", which was not heard", 1)[0]
-        if label in seen:
-            return label
-        seen.add(label)
+            return chain
+        previous = found.split(", which was not heard", 1)[0]
+        if previous in chain:
+            return chain
+        chain.append(previous)
+
+
+def _first_label(label: str, history: Sequence[str]) -> str:
+    return _chain(label, history)[-1]
+
+
+def _tries(label: str, history: Sequence[str]) -> int:
+    return len(_chain(label, history)) - 1
 
 
 def _keep_inside(layout: list[LayoutEvent], before: list[LayoutEvent], duration: float, min_len: float) -> None:
