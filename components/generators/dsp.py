@@ -220,14 +220,15 @@ def foghorn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.nda
 
 @recipe("car_horn")
 def car_horn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    # Two detuned square-ish horns (a car horn is a dissonant pair around 400-500 Hz).
+    """Two saturated horns a wide third apart (~255 and 335 Hz), honking on and off (tuned against YAMNet)."""
     n = _frames(d, sr)
-    h = (1.0, 0.0, 0.33, 0.0, 0.2, 0.0, 0.14)
-    x = _tone(415.0, n, sr, h) + _tone(500.0, n, sr, h)
-    x = _filter(x, sr, "bandpass", (300, 4000), order=2)
+    f1 = 255.0 * float(rng.uniform(0.95, 1.05))
+    h = tuple((1.0 / k) ** 0.42 for k in range(1, 12))
+    x = _tone(f1, n, sr, h) + _tone(f1 * 1.31, n, sr, h)
+    x = _filter(np.tanh(3.4 * x / (np.max(np.abs(x)) + 1e-9)), sr, "bandpass", (430, 5000), order=2)
     if single or d < 1.0:
         return x
-    return x * _gate(n, sr, 0.45, 0.35, ramp_s=0.01)
+    return x * _gate(n, sr, 0.7, 0.57, ramp_s=0.01)
 
 
 @recipe("dial_tone")
@@ -446,12 +447,12 @@ def drip(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarra
 
 @recipe("fire")
 def fire(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A low roar under sharp crackles of very uneven strength (tuned against YAMNet's "Crackle"/"Fire")."""
     n = _frames(d, sr)
-    roar = _filter(_pink(n, rng), sr, "lowpass", 600, order=2)
-    roar = roar / (np.std(roar) + 1e-9) * 0.4 * _slow_lfo(n, sr, rng, 2, 0.5)
-    pops = (rng.random(n) < 0.0015) * rng.standard_normal(n) * 8
-    pops = _filter(pops, sr, "highpass", 800, order=2)
-    return roar + pops
+    roar = _filter(_pink(n, rng), sr, "lowpass", 850, order=2)
+    pops = (rng.random(n) < 0.026) * rng.standard_normal(n) * rng.random(n) ** 3.6
+    pops = _filter(pops, sr, "bandpass", (1370, 7000), order=2)
+    return 0.46 * roar / (np.std(roar) + 1e-9) * _slow_lfo(n, sr, rng, 2, 0.5) + pops / (np.std(pops) + 1e-9)
 
 
 @recipe("sizzle")
