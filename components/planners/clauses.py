@@ -433,6 +433,8 @@ def _count(clause: Clause, text: str) -> str:
             clause.count = int(number)
             return stripped[: m.start(1)] + " " + m.group(2) + m.group(3) + stripped[m.end():]
     m = _COUNT_VAGUE.search(text)
+    if m and m.group(0) in ("several", "multiple") and SOURCE_NOUNS.match(text[m.end():].strip()):
+        m = None  # "several birds": how many sources, not how many repeats
     if m:
         clause.count = 3
         clause.count_vague = True

@@ -405,6 +405,7 @@ glass => Glass @1.4
 clink|chink => Chink, clink @2.2
 tap => Tap @2
 scrap => Scrape @2
+match strik|strik match|strik a match|matchstick|light a match|match lit => Scrape @4
 scratch => Scratch @2
 rub!|rubs!|rubbing!|rubbed! => Rub @2
 crumpl|crinkl => Crumpling, crinkling @2

@@ -201,7 +201,13 @@ class RulesPlanner:
                 _inherit(nxt, clause)
                 continue
             prev = events[-1] if events else None
-            if nxt is not None and not nxt.silence and core and self.labeller.lexical(core, contexts_in(core)) is None:
+            if (
+                nxt is not None
+                and not nxt.silence
+                and core
+                and len(clause.words) < 120  # bounds the work on run-on input
+                and self.labeller.lexical(core, contexts_in(core)) is None
+            ):
                 content = _content_words(core)
                 # "food and oil sizzle", "a short, sharp beep": words that belong to the next sound.
                 if nxt.relation == "and" or (nxt.after_comma and len(content) <= 2 and not clause.subjectless()):
@@ -364,23 +370,24 @@ def _phrase(clause: Clause, labelled: Labelled) -> str:
     return _clean_phrase(clause.core()) or _clean_phrase(clause.words) or labelled.label
 
 
+_NUMBER_TEXT = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+_LEVEL_TEXT = {"loud": "loud", "soft": "soft", "distant": "in the distance"}
+
+
 def _describe(layout: list[LayoutEvent], background: list[bool], clip: float) -> str:
-    """One plain sentence: what happens, how often, how loud, where; then the length."""
+    """One plain sentence: what happens in what order, how often, how loud and where; then the length."""
     parts: list[str] = []
     bed: list[str] = []
     prev_end: float | None = None
     for event, is_bed in zip(layout, background):
-        words = event.phrase or event.label
-        if event.count > 1 or event.count == 1 and event.label in IMPULSES and len(layout) == 1:
-            words += " " + _COUNT_TEXT.get(event.count, f"{event.count} times")
-        if event.level == "loud":
-            words += ", loud"
-        elif event.level == "soft":
-            words += ", soft"
-        elif event.level == "distant":
-            words += ", in the distance"
+        attrs = []
+        if event.count > 1:
+            attrs.append(_COUNT_TEXT.get(event.count) or f"{_NUMBER_TEXT.get(event.count, event.count)} times")
+        if event.level in _LEVEL_TEXT:
+            attrs.append(_LEVEL_TEXT[event.level])
         if event.position != "center":
-            words += f", on the {event.position}"
+            attrs.append(f"on the {event.position}")
+        words = (event.phrase or event.label) + (f" ({', '.join(attrs)})" if attrs else "")
         if is_bed:
             bed.append(words)
             continue
@@ -393,6 +400,6 @@ def _describe(layout: list[LayoutEvent], background: list[bool], clip: float) ->
         prev_end = event.end_s if prev_end is None else max(prev_end, event.end_s)
     text = "".join(parts)
     if bed:
-        text = (text + ", over " if text else "") + " and ".join(bed) + (" throughout" if text else " throughout")
+        text = f"{text}, over {' and '.join(bed)} throughout" if text else f"{' and '.join(bed)} throughout"
     text = text[:1].upper() + text[1:]
     return f"{text}; {clip:g} seconds in all."
