@@ -973,6 +973,30 @@ def bird(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarra
     return out + 0.005 * _noise(n, rng)
 
 
+@recipe("choir")
+def choir(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """Six voices singing "ah" in a triad, with vibrato and slight detuning, moving by scale steps.
+
+    Formant synthesis; the voicing (triad around 300 Hz, broad formants, 0.7 s
+    notes) is the one YAMNet heard best as "Choir".
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    note_s = 0.72
+    steps = rng.choice([0, 2, 4, 5, 7, 9], int(d / note_s) + 1)
+    base = np.repeat(float(rng.uniform(280, 320)) * 2 ** (steps / 12), int(note_s * sr))[:n]
+    base = uniform_filter1d(np.pad(base, (0, n - len(base)), mode="edge"), int(0.04 * sr) + 1)
+    formants = [(730.0, 188.0), (1090.0, 226.0), (2440.0, 300.0), (2730.0, 300.0)]
+    out = np.zeros(n)
+    for voice in range(6):
+        vibrato = 1 + 0.021 * np.sin(2 * np.pi * rng.uniform(5, 6) * t + rng.uniform(0, 2 * np.pi))
+        f0 = base * (1 + 0.014 * rng.uniform(-1, 1)) * vibrato * 2 ** ((0, 4, 7)[voice % 3] / 12)
+        out += _formant_voice(n, sr, f0, formants, 0.006, rng)
+    return out * _gate(n, sr, note_s * 0.8, note_s * 0.2, ramp_s=0.05)
+
+
 _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2410), (300, 870, 2240), (660, 1720, 2410))
 
 
