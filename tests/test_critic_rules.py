@@ -251,7 +251,7 @@ def test_real_minilm_similarity_where_names_differ():
     if MINILM.missing_reason():
         pytest.skip(MINILM.missing_reason())
     m = LabelMatcher()
-    # Both outside the family table: MiniLM decides.
+    # cosine() is the MiniLM tier itself, without the family table.
     assert m.cosine("Percussion", "Drum kit") > 0.6
     assert m.cosine("Sonar", "Cough") < m.cosine("Percussion", "Drum kit")
 
