@@ -187,6 +187,8 @@ def test_every_audiocaps_caption_plans_into_a_sensible_layout(planner):
         for ev in plan.layout:
             assert 0.0 <= ev.start_s < ev.end_s <= plan.duration_s, caption
         assert plan.keywords and plan.description
+        back = RichCaption.from_text(plan.to_text())
+        assert (back.keywords, back.layout, back.duration_s) == (plan.keywords, plan.layout, plan.duration_s), caption
     assert share >= 0.97
     # Planning one by one gives the same result as planning in a batch.
     for caption, plan in list(zip(captions, plans))[::500]:
@@ -301,6 +303,8 @@ def test_position_and_level(planner):
     assert planner.plan("a bird chirps quietly").layout[0].level == "soft"
     assert _only(planner.plan("faint music"), "Music").level == "soft"
     assert _only(planner.plan("a car horn from the right"), "Vehicle horn, car horn, honking").position == "right"
+    described = planner.plan("a dog barks three times on the left, then a man talks quietly").description
+    assert described == "A dog barks (three times, on the left), then a man talks (soft); 10 seconds in all."
     plain = _only(planner.plan("a dog barks"), "Bark")
     assert (plain.position, plain.level) == ("center", "normal")
 
