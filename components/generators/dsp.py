@@ -997,6 +997,25 @@ def choir(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarr
     return out * _gate(n, sr, note_s * 0.8, note_s * 0.2, ramp_s=0.05)
 
 
+@recipe("crying")
+def crying(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A baby's "waa" cries: ~0.8 s voiced bursts around 330 Hz that rise and fall, with breath."""
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    at = 0.0
+    while at < max(d - 0.3, 1e-3):
+        length = 0.79 * float(rng.uniform(0.8, 1.2))
+        m = int(length * sr)
+        u = _t(m, sr) / length
+        f0 = 334.0 * (1 + 0.27 * np.sin(np.pi * u)) * (1 + 0.048 * rng.standard_normal(m))
+        v = _formant_voice(m, sr, f0, [(1200.0, 200.0), (1850.0, 250.0), (3500.0, 400.0)], 0.19, rng)
+        _place(out, v / (np.max(np.abs(v)) + 1e-9) * np.sin(np.pi * u) ** 0.5, int(at * sr))
+        if single:
+            break
+        at += length + 0.41
+    return out
+
+
 _VOWELS = ((730, 1090, 2440), (270, 2290, 3010), (530, 1840, 2480), (570, 840, 2410), (300, 870, 2240), (660, 1720, 2410))
 
 

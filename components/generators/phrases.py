@@ -55,6 +55,18 @@ def melody(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bo
     return notes
 
 
+@pattern("legato")
+def legato(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool) -> list[Note]:
+    """Long bowed notes moving by scale steps, one at a time (violins, string sections)."""
+    base = int(rng.choice(keys))
+    length = float(rng.choice([0.7, 0.8, 0.9]))
+    notes, t = [], 0.0
+    while t < d - 0.05:
+        notes.append(Note(t, length, base + int(rng.choice([0, 2, 4, 5, 7, 9, 12])), 100))
+        t += length
+    return notes
+
+
 @pattern("fanfare")
 def fanfare(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool) -> list[Note]:
     """A brass call: triad arpeggio with a dotted rhythm and a held top note."""
