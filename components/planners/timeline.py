@@ -56,24 +56,19 @@ def build_groups(slots: list[Slot]) -> tuple[list[_Group], list[int]]:
     """Groups in time order, and the events that form the background."""
     background = [i for i, s in enumerate(slots) if s.background]
     groups: list[_Group] = []
-    group_of: dict[int, int] = {}
     last: int | None = None  # index (into groups) of the previous event's group
     for i, slot in enumerate(slots):
         if slot.background:
             continue
         if slot.relation == "par" and last is not None and slot.gap_before is None:
             groups[last].members.append(i)
-            group_of[i] = last
             continue
         group = _Group(members=[i], gap_before=slot.gap_before)
         if slot.relation == "pre" and last is not None:
             # "X after Y": Y goes before X's group.
             groups.insert(last, group)
-            group_of = {k: (g + 1 if g >= last else g) for k, g in group_of.items()}
-            group_of[i] = last
         else:
             groups.append(group)
-            group_of[i] = len(groups) - 1
             last = len(groups) - 1
     return groups, background
 
