@@ -213,6 +213,9 @@ HEARD_AS = {
     "Knock": {"Knock", "Door"},
     "Telephone bell ringing": {"Telephone bell ringing", "Telephone"},
     "Speech": {"Speech", "Conversation", "Narration, monologue"},
+    "Bird": {"Bird", "Bird vocalization, bird call, bird song", "Chirp, tweet"},
+    "Vehicle horn, car horn, honking": {"Vehicle horn, car horn, honking", "Toot", "Air horn, truck horn"},
+    "Applause": {"Applause", "Clapping"},
 }
 
 

@@ -380,12 +380,12 @@ def raindrop(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.nd
 
 @recipe("wind")
 def wind(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    # Low-passed noise whose level and colour drift in gusts.
+    """Low band-passed noise (160-600 Hz) swelling in slow gusts, with a faint howl (tuned against YAMNet)."""
     n = _frames(d, sr)
-    base = _filter(_pink(n, rng), sr, "lowpass", 900, order=2)
-    gust = _slow_lfo(n, sr, rng, 0.6, 0.8)
-    howl = _filter(_noise(n, rng), sr, "bandpass", (350, 500), order=2)
-    return base / (np.std(base) + 1e-9) * gust + 0.5 * howl / (np.std(howl) + 1e-9) * gust**2
+    base = _filter(_noise(n, rng), sr, "bandpass", (160, 600), order=2)
+    gust = _slow_lfo(n, sr, rng, 0.33, 0.75)
+    howl = _filter(_noise(n, rng), sr, "bandpass", (420, 525), order=2)
+    return base / (np.std(base) + 1e-9) * gust + 0.15 * howl / (np.std(howl) + 1e-9) * gust**2
 
 
 @recipe("rustle")
