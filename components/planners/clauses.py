@@ -135,6 +135,8 @@ _BINOMIALS = re.compile(
     r"bass|forks|seek|dogs|butter|white|clear|puff|go|start|on|round)\b"
 )
 
+_ONE_AFTER_ANOTHER = re.compile(r"\bone\s+(?:right\s+)?after\s+(?:the\s+other|another)\b")
+
 _CONNECTIVE = re.compile(
     r"(?P<comma_and>,\s*and\s+then\b|,\s*then\b)"
     r"|(?P<seq>,?\s*\b(?:and\s+then|and\s+afterwards?|and\s+later|and\s+finally|then\s+later|after\s+(?:that|which|this|a\s+while|"
@@ -143,7 +145,7 @@ _CONNECTIVE = re.compile(
     r"soon\s+|immediately\s+|long\s+)?before|(?:and\s+)?then|(?:and\s+)?(?:afterwards?|subsequently|eventually|finally|lastly)|"
     r"and\s+(?:next|later)|as\s+soon\s+as|until)\b,?)"
     r"|(?P<pre>,?\s*\b(?:just\s+|right\s+|shortly\s+|soon\s+|immediately\s+|long\s+)?after\b)"
-    r"|(?P<par>,?\s*\b(?:while|whilst|during|amid|amidst|meanwhile|simultaneously\s+with|at\s+the\s+same\s+time\s+as|"
+    r"|(?P<par>,?\s*\b(?:(?<!\ba\s)(?<!\blittle\s)while|whilst|during|amid|amidst|meanwhile|simultaneously\s+with|at\s+the\s+same\s+time\s+as|"
     r"at\s+the\s+same\s+time\s+with|along\s+with|together\s+with|accompanied\s+by|alongside|over\s+the\s+sound\s+of|"
     r"against\s+a\s+background\s+of|with|(?<!such\s)(?<!same\stime\s)as(?!\s+(?:well|if|though|long|much|many|loud|soft|quiet|"
     r"fast|slow|it\s+gets|before|usual|a\s+result|such)\b))\b)"
@@ -291,6 +293,7 @@ def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
     """Clauses in the order written, and the clip length the prompt states (if any)."""
     text, timings = extract_timings(normalise(prompt))
     text = _BINOMIALS.sub(lambda m: f"{m.group(1)}_{m.group(2)}_{m.group(3)}", text)
+    text = _ONE_AFTER_ANOTHER.sub("one_after_another", text)
     clip: float | None = None
     clauses: list[Clause] = []
     for index, sentence in enumerate(_sentences(text)):
@@ -394,6 +397,7 @@ def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]
     text = _count(clause, text)
     text = text.replace("_", " ")
     text = _LEADING_ORDER_WORDS.sub(" ", text)
+    text = re.sub(r"\b(?:for\s+)?a\s+(?:little\s+)?while\b|\bone after another\b", " ", text)
     text = re.sub(r"\b(?:another|again|once\s+more|once\s+again)\b", " ", text)
     text = _TOGETHER.sub(" ", text)
     text = re.sub(r"\ba(?=\s+[aeiou])", "an", text)
