@@ -197,38 +197,33 @@ def yelp_siren(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.
     return _siren(d, sr, 700.0, 1600.0, float(rng.choice([0.3, 0.35, 0.4])), 0.0)
 
 
-@recipe("hilo_siren")
-def hilo_siren(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    t = _t(n, sr)
-    f = np.where((t % 1.2) < 0.6, 932.0, 698.0)
-    return _tone(f, n, sr, (1.0, 0.5, 0.3, 0.15))
-
-
 @recipe("civil_defense_siren")
 def civil_defense_siren(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
     return _siren(d, sr, 300.0, 600.0, 8.0, 0.3)
 
 
-@recipe("foghorn")
-def foghorn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+def _horn(d: float, sr: int, rng: np.random.Generator, f1: float, on_s: float, off_s: float, single: bool) -> np.ndarray:
+    """Two saturated horns a wide third apart, honking on and off."""
     n = _frames(d, sr)
-    x = _tone(float(rng.choice([110.0, 130.0, 150.0])), n, sr, (1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2))
-    on = min(d, 2.5) if not single else d
-    return x * _gate(n, sr, on, 1.2, ramp_s=0.08)
+    f1 *= float(rng.uniform(0.95, 1.05))
+    h = tuple((1.0 / k) ** 0.42 for k in range(1, 12))
+    x = _tone(f1, n, sr, h) + _tone(f1 * 1.31, n, sr, h)
+    x = _filter(np.tanh(3.4 * x / (np.max(np.abs(x)) + 1e-9)), sr, "bandpass", (min(430.0, f1 * 1.5), 5000), order=2)
+    if single or d < on_s + off_s:
+        return x
+    return x * _gate(n, sr, on_s, off_s, ramp_s=0.01)
 
 
 @recipe("car_horn")
 def car_horn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    """Two saturated horns a wide third apart (~255 and 335 Hz), honking on and off (tuned against YAMNet)."""
-    n = _frames(d, sr)
-    f1 = 255.0 * float(rng.uniform(0.95, 1.05))
-    h = tuple((1.0 / k) ** 0.42 for k in range(1, 12))
-    x = _tone(f1, n, sr, h) + _tone(f1 * 1.31, n, sr, h)
-    x = _filter(np.tanh(3.4 * x / (np.max(np.abs(x)) + 1e-9)), sr, "bandpass", (430, 5000), order=2)
-    if single or d < 1.0:
-        return x
-    return x * _gate(n, sr, 0.7, 0.57, ramp_s=0.01)
+    """A car horn: ~255 and 335 Hz, honking on and off (proportions tuned against YAMNet)."""
+    return _horn(d, sr, rng, 255.0, 0.7, 0.57, single)
+
+
+@recipe("air_horn")
+def air_horn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A truck or train horn: the car-horn pair an octave lower, in long blasts."""
+    return _horn(d, sr, rng, 150.0, 1.5, 0.5, single)
 
 
 @recipe("dial_tone")
