@@ -165,8 +165,8 @@ _SILENCE_WORDS = frozenset(
     "silence silent pause pauses gap break stillness quiet quietness nothing".split()
 )
 _SILENCE_FILLER = frozenset(
-    "a an the some short brief long little small moment moments of few bit then there is a of period "
-    "complete total dead followed by with after".split()
+    "a an the some short brief long little small slight quick moment moments of few bit then there is a of period "
+    "complete total dead followed by with after second seconds several couple".split()
 )
 
 _LEVEL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -280,6 +280,7 @@ def normalise(prompt: str) -> str:
     text = text.replace("’", "'").replace("‘", "'").replace("“", " ").replace("”", " ").replace('"', " ")
     text = text.replace("—", ", ").replace("–", "-").replace("…", ". ")
     text = re.sub(r"[()\[\]{}<>|*_#;]", " , ", text)
+    text = re.sub(r"\b(?:with|to)\s+(?:each\s+other|one\s+another)\b", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text
 
@@ -402,7 +403,7 @@ def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]
     text = _TOGETHER.sub(" ", text)
     text = re.sub(r"\ba(?=\s+[aeiou])", "an", text)
     words = _squash(text)
-    words = re.sub(r"\s+(?:and|then|with|while|as|of|by|is|are|it|that|which)$", "", words)
+    words = re.sub(r"\s+(?:and|then|with|while|as|of|is|are|it|that|which)$", "", words)
     words = re.sub(r"^(?:and|with|while|as|of|by|it)\s+", "", words)
     clause.words = _squash(words)
     clause.background = bool(re.search(r"\bbackground\b", clause.words))

@@ -48,7 +48,7 @@ class Labelled:
 class Labeller:
     """Maps phrases to AudioSet names; MiniLM results are memoised per phrase."""
 
-    def __init__(self, *, use_minilm: bool = True, threshold: float = 0.45) -> None:
+    def __init__(self, *, use_minilm: bool = True, threshold: float = 0.5) -> None:
         self.use_minilm = use_minilm
         self.threshold = threshold
         self._memo: dict[str, tuple[str, float]] = {}

@@ -40,7 +40,7 @@ _COUNT_TEXT = {1: "once", 2: "twice"}
 class RulesPlannerSettings(BackendConfig):
     kind: Literal["rules"] = "rules"
     use_minilm: bool = True  # name unknown phrases by MiniLM similarity
-    minilm_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+    minilm_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     gap_s: float = Field(default=0.3, ge=0.0, le=5.0)  # between events in sequence
     silence_s: float = Field(default=1.0, ge=0.0, le=10.0)  # "a moment of silence"
     max_duration_s: float = Field(default=60.0, gt=0.0, le=600.0)
@@ -64,7 +64,7 @@ class RulesPlanner:
     def __init__(
         self,
         use_minilm: bool = True,
-        minilm_threshold: float = 0.45,
+        minilm_threshold: float = 0.5,
         gap_s: float = 0.3,
         silence_s: float = 1.0,
         max_duration_s: float = 60.0,
