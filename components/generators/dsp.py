@@ -309,25 +309,33 @@ def chirp_tone(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.
 
 @recipe("mains_hum")
 def mains_hum(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    base = float(rng.choice([50.0, 60.0]))
-    return _tone(base, _frames(d, sr), sr, (1.0, 0.8, 0.5, 0.35, 0.25, 0.15, 0.1, 0.08))
+    """Transformer hum: 120 Hz (twice the mains) with slowly falling harmonics over faint noise."""
+    n = _frames(d, sr)
+    x = _tone(120.0, n, sr, tuple(0.74**k for k in range(12)))
+    noise = _pink(n, rng)
+    return x / (np.std(x) + 1e-9) + 0.16 * noise / (np.std(noise) + 1e-9)
+
+
+def _wings(d: float, sr: int, rng: np.random.Generator, f0: float, fm: float, roll: float, am: float, swell: float,
+           hiss: float) -> np.ndarray:
+    """Wing-beat buzz: a harmonic tone whose pitch wanders and whose level swells as it flies about."""
+    n = _frames(d, sr)
+    f = f0 * (1 + fm * _slow_lfo(n, sr, rng, 4.0, 1.0) - fm / 2)
+    x = _tone(f, n, sr, tuple((1.0 / k) ** roll for k in range(1, 25)))
+    x *= (1 + am * np.sin(2 * np.pi * f0 * 0.5 * _t(n, sr))) * _slow_lfo(n, sr, rng, 1.5, swell)
+    return x + hiss * np.std(x) * _filter(_noise(n, rng), sr, "highpass", 2000)
+
+
+@recipe("insect")
+def insect(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A fly or bee: ~330 Hz wing buzz, pitch wandering by a quarter (tuned against YAMNet's "Insect")."""
+    return _wings(d, sr, rng, float(rng.uniform(310, 350)), 0.27, 0.52, 0.14, 0.67, 0.06)
 
 
 @recipe("buzz")
 def buzz(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    # Insect-like buzz: a bright sawtooth with wandering pitch.
-    n = _frames(d, sr)
-    f0 = float(rng.uniform(190, 240))
-    f = f0 * (1 + 0.06 * np.sin(2 * np.pi * 0.7 * _t(n, sr)) + 0.02 * _slow_lfo(n, sr, rng, 6, 1))
-    x = _tone(f, n, sr, tuple(1.0 / k for k in range(1, 16)))
-    return x * _slow_lfo(n, sr, rng, 2.0, 0.5)
-
-
-@recipe("mosquito")
-def mosquito(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    f = float(rng.uniform(550, 650)) * (1 + 0.03 * np.sin(2 * np.pi * 1.3 * _t(n, sr)))
-    return _tone(f, n, sr, (1.0, 0.6, 0.4, 0.3, 0.2)) * _slow_lfo(n, sr, rng, 1.5, 0.7)
+    """A low electric or insect buzz around 125 Hz, dark and steady (tuned against YAMNet's "Buzz")."""
+    return _wings(d, sr, rng, float(rng.uniform(118, 132)), 0.09, 0.35, 0.01, 0.68, 0.36)
 
 
 # --- noise textures --------------------------------------------------------
