@@ -280,6 +280,31 @@ def test_explicit_timestamps_and_durations(planner):
     assert lasting.duration_s == pytest.approx(2.0)
 
 
+@pytest.mark.parametrize(
+    ("prompt", "label", "spans"),
+    [
+        ("dog barking (1.2s-3.4s)", "Bark", [(1.2, 3.4)]),
+        ("a bell rings from second 2 to second 5", "Bell", [(2.0, 5.0)]),
+        ("starting at 3 seconds, a bell rings", "Bell", [(3.0, None)]),
+        ("a dog barks until 5 seconds", "Bark", [(0.0, 5.0)]),
+        ("a dog barks at 1.2s for 2s", "Bark", [(1.2, 3.2)]),
+        ("a beep lasting 500 ms", "Beep, bleep", [(None, 0.5)]),
+        ("a dog barks for half a second", "Bark", [(None, 0.5)]),
+        ("a dog barks at 1 s and again at 4 s", "Bark", [(1.0, None), (4.0, None)]),
+    ],
+)
+def test_time_phrasings(planner, prompt, label, spans):
+    events = [ev for ev in planner.plan(prompt).layout if ev.label == label]
+    assert len(events) == len(spans)
+    for ev, (start, end) in zip(events, spans):
+        if start is not None:
+            assert ev.start_s == pytest.approx(start)
+        if end is not None and start is not None:
+            assert ev.end_s == pytest.approx(end)
+        elif end is not None:
+            assert ev.duration_s == pytest.approx(end)
+
+
 def test_clip_extends_to_fit_stated_times_up_to_60_s(planner):
     caption = planner.plan("Baby crying occurs from 12.5 to 18.0 seconds.", duration_s=10.0)
     assert caption.duration_s == pytest.approx(18.0)

@@ -20,13 +20,15 @@ from .lexicon import NUMBER_WORDS, SOURCE_NOUNS
 Relation = Literal["first", "seq", "pre", "par", "and"]
 
 _NUMW = "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True))
-_NUM = rf"(\d+(?:\.\d+)?|\.\d+|{_NUMW}|a|an|one)"
+_NUM = rf"(\d+(?:\.\d+)?|\.\d+|half\s+a|a\s+half|{_NUMW}|a|an|one)"
 _UNIT = r"(s|secs?|seconds?|ms|milliseconds?|mins?|minutes?)\b\.?"
 _APPROX = r"(?:(?:about|around|roughly|approximately|nearly|almost|just|over|under|exactly)\s+)?"
 
 
 def to_number(word: str) -> float | None:
-    word = word.strip().lower()
+    word = re.sub(r"\s+", " ", word.strip().lower())
+    if word in ("half a", "a half"):
+        return 0.5
     if word in ("a", "an"):
         return 1.0
     if word in NUMBER_WORDS:
@@ -62,7 +64,7 @@ _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "range",
         re.compile(
             rf"\b(?:from|between)\s+(?:the\s+)?(?:second\s+)?{_APPROX}{_NUM}\s*(?:{_UNIT})?\s*"
-            rf"(?:to|until|till|and|through|-|–|~)\s*(?:the\s+)?{_NUM}\s*(?:{_UNIT})?(?:\s+marks?)?"
+            rf"(?:to|until|till|and|through|-|–|~)\s*(?:the\s+)?(?:second\s+)?{_NUM}\s*(?:{_UNIT})?(?:\s+marks?)?"
         ),
     ),
     ("range", re.compile(rf"\b(?:at\s+)?(\d+(?:\.\d+)?)\s*(?:{_UNIT})?\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)\s*{_UNIT}")),

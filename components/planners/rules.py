@@ -194,6 +194,19 @@ class RulesPlanner:
                 continue
             core = clause.core()
             nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+            if not core and (clause.timed or clause.dur):
+                prev = events[-1] if events else None
+                if prev is not None and prev.clause.timed and clause.timed:
+                    # "a dog barks at 1 s and again at 4 s": the same sound once more.
+                    _inherit(clause, prev.clause, timing=False)
+                    events.append(_Event(clause, prev.labelled, prev.phrase, prev.context, gap_before=pending_gap))
+                    pending_gap = None
+                    continue
+                if prev is None and nxt is not None and not nxt.silence:
+                    # "starting at 3 seconds, a bell rings": the time belongs to what follows.
+                    _inherit(nxt, clause)
+                    nxt.relation = clause.relation
+                    continue
             if nxt is not None and nxt.relation == "and" and not nxt.silence and _PERSON_ONLY.fullmatch(core):
                 # "a man and a woman talking": one event, named by what they do.
                 nxt.words = f"{clause.words} and {nxt.words}"
@@ -295,11 +308,11 @@ class RulesPlanner:
         )
 
 
-def _inherit(target: Clause, source: Clause) -> None:
+def _inherit(target: Clause, source: Clause, *, timing: bool = True) -> None:
     """Give ``target`` what ``source`` states and ``target`` does not."""
-    if target.start is None and target.end is None and source.timed:
+    if timing and target.start is None and target.end is None and source.timed:
         target.start, target.end = source.start, source.end
-    if target.dur is None and source.dur:
+    if timing and target.dur is None and source.dur:
         target.dur = source.dur
     if target.count is None and source.count:
         target.count, target.count_vague = source.count, source.count_vague
