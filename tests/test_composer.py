@@ -190,6 +190,23 @@ def test_missing_samples_folder_is_a_config_error(tmp_path):
         Composer(samples=str(tmp_path / "nope"))
 
 
+def test_bad_settings_are_config_errors(tmp_path):
+    from ualm_agent.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="soundfont not found"):
+        Composer(soundfont=str(tmp_path / "missing.sf2"))
+    with pytest.raises(ConfigError, match="sample_rate"):
+        Composer(sample_rate=100)
+
+
+def test_soundfont_override_is_used():
+    from ualm_agent.modelpacks import SOUNDFONT
+
+    composer = Composer(soundfont=str(SOUNDFONT.locate()))
+    out = composer.generate(_request([LayoutEvent(label="Trumpet", start_s=0.0, end_s=1.0)], duration=1.0))
+    assert out.unrendered == () and float(np.max(np.abs(out.audio.samples))) > 0.01
+
+
 def test_builds_from_the_registry():
     backend = registry.get("generator", "composer")
     assert backend.availability()[0]

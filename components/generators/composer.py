@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from ualm_agent.errors import ConfigError
 from ualm_agent.modelpacks import SOUNDFONT
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.roles import GenerationRequest, GenerationResult
@@ -53,11 +54,17 @@ class Composer:
     """Soundfont instruments, DSP recipes and your own samples, laid out on the plan's timeline."""
 
     def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000) -> None:
+        from pathlib import Path
+
         from .samples import SampleLibrary
 
+        if sample_rate < 8000:
+            raise ConfigError(f"composer sample_rate must be at least 8000 Hz, got {sample_rate}")
+        if soundfont and not Path(soundfont).expanduser().is_file():
+            raise ConfigError(f"soundfont not found: {soundfont}")
         self.sample_rate = int(sample_rate)
         self.samples = SampleLibrary(samples, self.sample_rate) if samples else None
-        self._soundfont_override = soundfont
+        self._soundfont_override = str(Path(soundfont).expanduser()) if soundfont else None
 
     # --- KnowsRenderable ----------------------------------------------------
 
