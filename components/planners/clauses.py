@@ -263,6 +263,7 @@ class Clause:
         """The words with filler removed: what names the sound."""
         text = _FILLERS.sub(" ", self.words)
         text = _LEADING_IMPERATIVE.sub(" ", text)
+        text = re.sub(r"(?:\s+(?:is|are|was|were|being|been|can|could|be))+\s*$", "", text)
         return _squash(text)
 
     def subjectless(self) -> bool:
