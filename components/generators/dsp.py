@@ -559,17 +559,6 @@ def accelerating(d: float, sr: int, rng: np.random.Generator, single: bool) -> n
     return np.tanh(3.2 * y / (np.max(np.abs(y)) + 1e-9))
 
 
-@recipe("car_passing")
-def car_passing(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    # Engine plus tyre noise swelling as the car passes, with a small Doppler drop.
-    n = _frames(d, sr)
-    t = _t(n, sr) / max(d, 0.1)
-    swell = 1 / (1 + ((t - 0.5) * 6) ** 2)
-    tyre = _filter(_pink(n, rng), sr, "bandpass", (200, 3000), order=2)
-    eng = _engine(d, sr, rng, 40, 900, 0.8)
-    return (tyre / (np.std(tyre) + 1e-9) + 0.5 * eng) * swell
-
-
 @recipe("train")
 def train(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
     n = _frames(d, sr)
