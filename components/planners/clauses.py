@@ -149,7 +149,9 @@ _CONNECTIVE = re.compile(
     r"|(?P<pre>,?\s*\b(?:just\s+|right\s+|shortly\s+|soon\s+|immediately\s+|long\s+)?after\b)"
     r"|(?P<par>,?\s*\b(?:(?<!\ba\s)(?<!\blittle\s)while|whilst|during|amid|amidst|meanwhile|simultaneously\s+with|at\s+the\s+same\s+time\s+as|"
     r"at\s+the\s+same\s+time\s+with|along\s+with|together\s+with|accompanied\s+by|alongside|over\s+the\s+sound\s+of|"
-    r"against\s+a\s+background\s+of|with|(?<!such\s)(?<!same\stime\s)as(?!\s+(?:well|if|though|long|much|many|loud|soft|quiet|"
+    r"against\s+a\s+background\s+of|with|over(?!\s+(?:a|an|the|his|her|their)\s+(?:\w+\s+)?(?:intercom|radio|microphone|mic|"
+    r"loudspeaker|speaker|speakers|phone|telephone|television|tv|walkie|megaphone|pa|speakerphone|headset|bullhorn|"
+    r"machine|cb|radios|phones|line)\b)(?=\s+(?:a|an|the|some|his|her|their)\b)|(?<!such\s)(?<!same\stime\s)as(?!\s+(?:well|if|though|long|much|many|loud|soft|quiet|"
     r"fast|slow|it\s+gets|before|usual|a\s+result|such)\b))\b)"
     r"|(?P<and>,?\s*\b(?:and|plus|as\s+well\s+as|along\s+with)\b)"
     r"|(?P<comma>,)"
@@ -253,6 +255,7 @@ class Clause:
     background: bool = False
     raw: str = ""  # the clause text as split, for merging
     after_comma: bool = False  # split off by a bare comma ("a short, sharp beep")
+    joiner: str = ""  # the connective before the clause ("while", "followed by")
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -306,6 +309,8 @@ def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
         if lead:
             sentence = sentence[lead.end():]
         pieces: list[tuple[str, str]] = []
+        joiners: list[str] = []  # the connective words before each piece
+        joiner = ""
         last = 0
         relation = "first" if index == 0 else "seq"
         saw_comma = False
@@ -319,6 +324,8 @@ def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
                 last = m.end()
                 continue
             pieces.append((relation, piece))
+            joiners.append(joiner)
+            joiner = re.sub(r"\s+", " ", m.group(0).strip(" ,"))
             last = m.end()
             if kind == "comma_and":
                 relation = "seq"
@@ -330,15 +337,17 @@ def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
             else:
                 relation = kind
         pieces.append((relation, sentence[last:]))
+        joiners.append(joiner)
         if lead_word:
             pieces = _apply_leading(pieces, lead_word)
         if _TOGETHER.search(sentence):
             pieces = [("par" if rel == "and" else rel, piece) for rel, piece in pieces]
-        for relation, piece in pieces:
+        for (relation, piece), joiner in zip(pieces, joiners):
             clause = _make_clause(piece, "seq" if relation == "comma" else relation, index, timings)
             if clause is None:
                 continue
             clause.after_comma = relation == "comma"
+            clause.joiner = joiner
             if clause.notes and clause.notes[0] == "clip":
                 clip = clause.dur
                 clause.notes.pop(0)

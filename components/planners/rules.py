@@ -235,15 +235,22 @@ class RulesPlanner:
                 context = context | prev.context
             labelled = self.labeller.lexical(core, context) if core else None
             if labelled is None:
-                if prev is not None and (subjectless or not core or _modifier_only(core, clause.relation)):
+                attached = clause.joiner in ("with", "over") and clause.relation == "par"
+                if prev is not None and (subjectless or attached or not core or _modifier_only(core, clause.relation)):
                     # "... and drives away", "... then stops": more about the previous sound.
                     if clause.words:
-                        prev.phrase = f"{prev.phrase}{_JOINERS.get(clause.relation, ' ')}{clause.words}"
+                        joiner = f" {clause.joiner} " if attached else _JOINERS.get(clause.relation, " ")
+                        prev.phrase = f"{prev.phrase}{joiner}{clause.words}"
                     _inherit(prev.clause, clause)
                     continue
                 if not core:
                     continue
                 labelled = self.labeller.label(core, context)
+            if prev is not None and clause.joiner in ("with", "over") and labelled.label == prev.labelled.label:
+                # "a man speaks with a deep voice": the same sound, described further.
+                prev.phrase = f"{prev.phrase} {clause.joiner} {clause.words}"
+                _inherit(prev.clause, clause)
+                continue
             event = _Event(clause, labelled, _phrase(clause, labelled), context, gap_before=pending_gap)
             pending_gap = None
             if labelled.source == "minilm":
