@@ -148,7 +148,10 @@ def listen_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     started = time.perf_counter()
     cur = state["current"]
     observation = ctx.roles.listener.listen(load_ref(cur.audio_out), hints=tuple(state["plan"].labels()))
-    heard = ", ".join(f"{e.label} {e.start_s:.1f}-{e.end_s:.1f}s" for e in observation.events) or "nothing"
+    first: dict[str, float] = {}
+    for e in observation.events:
+        first.setdefault(e.label, e.start_s)
+    heard = ", ".join(f"{label} ({start:.1f}s)" for label, start in first.items()) or "nothing"
     _emit("listen", cur.index, f"heard {heard}")
     return {"current": _timed(cur, "listen", started, observation=observation)}
 
