@@ -13,12 +13,7 @@ from ualm_test_fakes import (  # noqa: F401  (re-exported for tests)
 )
 
 from ualm_agent.builders import Components
-try:
-    from ualm_agent.components.vaes.resample import IdentityVae
-except ImportError:  # TEMP
-    class IdentityVae:
-        def process(self, audio, caption):
-            return audio
+from ualm_agent.components.vaes.resample import IdentityVae
 
 
 def fake_components(**overrides) -> Components:
