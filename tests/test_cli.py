@@ -244,3 +244,25 @@ def test_components_lists_backends_with_availability(cli_env):
     assert by[("generator", "tone")]["origin"] == "ualm_test_fakes"
     table = cli(["components"], cli_env)
     assert "needs-missing" in table.stdout and "yamnet" in table.stdout
+
+
+def test_plan_prints_one_json_object_per_prompt(tmp_path, cli_env):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a dog barks three times\n\nbrass followed by percussion\n")
+    res = cli(["plan", "--file", str(prompts), "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [d["prompt"] for d in lines] == ["a dog barks three times", "brass followed by percussion"]
+    assert lines[0]["caption"]["layout"][0]["count"] == 3
+    assert [e["label"] for e in lines[1]["caption"]["layout"]] == ["Brass instrument", "Percussion"]
+    single = cli(["plan", "a siren on the left", "--json"], cli_env)
+    assert json.loads(single.stdout)["caption"]["layout"][0]["position"] == "left"
+
+
+def test_plan_file_reports_bad_lines_and_plans_the_rest(tmp_path, cli_env):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a bell rings\n" + "x" * 2500 + "\nrain falls\n")
+    res = cli(["plan", "--file", str(prompts), "--json"], cli_env)
+    assert res.returncode == 2
+    assert f"{prompts}:2:" in res.stderr and "limit is 2000" in res.stderr
+    assert len(res.stdout.splitlines()) == 2
