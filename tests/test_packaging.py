@@ -33,7 +33,7 @@ def test_every_package_folder_is_in_the_wheel(tmp_path):
     # One namespace only: nothing installs as a bare top-level components/graphs/prompts.
     assert not [n for n in names if n.split("/")[0] in {"components", "graphs", "prompts", "tests", "examples"}]
     # Data files travel too, and the console script is declared.
-    prompt_files = {p.name for p in (ROOT / "prompts").iterdir() if p.suffix in {".txt", ".md"}}
+    prompt_files = {p.name for p in (ROOT / "prompts").iterdir() if p.suffix in {".txt", ".md", ".toml"}}
     assert {Path(n).name for n in names if n.startswith("ualm_agent/prompts/")} >= prompt_files
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "ualm-agent = ualm_agent.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

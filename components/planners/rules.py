@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from ualm_agent.errors import UsageError
+from ualm_agent.prompts import dialogue
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import LayoutEvent, Question, RichCaption
 
@@ -25,8 +26,6 @@ from .labelling import Labelled, Labeller
 from .lexicon import IMPULSES, TEXTURES, contexts_in
 from .timeline import Slot, place, required_clip, round_clip
 
-ORDER_CHOICES = ["in sequence", "all together"]
-DURATION_CHOICES = ["5 s", "10 s", "20 s", "30 s"]
 
 _PERSON_ONLY = re.compile(
     r"(?:a|an|the|some|two|three|several)?\s*(?:man|men|woman|women|person|people|guy|lady|boy|girl|child|children|"
@@ -123,13 +122,9 @@ class RulesPlanner:
                 assumptions.append(
                     f"No order was given for {unordered} events; assumed they happen one after another in the order written."
                 )
+                asked = dialogue()["order"]
                 questions.append(
-                    Question(
-                        key="order",
-                        text="These sounds have no order: should they play one after another, or all together?",
-                        choices=list(ORDER_CHOICES),
-                        default=ORDER_CHOICES[0],
-                    )
+                    Question(key="order", text=asked["text"], choices=list(asked["choices"]), default=asked["choices"][0])
                 )
 
         clip = stated_clip
@@ -141,14 +136,9 @@ class RulesPlanner:
             clip = base
             if not timed and "duration" not in answers:
                 assumptions.append(f"No duration given; assumed {clip:g} s.")
-                questions.append(
-                    Question(
-                        key="duration",
-                        text="How long should the clip be?",
-                        choices=list(DURATION_CHOICES),
-                        default=f"{clip:g} s",
-                    )
-                )
+                asked = dialogue()["duration"]
+                choices = list(dict.fromkeys([f"{clip:g} s", *asked["choices"]]))
+                questions.append(Question(key="duration", text=asked["text"], choices=choices, default=choices[0]))
         clip = max(0.5, min(clip, self.max_duration_s))
         need = required_clip(slots, self.gap_s)
         if need > clip + 1e-9:
