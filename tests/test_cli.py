@@ -266,3 +266,21 @@ def test_plan_file_reports_bad_lines_and_plans_the_rest(tmp_path, cli_env):
     assert res.returncode == 2
     assert f"{prompts}:2:" in res.stderr and "limit is 2000" in res.stderr
     assert len(res.stdout.splitlines()) == 2
+
+
+def test_samples_folder_is_passed_to_the_composer(tmp_path, cli_env):
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    rate = 16000
+    t = np.arange(rate) / rate
+    sf.write(folder / "Bark.wav", (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
+    res = cli(["run", "a dog barks", "--samples", str(folder), "--reflect", "0", "--out", str(tmp_path / "r"), "--json"],
+              cli_env)
+    assert res.returncode == 0, res.stderr
+    (run_dir,) = _run_dirs(tmp_path / "r")
+    assert f'samples = "{folder}"' in (run_dir / "config.toml").read_text()
+    gen, _ = sf.read(run_dir / "round_00_gen.wav")
+    spectrum = np.abs(np.fft.rfft(gen[: rate]))
+    assert abs(np.argmax(spectrum) * rate / (2 * (len(spectrum) - 1)) - 440) < 5  # the sample, not a synthesised bark
+    missing = cli(["run", "x", "--samples", str(tmp_path / "nope"), "--out", str(tmp_path / "r2")], cli_env)
+    assert missing.returncode == 2 and "is not a folder" in missing.stderr

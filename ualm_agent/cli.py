@@ -97,9 +97,6 @@ def _ask_user(questions):
     console = _stderr()
     answers = {}
     for q in questions:
-        if not sys.stdin.isatty() and not sys.stdin.readable():
-            answers[q.key] = q.default
-            continue
         try:
             answers[q.key] = Prompt.ask(
                 q.text, console=console, choices=q.choices or None, default=q.default or None, show_choices=bool(q.choices)
@@ -145,7 +142,9 @@ def run(
         **{"captioner": captioner, "critic": critic, "reviser": reviser},
     )
     if samples is not None:
-        cfg = _config(None, **{**cfg.model_dump(exclude_none=True), "generator.samples": str(samples)})
+        from .config import ComponentSpec
+
+        cfg.generator = ComponentSpec(kind=cfg.generator.kind, **{**cfg.generator.settings(), "samples": str(samples)})
     runner.check_prompt(prompt)
     result, run_dir = runner.run(
         prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None
