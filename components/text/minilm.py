@@ -41,7 +41,9 @@ class MiniLM:
             return
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # the CLI's own progress is on stderr
         torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
         self._tokenizer = AutoTokenizer.from_pretrained(self._dir)
         self._model = AutoModel.from_pretrained(self._dir).eval()
