@@ -160,3 +160,96 @@ def test_onsets_follow_the_sound_not_the_patch_grid(listener):
                 errors.append(abs(min(starts) - truth.start_s))
     assert len(errors) >= 4
     assert max(errors) < 0.25, errors
+
+
+# -- sounds that fill the whole clip -----------------------------------------
+RAIN = {"Rain", "Rain on surface", "Raindrop", "Water"}
+PIANO = {"Piano", "Electric piano", "Keyboard (musical)", "Music", "Musical instrument"}
+ENGINE = {
+    "Vehicle",
+    "Engine",
+    "Idling",
+    "Medium engine (mid frequency)",
+    "Heavy engine (low frequency)",
+    "Motor vehicle (road)",
+    "Car",
+    "Truck",
+    "Ship",
+    "Boat, Water vehicle",
+    "Motorboat, speedboat",
+}
+
+
+def _heard_share(events, labels: set[str], duration: float) -> float:
+    """Share of the clip covered by events with one of ``labels``."""
+    covered = np.zeros(int(round(duration * 100)), dtype=bool)
+    for e in events:
+        if e.label in labels:
+            covered[int(e.start_s * 100) : int(np.ceil(e.end_s * 100))] = True
+    return float(covered.mean())
+
+
+def _looped(name: str, duration: float) -> Waveform:
+    src = recordings.source(name)
+    frames = int(round(duration * recordings.RATE))
+    samples = np.tile(src.samples, (1, -(-frames // src.frames)))[:, :frames]
+    return Waveform(np.ascontiguousarray(samples), recordings.RATE)
+
+
+@pytest.fixture(scope="module")
+def composer():
+    from ualm_agent.builders import build_component
+    from ualm_agent.config import AgentConfig
+
+    return build_component("generator", AgentConfig())
+
+
+@pytest.mark.parametrize(
+    ("label", "duration", "accepted"),
+    [("Rain", 10.0, RAIN), ("Rain", 3.0, RAIN), ("Piano", 3.0, PIANO), ("Piano", 10.0, PIANO), ("Engine", 10.0, ENGINE)],
+)
+def test_texture_filling_the_clip_is_heard_across_it(listener, composer, label, duration, accepted):
+    """With no quiet part the clip's background is the sound itself: it must not gate the sound away."""
+    from ualm_agent.roles import GenerationRequest
+    from ualm_agent.schema import LayoutEvent, RichCaption
+
+    plan = RichCaption(layout=[LayoutEvent(label=label, start_s=0.0, end_s=duration)], duration_s=duration)
+    audio = composer.generate(GenerationRequest(caption=plan, text="", duration_s=duration, seed=0)).audio
+    events = listener.listen(audio).events
+    share = _heard_share(events, accepted, duration)
+    print(f"\n{label} {duration:g} s heard over {share:.0%}: {[(e.label, e.start_s, e.end_s) for e in events]}")
+    assert share >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("name", "duration"), [("audio-test-signal", 10.0), ("audio-test-signal", 3.0), ("phone-incoming-call", 10.0)]
+)
+def test_looped_recording_filling_the_clip_is_heard_across_it(listener, name, duration):
+    events = listener.listen(_looped(name, duration)).events
+    share = _heard_share(events, set(recordings.SOURCES[name]), duration)
+    print(f"\n{name} looped to {duration:g} s heard over {share:.0%}")
+    assert share >= 0.95
+
+
+def test_looped_sound_with_real_pauses_is_still_split_into_repeats(listener):
+    """A ding repeated with near-silent gaps is no texture: each ding stays its own event."""
+    events = listener.listen(_looped("complete", 3.0)).events
+    dings = sorted(e.start_s for e in events if e.label == "Ding")
+    assert len(dings) == 3, dings
+    assert np.allclose(np.diff(dings), recordings.source("complete").duration_s, atol=0.15)
+
+
+def test_covered_generic_keeps_the_long_stretch_no_specific_event_covers():
+    from ualm_agent.components.listeners.yamnet import _drop_covered_generics
+    from ualm_agent.schema import HeardEvent
+
+    def heard(label, a, b):
+        return HeardEvent(label=label, start_s=a, end_s=b, confidence=0.6)
+
+    kept = _drop_covered_generics(
+        [heard("Vehicle", 0.0, 10.0), heard("Ship", 0.0, 7.5), heard("Ship", 9.6, 10.0)], {"Vehicle"}, 0.5, 1.0
+    )
+    assert [(e.label, e.start_s, e.end_s) for e in kept] == [("Vehicle", 7.5, 9.6), ("Ship", 0.0, 7.5), ("Ship", 9.6, 10.0)]
+    # a short uncovered stretch is not kept
+    kept = _drop_covered_generics([heard("Vehicle", 0.0, 10.0), heard("Ship", 0.0, 9.5)], {"Vehicle"}, 0.5, 1.0)
+    assert [e.label for e in kept] == ["Ship"]

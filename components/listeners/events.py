@@ -141,3 +141,34 @@ def sound_regions(
 def background_level_db(envelope_db: np.ndarray, percentile: float = 10.0) -> float:
     """The clip's background (noise floor) level: a low percentile of its envelope."""
     return float(np.percentile(envelope_db, percentile))
+
+
+def quiet_frames(envelope_db: np.ndarray, background_db: float, above_background_db: float) -> np.ndarray:
+    """Envelope steps no louder than the background gate: the clip's quiet part.
+
+    When one sound fills the clip these are the sound's own softer moments."""
+    return envelope_db < background_db + above_background_db
+
+
+def _interval_mask(length: int, intervals: list[tuple[float, float]], step_s: float) -> np.ndarray:
+    inside = np.zeros(length, dtype=bool)
+    for start_s, end_s in intervals:
+        a = max(0, int(np.floor(start_s / step_s)))
+        b = min(length, int(np.ceil(end_s / step_s)))
+        inside[a:b] = True
+    return inside
+
+
+def median_level_db(envelope_db: np.ndarray, intervals: list[tuple[float, float]], step_s: float) -> float:
+    """Median envelope level inside the union of ``intervals`` (-inf when empty)."""
+    inside = envelope_db[_interval_mask(len(envelope_db), intervals, step_s)]
+    return float(np.median(inside)) if inside.size else float("-inf")
+
+
+def covered_share(mask: np.ndarray, intervals: list[tuple[float, float]], step_s: float) -> float:
+    """Share of the True steps of ``mask`` that lie inside the union of ``intervals``."""
+    total = int(mask.sum())
+    if total == 0:
+        return 0.0
+    inside = _interval_mask(len(mask), intervals, step_s)
+    return float((mask & inside).sum()) / total

@@ -5,6 +5,13 @@ stereo balance are measured on the original input. Patch scores (one every
 0.48 s) become events through per-class hysteresis, and each event is then
 trimmed (and split at pauses) to where the signal actually sounds, so onsets
 and repeat counts are finer than the model's hop.
+
+Trimming gates on the clip's background level, which only means something when
+the clip has a quiet part apart from the sound. A class the model hears over
+most of the clip's quiet part (rain, an engine, a piano filling the clip) is a
+texture: its background is itself, so its spans are kept as the model timed
+them and split only at true silence. An event the model is confident about is
+never dropped because trimming found nothing loud enough in it.
 """
 
 from __future__ import annotations
@@ -82,9 +89,18 @@ class YamnetSettings(BackendConfig):
     region_below_peak_db: float = 25.0
     silence_floor_db: float = -70.0
     above_background_db: float = 6.0
+    # A class is a texture when its spans hold this share of the clip's quiet
+    # part, that quiet part is audible (not a pause) and the class sounds
+    # within ``texture_contrast_db`` of it (no deep dips to count as pauses).
+    texture_quiet_share: float = Field(default=0.6, gt=0.0, le=1.0)
+    texture_floor_db: float = -50.0
+    texture_contrast_db: float = 10.0
     suppress_generic: bool = True
     generic_labels: tuple[str, ...] = GENERIC_LABELS
     generic_cover: float = 0.5
+    # Stretches of a dropped generic event this long with no specific event
+    # over them are kept: the model still heard something there.
+    generic_keep_uncovered_s: float = 1.0
     ignore_labels: tuple[str, ...] = ("Silence",)
     log_offset: float = logmel.DEFAULT_LOG_OFFSET
     threads: int = 2
@@ -153,20 +169,27 @@ class YamnetListener:
         mono = audio.mono()
         envelope = ev.energy_envelope_db(mono, audio.sample_rate, ENVELOPE_STEP_S)
         background = ev.background_level_db(envelope)
+        textures = self._texture_classes(spans, envelope, background, duration)
         ignored = set(s.ignore_labels)
         heard: list[HeardEvent] = []
         for span in spans:
             label = names[span.label_index]
             if label in ignored or span.confidence < s.min_confidence:
                 continue
-            for start, end in self._sounding_parts(span, envelope, background, duration):
-                if end - start < s.min_duration_s:
-                    continue
+            texture = span.label_index in textures
+            parts = self._sounding_parts(span, envelope, background, duration, texture=texture)
+            parts = [(a, b) for a, b in parts if b - a >= s.min_duration_s]
+            if not parts and span.confidence >= s.threshold and self._audible(span, envelope):
+                # Confident but nothing stood out from the clip's level: trust the model's timing.
+                parts = [(span.start_s, span.end_s)]
+            for start, end in parts:
                 heard.append(self._event(label, start, end, span.confidence, audio, mono))
         if s.suppress_generic:
             # A label the plan asks for is never suppressed: the critic looks for it.
             hinted = {exact_audioset_name(h) for h in hints}
-            heard = _drop_covered_generics(heard, set(s.generic_labels) - hinted, s.generic_cover)
+            heard = _drop_covered_generics(
+                heard, set(s.generic_labels) - hinted, s.generic_cover, s.generic_keep_uncovered_s
+            )
         heard.sort(key=lambda e: (e.start_s, -e.confidence, e.label))
         return Observation(
             events=heard,
@@ -194,14 +217,56 @@ class YamnetListener:
                 keep[i] = min(keep[i], s.hint_threshold)
         return start, keep
 
+    @property
+    def _margin_s(self) -> float:
+        # Half a hop beyond the centre-timed span: the patch windows reach that far.
+        return max(self._hop_s, logmel.PATCH_HOP_S) / 2
+
+    def _texture_classes(
+        self, spans: list[ev.Span], envelope: np.ndarray, background: float, duration: float
+    ) -> set[int]:
+        """Classes heard over most of the clip's audible quiet part: their background is themselves."""
+        s = self.settings
+        if background < s.texture_floor_db:
+            return set()  # the clip has real pauses: trimming against them is meaningful
+        quiet = ev.quiet_frames(envelope, background, s.above_background_db)
+        by_class: dict[int, list[tuple[float, float]]] = {}
+        for span in spans:
+            if span.confidence >= s.threshold:
+                by_class.setdefault(span.label_index, []).append(
+                    (max(0.0, span.start_s - self._margin_s), min(duration, span.end_s + self._margin_s))
+                )
+        return {
+            c
+            for c, intervals in by_class.items()
+            if ev.covered_share(quiet, intervals, ENVELOPE_STEP_S) >= s.texture_quiet_share
+            and ev.median_level_db(envelope, intervals, ENVELOPE_STEP_S) - background <= s.texture_contrast_db
+        }
+
+    def _audible(self, span: ev.Span, envelope: np.ndarray) -> bool:
+        a = max(0, int(span.start_s / ENVELOPE_STEP_S))
+        b = max(a + 1, int(np.ceil(span.end_s / ENVELOPE_STEP_S)))
+        part = envelope[a:b]
+        return part.size > 0 and float(part.max()) >= self.settings.silence_floor_db
+
     def _sounding_parts(
-        self, span: ev.Span, envelope: np.ndarray, background: float, duration: float
+        self, span: ev.Span, envelope: np.ndarray, background: float, duration: float, *, texture: bool = False
     ) -> list[tuple[float, float]]:
         s = self.settings
         if not s.refine_with_energy:
             return [(span.start_s, span.end_s)]
-        # Look half a hop beyond the centre-timed span: the patch windows reach that far.
-        margin = max(self._hop_s, logmel.PATCH_HOP_S) / 2
+        if texture:
+            # Only true silence is a pause in a texture; its own dips are not.
+            # Only a fall well below the texture's own soft level is a pause. A
+            # span within one patch window of a clip edge reaches it: patches
+            # padded past the clip's end score a texture lower.
+            start = span.start_s - self._margin_s
+            end = span.end_s + self._margin_s
+            start = 0.0 if start < logmel.PATCH_S else start
+            end = duration if duration - end < logmel.PATCH_S else min(duration, end)
+            gate = max(s.silence_floor_db, background - s.texture_contrast_db)
+            return ev.sound_regions(envelope, start, end, ENVELOPE_STEP_S, np.inf, gate, s.split_gap_s)
+        margin = self._margin_s
         regions = ev.sound_regions(
             envelope,
             max(0.0, span.start_s - margin),
@@ -230,15 +295,33 @@ class YamnetListener:
         )
 
 
-def _drop_covered_generics(events: list[HeardEvent], generic: set[str], cover: float) -> list[HeardEvent]:
-    """Drop a generic event when specific events cover at least ``cover`` of its span."""
+def _drop_covered_generics(
+    events: list[HeardEvent], generic: set[str], cover: float, keep_uncovered_s: float = float("inf")
+) -> list[HeardEvent]:
+    """Drop a generic event when specific events cover at least ``cover`` of its
+    span, keeping any stretch of it at least ``keep_uncovered_s`` long that no
+    specific event covers."""
     specific = [e for e in events if e.label not in generic]
     kept = []
     for e in events:
         if e.label in generic and _covered_fraction(e, specific) >= cover:
+            for a, b in _uncovered_stretches(e, specific):
+                if b - a >= keep_uncovered_s:
+                    kept.append(e.model_copy(update={"start_s": round(a, 3), "end_s": round(b, 3)}))
             continue
         kept.append(e)
     return kept
+
+
+def _uncovered_stretches(event: HeardEvent, others: list[HeardEvent]) -> list[tuple[float, float]]:
+    stretches, reach = [], event.start_s
+    for a, b in sorted((o.start_s, o.end_s) for o in others if o.end_s > event.start_s and o.start_s < event.end_s):
+        if a > reach:
+            stretches.append((reach, min(a, event.end_s)))
+        reach = max(reach, b)
+    if reach < event.end_s:
+        stretches.append((reach, event.end_s))
+    return stretches
 
 
 def _covered_fraction(event: HeardEvent, others: list[HeardEvent]) -> float:
