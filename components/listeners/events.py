@@ -82,6 +82,22 @@ def frame_spans(
     return spans
 
 
+def bridge_spans(spans: list[Span], classes: set[int], max_gap_s: float) -> list[Span]:
+    """Join spans of each class in ``classes`` separated by at most ``max_gap_s``;
+    other spans pass through unchanged."""
+    out = [sp for sp in spans if sp.label_index not in classes]
+    for c in sorted(classes):
+        joined: list[Span] = []
+        for sp in sorted((sp for sp in spans if sp.label_index == c), key=lambda sp: sp.start_s):
+            if joined and sp.start_s - joined[-1].end_s <= max_gap_s:
+                last = joined[-1]
+                joined[-1] = Span(c, last.start_s, max(last.end_s, sp.end_s), max(last.confidence, sp.confidence))
+            else:
+                joined.append(sp)
+        out.extend(joined)
+    return out
+
+
 def energy_envelope_db(mono: np.ndarray, rate: int, step_s: float = 0.01) -> np.ndarray:
     """Short-term RMS level in dBFS every ``step_s`` seconds."""
     step = max(1, int(round(rate * step_s)))

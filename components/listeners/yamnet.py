@@ -95,6 +95,7 @@ class YamnetSettings(BackendConfig):
     texture_quiet_share: float = Field(default=0.6, gt=0.0, le=1.0)
     texture_floor_db: float = -50.0
     texture_contrast_db: float = 10.0
+    texture_bridge_s: float = 2.0
     suppress_generic: bool = True
     generic_labels: tuple[str, ...] = GENERIC_LABELS
     generic_cover: float = 0.5
@@ -170,6 +171,10 @@ class YamnetListener:
         envelope = ev.energy_envelope_db(mono, audio.sample_rate, ENVELOPE_STEP_S)
         background = ev.background_level_db(envelope)
         textures = self._texture_classes(spans, envelope, background, duration)
+        # The model's score for a texture dips now and then, or while another
+        # sound holds its attention; that is no pause (real ones are found in
+        # the signal below).
+        spans = ev.bridge_spans(spans, textures, s.texture_bridge_s)
         ignored = set(s.ignore_labels)
         heard: list[HeardEvent] = []
         for span in spans:
