@@ -48,6 +48,11 @@ class RulesCriticConfig(BackendConfig):
     timing_scale_s: float = Field(default=2.0, gt=0.0, description="error beyond tolerance that scores 0")
     order_overlap_fraction: float = Field(default=0.6, gt=0.0, le=1.0, description="overlap of the shorter event that counts as 'together'")
     extra_min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    co_label_max_confidence: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="an unplanned label below this confidence, heard only during a planned sound, names that sound",
+    )
+    burst_gap_s: float = Field(default=0.3, ge=0.0, description="heard pieces closer than this are one occurrence")
     extra_penalty: float = Field(default=0.25, ge=0.0, le=1.0, description="score lost per extra event in the extras aspect")
     quiet_lufs: float = -40.0
     clipping_lufs: float = -5.0
@@ -84,6 +89,9 @@ class _Match:
     start_s: float = 0.0
     end_s: float = 0.0
     along: list[LayoutEvent] = field(default_factory=list)
+    # Distinct occurrences of the sound (siblings merged), from the listener's own pieces;
+    # None when the observation is coarser than the caption (then the caption's counts speak).
+    bursts: list[tuple[float, float]] | None = None
 
 
 @register("rules", roles=("critic",), config=RulesCriticConfig)
@@ -107,6 +115,8 @@ class RulesCritic:
         s = self.settings
         heard_events = _heard_events(heard, observation)
         matches = self._match(plan.layout, heard_events)
+        for i, m in matches.items():
+            m.bursts = self._bursts(plan.layout[i], m, observation)
         issues: list[Issue] = []
         aspects = {"timing": [], "count": [], "level": [], "position": []}
 
@@ -129,7 +139,7 @@ class RulesCritic:
 
         order_issues, order_pairs = self._order(plan.layout, matches)
         issues.extend(order_issues)
-        extras = self._extras(plan.layout, heard_events, matches)
+        extras = self._extras(plan.layout, heard_events, matches, observation)
         issues.extend(extras)
         quality = self._quality(plan, observation)
         issues.extend(quality)
@@ -219,7 +229,33 @@ class RulesCritic:
             event_index=i, severity=1.0,
         )
 
+    def _bursts(self, ev: LayoutEvent, m: _Match, observation: Observation) -> list[tuple[float, float]] | None:
+        """The planned sound's distinct heard occurrences: the listener's pieces of every label of
+        its family (Dog, Bark, Bow-wow name one burst) near its planned span, merged where they
+        overlap or nearly touch."""
+        s = self.settings
+        if ev.count == 1:
+            return None
+        lo, hi = ev.start_s - s.timing_tolerance_s, ev.end_s + s.timing_tolerance_s + s.frame_resolution_s
+        family = sorted(
+            (e.start_s, e.end_s) for e in observation.events
+            if e.end_s > lo and e.start_s < hi and self.matcher.matches(ev.label, e.label)
+        )
+        # A caption that counts more pieces than the observation holds was not made from these
+        # pieces (or they were summarised): trust its counts instead.
+        if not family or len(family) < sum(e.count for e in m.along):
+            return None
+        bursts: list[tuple[float, float]] = []
+        for a, b in family:
+            if bursts and a <= bursts[-1][1] + s.burst_gap_s:
+                bursts[-1] = (bursts[-1][0], max(bursts[-1][1], b))
+            else:
+                bursts.append((a, b))
+        return bursts
+
     def _timing(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
+        if m.bursts:
+            return self._occurrence_timing(i, ev, m.bursts)
         s = self.settings
         planned_end = ev.occurrences()[-1][1]
         onset_err = m.start_s - ev.start_s
@@ -244,15 +280,55 @@ class RulesCritic:
             event_index=i, severity=round(severity, 3),
         )
 
+    def _occurrence_timing(self, i: int, ev: LayoutEvent, bursts: list[tuple[float, float]]) -> Issue | None:
+        """A counted sound is on time when each heard occurrence starts near its planned one.
+
+        Each planned occurrence is paired with the heard onset nearest its start among those
+        inside its slot; the worst pairing decides. How many were heard is the count's concern.
+        """
+        s = self.settings
+        onsets = [a for a, _ in bursts]
+        slots = ev.occurrences()
+        errors: list[tuple[float, int, float]] = []
+        for k, (a, b) in enumerate(slots, start=1):
+            inside = [o for o in onsets if a - s.timing_tolerance_s <= o <= b + s.timing_tolerance_s]
+            if inside:
+                onset = min(inside, key=lambda o: abs(o - a))
+                errors.append((onset - a, k, onset))
+        heard = ", ".join(f"{o:.1f}" for o in onsets)
+        observed = f"onsets {heard} s"
+        if not errors:
+            return Issue(
+                kind="timing", label=ev.label, expected=_span(ev), observed=observed,
+                message=f"{ev.label} was heard at {heard} s, outside its planned occurrences in {_span(ev)}.",
+                event_index=i, severity=0.8,
+            )
+        err, k, onset = max(errors, key=lambda e: abs(e[0]))
+        excess = abs(err) - s.timing_tolerance_s
+        if excess <= 0.0:
+            return None
+        planned = slots[k - 1][0]
+        return Issue(
+            kind="timing", label=ev.label, expected=_span(ev), observed=observed,
+            message=(
+                f"{ev.label} occurrence {k} of {ev.count} started {abs(err):.1f} s {'late' if err > 0 else 'early'}: "
+                f"planned at {planned:.1f} s, heard at {onset:.1f} s."
+            ),
+            event_index=i, severity=round(min(0.7, 0.2 + 0.5 * excess / s.timing_scale_s), 3),
+        )
+
     def _count(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
         if ev.count == 1:
             return None  # one continuous sound: the listener splits drums or notes into many pieces
-        # Pieces of one label add up; siblings ("Dog", "Bark") are split differently by the
-        # listener, so the label whose count comes closest speaks for the sound.
-        per_label: dict[str, int] = {}
-        for e in m.along:
-            per_label[e.label] = per_label.get(e.label, 0) + e.count
-        heard = min(per_label.values(), key=lambda c: (abs(c - ev.count), c))
+        if m.bursts is not None:
+            heard = len(m.bursts)
+        else:
+            # Pieces of one label add up; siblings ("Dog", "Bark") are split differently by the
+            # listener, so the label whose count comes closest speaks for the sound.
+            per_label: dict[str, int] = {}
+            for e in m.along:
+                per_label[e.label] = per_label.get(e.label, 0) + e.count
+            heard = min(per_label.values(), key=lambda c: (abs(c - ev.count), c))
         if heard == ev.count:
             return None
         return Issue(
@@ -319,15 +395,22 @@ class RulesCritic:
                 )
         return issues, pairs
 
-    def _extras(self, layout: list[LayoutEvent], heard: list[_Heard], matches: dict[int, _Match]) -> list[Issue]:
+    def _extras(
+        self, layout: list[LayoutEvent], heard: list[_Heard], matches: dict[int, _Match], observation: Observation
+    ) -> list[Issue]:
         s = self.settings
         explained = {h.index for m in matches.values() for h in [m.primary, *m.related]}
+        sounding = _planned_sound_spans(matches, observation, self.matcher, layout)
         issues = []
         for h in heard:
             if h.index in explained or h.confidence < s.extra_min_confidence or is_generic(h.event.label):
                 continue
             # A heard sound close to any planned label is a sibling, not an intruder.
             if any(self.matcher.matches(ev.label, h.event.label) for ev in layout):
+                continue
+            # A faint other name heard only while a planned sound plays ("Plop" on a bark) is how
+            # the listener describes that burst, not a second sound.
+            if h.confidence < s.co_label_max_confidence and _inside(h.event, sounding, s.burst_gap_s):
                 continue
             issues.append(
                 Issue(
@@ -378,6 +461,28 @@ def _heard_events(heard: RichCaption, observation: Observation) -> list[_Heard]:
         confidence = max((e.confidence for e in near), default=1.0)
         out.append(_Heard(i, ev, confidence))
     return out
+
+
+def _planned_sound_spans(
+    matches: dict[int, _Match], observation: Observation, matcher: LabelMatcher, layout: list[LayoutEvent]
+) -> list[tuple[float, float]]:
+    """Where the planned sounds were heard: their bursts, else the listener's pieces of their family."""
+    spans: list[tuple[float, float]] = []
+    for i, m in matches.items():
+        if m.bursts:
+            spans.extend(m.bursts)
+            continue
+        pieces = [
+            (e.start_s, e.end_s) for e in observation.events
+            if _overlap((e.start_s, e.end_s), (m.start_s, m.end_s)) > 0 and matcher.matches(layout[i].label, e.label)
+        ]
+        spans.extend(pieces or [(m.start_s, m.end_s)])
+    return spans
+
+
+def _inside(event: LayoutEvent, spans: list[tuple[float, float]], margin: float) -> bool:
+    """Whether ``event`` lies within one of ``spans`` (widened by ``margin``)."""
+    return any(a - margin <= event.start_s and event.end_s <= b + margin for a, b in spans)
 
 
 def _overlap(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -31,6 +31,7 @@ MIX_PEAK = 0.9
 FADE_IN_S = 0.005
 FADE_OUT_S = 0.03
 DISTANT_TAIL_S = 0.3
+DC_CUTOFF_HZ = 20.0
 
 
 class ComposerSettings(BackendConfig):
@@ -180,7 +181,8 @@ def _fill(sample: np.ndarray, n: int, sr: int, single: bool) -> np.ndarray:
 def _shape(clip: np.ndarray, sr: int) -> np.ndarray:
     """Fades against clicks, then a common loudness so recipes mix at comparable levels."""
     x = np.asarray(clip, dtype=np.float64).copy()
-    x -= x.mean() if x.size > sr // 10 else 0.0
+    if x.size > sr // 10:
+        x = _remove_dc(x, sr)
     fi, fo = min(len(x), int(FADE_IN_S * sr)), min(len(x), int(FADE_OUT_S * sr))
     if fi:
         x[:fi] *= np.linspace(0, 1, fi)
@@ -199,6 +201,15 @@ def _shape(clip: np.ndarray, sr: int) -> np.ndarray:
     else:
         rms = float(np.sqrt(np.mean(x**2)))
     return x * min(CLIP_RMS / max(rms, 1e-9), 1.0 / peak)
+
+
+def _remove_dc(x: np.ndarray, sr: int) -> np.ndarray:
+    """Offset removed by a gentle high-pass, not by subtracting the mean: a sparse
+    clip (one bark, then silence) would otherwise keep a constant step after its
+    sound, which the listener hears as a faint tail lasting to the clip's end."""
+    from scipy.signal import butter, sosfilt
+
+    return sosfilt(butter(2, DC_CUTOFF_HZ / (sr / 2), btype="highpass", output="sos"), x)
 
 
 def _distance(clip: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
