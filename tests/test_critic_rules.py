@@ -284,3 +284,51 @@ def test_thunder_is_not_rain(critic):
     heard = caption(ev("Rain", 3.0, 10.0), ev("Rain on surface", 3.0, 10.0))
     result = critic.critique(plan, heard, observe(heard))
     assert [(i.kind, i.label) for i in result.issues] == [("missing", "Thunder")]
+
+
+# --- counted events: occurrences, sibling families and faint co-labels ------------------------
+THREE_BARKS = caption(ev("Bark", 0.0, 10.0, count=3))  # occurrences start at 0.0, 3.33 and 6.67 s
+
+
+def heard_bursts(*bursts: tuple[str, float, float, float]) -> tuple[RichCaption, Observation]:
+    """The listener's pieces (label, start, end, confidence) and a caption with one event per piece."""
+    events = [HeardEvent(label=l, start_s=a, end_s=b, confidence=c) for l, a, b, c in bursts]
+    heard = caption(*(ev(e.label, e.start_s, e.end_s) for e in events))
+    return heard, Observation(events=events, loudness_lufs=-20.0, duration_s=10.0)
+
+
+def test_counted_bark_is_on_time_per_occurrence_and_siblings_count_once(critic):
+    heard, obs = heard_bursts(
+        ("Dog", 0.05, 0.3, 0.6), ("Bark", 0.05, 0.25, 0.3), ("Bark", 3.4, 3.6, 0.5), ("Bow-wow", 3.45, 3.6, 0.3),
+        ("Dog", 6.7, 6.9, 0.7),
+    )
+    result = critic.critique(THREE_BARKS, heard, obs)
+    # Heard 0.05-6.9 s against a 0-10 s span is fine: each bark starts where its occurrence does.
+    assert result.issues == [], result.issues
+    assert result.verdict == "accept"
+
+
+def test_counted_bark_missing_one_occurrence_is_counted_by_distinct_bursts(critic):
+    heard, obs = heard_bursts(("Dog", 0.05, 0.3, 0.6), ("Bark", 0.1, 0.3, 0.4), ("Bark", 6.7, 6.9, 0.5))
+    (count,) = [i for i in critic.critique(THREE_BARKS, heard, obs).issues if i.kind == "count"]
+    assert (count.expected, count.observed) == ("3x", "2x")
+
+
+def test_counted_bark_heard_late_names_the_occurrence(critic):
+    heard, obs = heard_bursts(("Bark", 0.05, 0.3, 0.6), ("Bark", 4.6, 4.8, 0.6), ("Bark", 6.7, 6.9, 0.6))
+    (timing,) = [i for i in critic.critique(THREE_BARKS, heard, obs).issues if i.kind == "timing"]
+    assert "occurrence 2 of 3 started 1.3 s late" in timing.message
+    # An onset nearer the next occurrence is that occurrence's, not a late first one.
+    heard, obs = heard_bursts(("Bark", 2.8, 3.0, 0.6), ("Bark", 6.7, 6.9, 0.6))
+    issues = critic.critique(THREE_BARKS, heard, obs).issues
+    assert [i.observed for i in issues if i.kind == "count"] == ["2x"]
+    assert not [i for i in issues if i.kind == "timing"], issues
+
+
+def test_faint_other_name_of_a_planned_burst_is_not_an_extra_but_a_distinct_sound_is(critic):
+    heard, obs = heard_bursts(
+        ("Bark", 0.05, 0.3, 0.6), ("Plop", 3.35, 3.5, 0.32), ("Bark", 3.4, 3.6, 0.5), ("Bark", 6.7, 6.9, 0.6),
+        ("Cat", 8.0, 9.0, 0.8), ("Squeak", 5.0, 5.1, 0.32),
+    )
+    extras = [i.label for i in critic.critique(THREE_BARKS, heard, obs).issues if i.kind == "extra"]
+    assert extras == ["Cat", "Squeak"]
