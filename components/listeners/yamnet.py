@@ -10,7 +10,8 @@ Trimming gates on the clip's background level, which only means something when
 the clip has a quiet part apart from the sound. A class the model hears over
 most of the clip's quiet part (rain, an engine, a piano filling the clip) is a
 texture: its background is itself, so its spans are kept as the model timed
-them and split only at true silence. An event the model is confident about is
+them (short score dips bridged) and split only where the signal falls well
+below the texture's own soft level. An event the model is confident about is
 never dropped because trimming found nothing loud enough in it.
 """
 
@@ -261,7 +262,6 @@ class YamnetListener:
         if not s.refine_with_energy:
             return [(span.start_s, span.end_s)]
         if texture:
-            # Only true silence is a pause in a texture; its own dips are not.
             # Only a fall well below the texture's own soft level is a pause. A
             # span within one patch window of a clip edge reaches it: patches
             # padded past the clip's end score a texture lower.
