@@ -332,3 +332,21 @@ def test_faint_other_name_of_a_planned_burst_is_not_an_extra_but_a_distinct_soun
     )
     extras = [i.label for i in critic.critique(THREE_BARKS, heard, obs).issues if i.kind == "extra"]
     assert extras == ["Cat", "Squeak"]
+
+
+def test_a_bells_ringing_split_into_quieter_pieces_is_one_strike_but_a_second_bark_is_another(critic):
+    plan = caption(ev("Bell", 0.0, 8.2, count=2), ev("Bark", 8.5, 10.0))
+    pieces = [
+        ("Bell", 0.12, 1.49, 0.99, -32.4), ("Church bell", 0.12, 1.32, 0.5, -31.8), ("Ding", 2.28, 2.86, 0.8, -59.9),
+        ("Bell", 4.1, 5.09, 0.99, -26.7), ("Ding", 4.92, 6.12, 0.68, -46.2), ("Ding", 6.36, 6.96, 0.32, -59.8),
+        ("Ding", 8.5, 8.65, 0.5, -20.6), ("Dog", 8.52, 8.65, 0.32, -20.8),
+    ]
+    events = [HeardEvent(label=l, start_s=a, end_s=b, confidence=c, loudness_db=db) for l, a, b, c, db in pieces]
+    heard = caption(*(ev(e.label, e.start_s, e.end_s) for e in events))
+    result = critic.critique(plan, heard, Observation(events=events, loudness_lufs=-20.0, duration_s=10.0))
+    assert "count" not in kinds(result), result.issues
+    # Two barks of the same loudness half a second apart are two barks.
+    double = [HeardEvent(label="Bark", start_s=a, end_s=a + 0.15, confidence=0.6, loudness_db=-20.0) for a in (0.05, 0.55, 3.4, 6.7)]
+    heard = caption(*(ev(e.label, e.start_s, e.end_s) for e in double))
+    result = critic.critique(THREE_BARKS, heard, Observation(events=double, loudness_lufs=-20.0, duration_s=10.0))
+    assert [i.observed for i in result.issues if i.kind == "count"] == ["4x"]

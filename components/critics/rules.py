@@ -53,6 +53,10 @@ class RulesCriticConfig(BackendConfig):
         description="an unplanned label below this confidence, heard only during a planned sound, names that sound",
     )
     burst_gap_s: float = Field(default=0.3, ge=0.0, description="heard pieces closer than this are one occurrence")
+    tail_drop_db: float = Field(
+        default=12.0, ge=0.0, description="a later piece this much quieter than the burst before it is that burst's decay"
+    )
+    tail_s: float = Field(default=3.0, ge=0.0, description="how long after its onset a burst may still ring")
     extra_penalty: float = Field(default=0.25, ge=0.0, le=1.0, description="score lost per extra event in the extras aspect")
     quiet_lufs: float = -40.0
     clipping_lufs: float = -5.0
@@ -231,27 +235,37 @@ class RulesCritic:
 
     def _bursts(self, ev: LayoutEvent, m: _Match, observation: Observation) -> list[tuple[float, float]] | None:
         """The planned sound's distinct heard occurrences: the listener's pieces of every label of
-        its family (Dog, Bark, Bow-wow name one burst) near its planned span, merged where they
-        overlap or nearly touch."""
+        its family (Dog, Bark, Bow-wow name one burst) starting within its planned occurrences,
+        merged where they overlap or nearly touch, or where a much quieter piece follows a burst
+        (a bell's ringing, split up by the listener, is still one strike)."""
         s = self.settings
         if ev.count == 1:
             return None
-        lo, hi = ev.start_s - s.timing_tolerance_s, ev.end_s + s.timing_tolerance_s + s.frame_resolution_s
+        slots = ev.occurrences()
+        lo, hi = slots[0][0] - s.timing_tolerance_s, slots[-1][1] + s.timing_tolerance_s
         family = sorted(
-            (e.start_s, e.end_s) for e in observation.events
-            if e.end_s > lo and e.start_s < hi and self.matcher.matches(ev.label, e.label)
+            (e.start_s, e.end_s, e.loudness_db) for e in observation.events
+            if lo <= e.start_s <= hi and self.matcher.matches(ev.label, e.label)
         )
         # A caption that counts more pieces than the observation holds was not made from these
         # pieces (or they were summarised): trust its counts instead.
         if not family or len(family) < sum(e.count for e in m.along):
             return None
-        bursts: list[tuple[float, float]] = []
-        for a, b in family:
-            if bursts and a <= bursts[-1][1] + s.burst_gap_s:
-                bursts[-1] = (bursts[-1][0], max(bursts[-1][1], b))
+        bursts: list[list] = []  # [start, end, loudest dB or None]
+        for a, b, db in family:
+            last = bursts[-1] if bursts else None
+            touching = last is not None and a <= last[1] + s.burst_gap_s
+            ringing = (
+                last is not None and db is not None and last[2] is not None
+                and db <= last[2] - s.tail_drop_db and a - last[0] <= s.tail_s
+            )
+            if touching or ringing:
+                last[1] = max(last[1], b)
+                if db is not None and touching:
+                    last[2] = db if last[2] is None else max(last[2], db)
             else:
-                bursts.append((a, b))
-        return bursts
+                bursts.append([a, b, db])
+        return [(a, b) for a, b, _ in bursts]
 
     def _timing(self, i: int, ev: LayoutEvent, m: _Match) -> Issue | None:
         if m.bursts:
