@@ -292,6 +292,6 @@ def test_counted_barks_are_each_heard_as_a_dog_by_the_real_listener():
         others += sum(
             not any(a - 0.1 <= e.start_s <= a + 0.6 for a, _ in plan.layout[0].occurrences()) for e in obs.events
         )
-    # Measured 6 of 9 (a lone copy of the repeating bark: about 1 in 12).
-    assert heard >= 5, heard
+    # Measured 9 of 9 (a lone copy of the repeating bark: about 1 in 12); one miss is tolerated.
+    assert heard >= 8, heard
     assert others == 0

@@ -928,17 +928,19 @@ def bark(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarra
 
 # A counted bark starts this late in its slot: at the very start of a clip YAMNet's first
 # window sees only its onset edge and rarely names it.
-LONE_BARK_DELAY_S = 0.05
+LONE_BARK_DELAY_S = 0.08
 
 
 def _lone_bark(sr: int, rng: np.random.Generator) -> np.ndarray:
     """One ~0.2 s "woof" standing alone, for counted barks (one per occurrence).
 
     A lone copy of the repeating bark is heard as "Plop" or "Squeak"; this one is
-    longer and lower (~420 Hz, formants ~0.65, 1.1, 2.4, 3.5 kHz), its loudness
-    flutters (a rough throat) and a faint room follows it. Searched against YAMNet
-    frame scores for three counted barks in 10 s over several seeds: Dog/Bark is
-    heard at about 60% of occurrences, against under 10% for a lone repeating-bark burst.
+    longer and lower (~420 Hz, formants ~0.65, 1.1, 2.4, 3.5 kHz), swells in over
+    40 ms, its loudness flutters (a rough throat) and a faint room follows it.
+    Searched against YAMNet frame scores for two and three counted barks in 10 s
+    through the default vae and listener: on seeds not used in the search the
+    listener names 23 of 24 and 12 of 12 occurrences Dog/Bark, against about 1 in
+    12 for a lone copy of the repeating bark.
     """
     from scipy.signal import lfilter
 
@@ -948,19 +950,19 @@ def _lone_bark(sr: int, rng: np.random.Generator) -> np.ndarray:
     t = _t(m, sr)
     u = np.clip(t / length, 0, 1)
     contour = np.where(u < 0.3, 1 + 0.3 * np.sin(np.pi / 2 * u / 0.3), 1.3 - 0.1 * (u - 0.3) / 0.7)
-    env = np.clip(t / 0.01, 0, 1) * np.exp(-np.maximum(t - 0.04, 0) / 0.03)
+    env = np.clip(t / 0.04, 0, 1) * np.exp(-np.maximum(t - 0.04, 0) / 0.03)
     f0 = (420.0 / size) * contour * (1 + 0.1 * rng.standard_normal(m))
     phase = np.cumsum(f0) / sr
     src = 0.5 * np.sign(np.sin(2 * np.pi * phase)) + (phase % 1.0) - 0.5
-    src *= 1 + 4.8 * _filter(rng.standard_normal(m), sr, "lowpass", 80, order=2)
+    src *= 1 + 7.2 * _filter(rng.standard_normal(m), sr, "lowpass", 80, order=2)
     src += 0.05 * rng.standard_normal(m)
     voiced = np.zeros(m)
     for f, bw in ((650.0, 150.0), (1100.0, 250.0), (2400.0, 350.0), (3500.0, 500.0)):
         r = np.exp(-np.pi * bw / sr)
         voiced += lfilter([1 - r], [1, -2 * r * np.cos(2 * np.pi * (f / size) / sr), r * r], src)
     shaped = voiced * env
-    woof = np.tanh(2.0 * shaped / (np.max(np.abs(shaped)) + 1e-9))
-    return _room(woof, sr, rng, 0.02, 0.2)
+    woof = np.tanh(3.0 * shaped / (np.max(np.abs(shaped)) + 1e-9))
+    return _room(woof, sr, rng, 0.04, 0.2)
 
 
 @recipe("meow")
