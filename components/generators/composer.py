@@ -32,6 +32,7 @@ FADE_IN_S = 0.005
 FADE_OUT_S = 0.03
 DISTANT_TAIL_S = 0.3
 DC_CUTOFF_HZ = 20.0
+OPENING_LEAD_S = 0.2
 
 
 class ComposerSettings(BackendConfig):
@@ -101,6 +102,10 @@ class Composer:
                 continue
             single = event.count > 1
             for start_s, end_s in event.occurrences():
+                if single and start_s < OPENING_LEAD_S:
+                    # YAMNet's first window would see only the onset edge of a burst at 0 s
+                    # and rarely names it; a short lead puts the whole burst inside it.
+                    start_s = min(OPENING_LEAD_S, end_s - 0.01)
                 start = int(round(start_s * sr))
                 end = min(total, int(round(end_s * sr)))
                 if end - start < int(0.01 * sr):
