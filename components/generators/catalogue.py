@@ -24,6 +24,9 @@ class Recipe:
     # Base keys for tuned patterns, or the drum keys struck.
     keys: tuple[int, ...] = (60,)
     dsp: str = ""
+    # A DSP recipe for one counted occurrence, where the pattern above is heard less
+    # surely alone (a lone General MIDI gunshot grows tails YAMNet calls "Groan").
+    counted: str = ""
 
 
 def gm(programs: int | tuple[int, ...], pattern: str, *keys: int) -> Recipe:
@@ -166,7 +169,7 @@ CATALOGUE: dict[str, Recipe] = {
     "Chirp, tweet": dsp("bird"),
     "Helicopter": dsp("helicopter"),
     "Applause": gm(126, "strum", 48),
-    "Gunshot, gunfire": gm(127, "strikes", 60, 55, 48),
+    "Gunshot, gunfire": Recipe("gm", (127,), "strikes", (60, 55, 48), counted="gunshot"),
     "Machine gun": gm(127, "rapid", 55, 60),
     "Fusillade": gm(127, "rapid", 48, 55, 60),
     "Cap gun": gm(127, "strikes", 72, 76),

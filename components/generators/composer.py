@@ -148,10 +148,11 @@ class Composer:
         n = max(1, int(round(duration_s * sr)))
         if isinstance(source, np.ndarray):  # a user's recording
             return _fill(source, n, sr, single)
-        if source.kind == "dsp":
+        if source.kind == "dsp" or (single and source.counted):
             from .dsp import RECIPES
 
-            return np.asarray(RECIPES[source.dsp](duration_s, sr, rng, single), dtype=np.float64)[:n]
+            name = source.counted if single and source.counted else source.dsp
+            return np.asarray(RECIPES[name](duration_s, sr, rng, single), dtype=np.float64)[:n]
         from .phrases import PATTERNS
         from .soundfont import render_notes
 

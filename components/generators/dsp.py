@@ -482,6 +482,34 @@ def explosion(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.n
     return x * _env(n, sr, 0.003, min(0.8, max(d / 3, 0.15)))
 
 
+@recipe("gunshot")
+def gunshot(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A shot: a bright noise crack over a duller blast, saturated, in a small room.
+
+    Crack (above 200 Hz, 50 ms decay) and blast (below 2 kHz, 0.2 s decay) were
+    searched against YAMNet for three counted shots in 10 s: on seeds not used
+    in the search 19 of 24 shots are named Gunshot (23 of 24 some firearm or
+    explosion class), where the General MIDI gunshot was named Gunshot at none
+    of 18 and grew "Groan"/"Sigh" tails. Used for counted shots only: continuous
+    gunfire is heard better from the soundfont. Shots repeat every 0.8-1.4 s.
+    """
+    n = _frames(d, sr)
+    out = np.zeros(n)
+    m = int(0.6 * sr)
+    t = _t(m, sr)
+    at = 0.0
+    while at < max(d - 0.1, 1e-3):
+        crack = _filter(rng.standard_normal(m), sr, "highpass", 200.0, order=2) * np.exp(-t / 0.05)
+        blast = _filter(rng.standard_normal(m), sr, "lowpass", 2000.0, order=2) * np.exp(-t / 0.2)
+        x = crack + blast
+        shot = _room(np.tanh(2.0 * x / (np.max(np.abs(x)) + 1e-9)), sr, rng, 0.03, 0.1)
+        _place(out, shot, int(at * sr))
+        if single:
+            break
+        at += float(rng.uniform(0.8, 1.4))
+    return out
+
+
 @recipe("whoosh")
 def whoosh(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
     from scipy.signal import lfilter
