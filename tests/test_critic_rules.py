@@ -350,3 +350,14 @@ def test_a_bells_ringing_split_into_quieter_pieces_is_one_strike_but_a_second_ba
     heard = caption(*(ev(e.label, e.start_s, e.end_s) for e in double))
     result = critic.critique(THREE_BARKS, heard, Observation(events=double, loudness_lufs=-20.0, duration_s=10.0))
     assert [i.observed for i in result.issues if i.kind == "count"] == ["4x"]
+
+
+def test_a_faint_brief_sound_during_a_long_planned_sound_stays_an_extra(critic):
+    plan = caption(ev("Rain", 0.0, 10.0))
+    heard = caption(ev("Rain", 0.0, 10.0), ev("Squeak", 4.0, 4.2))
+    obs = Observation(
+        events=[HeardEvent(label="Rain", start_s=0.0, end_s=10.0, confidence=0.9),
+                HeardEvent(label="Squeak", start_s=4.0, end_s=4.2, confidence=0.35)],
+        loudness_lufs=-20.0, duration_s=10.0,
+    )
+    assert [i.label for i in critic.critique(plan, heard, obs).issues if i.kind == "extra"] == ["Squeak"]

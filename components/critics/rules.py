@@ -15,6 +15,13 @@ Score: a weighted mean of aspect scores, each 1.0 when that aspect is right
 - extras (0.05): 1 - ``extra_penalty`` per unplanned specific sound;
 - quality (0.10): 1 - the severity of a too-quiet or clipped clip.
 
+A counted event (``count`` > 1) is judged per occurrence: the listener's pieces of
+its label family (Dog, Bark, Bow-wow) are merged into distinct bursts (pieces that
+touch, or a much quieter piece ringing on after a burst), the count is the number
+of bursts, and each burst's onset is compared with the planned occurrence it is
+nearest. Faint, brief unplanned labels heard only during a planned burst or at a
+counted sound's planned onsets name that burst ("Plop" on a bark) and are not extras.
+
 Each severe issue (severity >= ``severe_severity``: a missing event, a wrong
 order, an event heard only outside its planned span) multiplies the score by
 ``severe_penalty`` (0.8), so a clip with one scores below the accept threshold. The verdict is "accept" when no issue is severe and
@@ -51,6 +58,9 @@ class RulesCriticConfig(BackendConfig):
     co_label_max_confidence: float = Field(
         default=0.5, ge=0.0, le=1.0,
         description="an unplanned label below this confidence, heard only during a planned sound, names that sound",
+    )
+    co_label_max_s: float = Field(
+        default=1.0, gt=0.0, description="only bursts this short (and co-labels this brief) are named that way",
     )
     burst_gap_s: float = Field(default=0.3, ge=0.0, description="heard pieces closer than this are one occurrence")
     tail_drop_db: float = Field(
@@ -420,7 +430,9 @@ class RulesCritic:
     ) -> list[Issue]:
         s = self.settings
         explained = {h.index for m in matches.values() for h in [m.primary, *m.related]}
-        sounding = _planned_sound_spans(matches, observation, self.matcher, layout)
+        sounding = [
+            (a, b) for a, b in _planned_sound_spans(matches, observation, self.matcher, layout) if b - a <= s.co_label_max_s
+        ]
         # A counted sound is short bursts at planned onsets: what is heard right there, briefly
         # and faintly, is the burst under another name even when its own label was missed.
         reach = s.timing_tolerance_s + s.frame_resolution_s
@@ -432,9 +444,11 @@ class RulesCritic:
             # A heard sound close to any planned label is a sibling, not an intruder.
             if any(self.matcher.matches(ev.label, h.event.label) for ev in layout):
                 continue
-            # A faint other name heard only while a planned sound plays ("Plop" on a bark) is how
-            # the listener describes that burst, not a second sound.
-            if h.confidence < s.co_label_max_confidence and _inside(h.event, sounding, s.burst_gap_s):
+            # A faint, brief other name heard only while a short planned sound plays ("Plop" on a
+            # bark) is how the listener describes that burst, not a second sound. Over a long
+            # planned sound (rain) it may well be a second sound, so it stays an extra.
+            brief = h.event.end_s - h.event.start_s <= s.co_label_max_s
+            if brief and h.confidence < s.co_label_max_confidence and _inside(h.event, sounding, s.burst_gap_s):
                 continue
             issues.append(
                 Issue(
