@@ -179,9 +179,8 @@ def decide_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     loop = runtime.context.config.loop
     cur, index = state["current"], state["round_index"]
     rounds = [*state.get("rounds", []), cur]
-    accepted = cur.critique is not None and (
-        cur.critique.verdict == "accept" or cur.critique.score >= loop.accept_score
-    )
+    # The critic judges; loop.accept_score lets a user demand a higher score on top.
+    accepted = cur.critique is not None and cur.critique.verdict == "accept" and cur.critique.score >= loop.accept_score
     if not cur.failed and (accepted or not loop.critique):
         route = "finalize"
     elif index < loop.reflect:

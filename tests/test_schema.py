@@ -65,3 +65,19 @@ def test_failed_round_scores_below_any_critique():
     failed = Round(index=0, plan=cap, prompt_text="", failed=True)
     zero = Round(index=1, plan=cap, prompt_text="", critique=Critique(score=0.0, verdict="revise"))
     assert failed.score < zero.score
+
+
+def test_written_audio_loads_back_identically_from_memory_or_disk(tmp_path):
+    import numpy as np
+
+    from ualm_agent.audio import load_ref, read_audio, write_audio
+    from ualm_agent.waveform import Waveform
+
+    rng = np.random.default_rng(0)
+    audio = Waveform(np.clip(rng.standard_normal((2, 4800)) * 0.5, -1.2, 1.2).astype(np.float32), 48000)
+    ref = write_audio(tmp_path / "a.wav", audio)
+    from_memory = load_ref(ref)
+    from_disk = read_audio(ref.path)
+    assert from_memory.sample_rate == from_disk.sample_rate == 48000
+    assert np.array_equal(from_memory.samples, from_disk.samples)
+    assert np.max(np.abs(from_disk.samples - np.clip(audio.samples, -1, 1))) <= 1 / 32768 + 1e-7

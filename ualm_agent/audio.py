@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -42,15 +44,20 @@ def write_audio(path: str | Path, audio: Waveform) -> AudioRef:
 
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    # Quantise here (faster than libsndfile's float path) so the samples a later
+    # read returns are known without reading: int16 / 32768.
+    pcm = np.round(np.clip(audio.samples.T, -1.0, 32767 / 32768) * 32768).astype(np.int16)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=p.parent)
     os.close(fd)
     try:
-        sf.write(tmp, np.clip(audio.samples.T, -1.0, 1.0), audio.sample_rate, subtype="PCM_16", format="WAV")
+        sf.write(tmp, pcm, audio.sample_rate, subtype="PCM_16", format="WAV")
         os.replace(tmp, p)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return audio_ref(p, audio)
+    ref = audio_ref(p, audio)
+    _remember(ref.sha256, Waveform((pcm.T / np.float32(32768)).astype(np.float32), audio.sample_rate))
+    return ref
 
 
 def audio_ref(path: str | Path, audio: Waveform) -> AudioRef:
@@ -64,7 +71,25 @@ def audio_ref(path: str | Path, audio: Waveform) -> AudioRef:
 
 
 def load_ref(ref: AudioRef) -> Waveform:
-    return read_audio(ref.path)
+    """The referenced audio; recently written files come from memory (same samples, keyed by hash)."""
+    with _RECENT_LOCK:
+        cached = _RECENT.get(ref.sha256)
+    return cached if cached is not None else read_audio(ref.path)
+
+
+# The last few files written, by content hash: the next graph node reads what the
+# previous one wrote, and a hash names exactly the samples on disk.
+_RECENT: OrderedDict[str, Waveform] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
+_RECENT_SIZE = 4
+
+
+def _remember(sha256: str, audio: Waveform) -> None:
+    with _RECENT_LOCK:
+        _RECENT[sha256] = audio
+        _RECENT.move_to_end(sha256)
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
 
 
 def sha256_file(path: str | Path) -> str:

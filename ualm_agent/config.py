@@ -33,7 +33,7 @@ class LoopConfig(BaseModel):
 
     reflect: int = Field(default=2, description="maximum revisions after the first generation")
     max_reflect: int = Field(default=10, ge=0, le=100, description="cap on --reflect")
-    accept_score: float = Field(default=0.9, ge=0.0, le=1.0)
+    accept_score: float = Field(default=0.85, ge=0.0, le=1.0, description="stop early when the critic accepts at this score or more")
     selection: Literal["best", "last"] = "best"
     enrich: bool = Field(default=True, description="off: the prompt passes through as the caption")
     critique: bool = Field(default=True, description="off: no critique, so no revision")

@@ -24,8 +24,9 @@ counted sound's planned onsets name that burst ("Plop" on a bark) and are not ex
 
 Each severe issue (severity >= ``severe_severity``: a missing event, a wrong
 order, an event heard only outside its planned span) multiplies the score by
-``severe_penalty`` (0.8), so a clip with one scores below the accept threshold. The verdict is "accept" when no issue is severe and
-the score reaches ``accept_threshold`` (0.85).
+``severe_penalty`` (0.8), so a clip with one scores below the accept threshold. The verdict is "accept" when no issue is severe, none
+is of a kind in ``revise_on`` (a count shortfall), and the score reaches
+``accept_threshold`` (0.85).
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ class RulesCriticConfig(BackendConfig):
     accept_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
     severe_severity: float = Field(default=0.75, ge=0.0, le=1.0, description="an issue this severe forces 'revise'")
     severe_penalty: float = Field(default=0.8, ge=0.0, le=1.0, description="score factor per severe issue")
+    # A user who asks for three barks and hears two wants another take, even though
+    # the clip is otherwise right; these kinds force "revise" without a score penalty.
+    revise_on: tuple[str, ...] = Field(default=("count",), description="issue kinds that always force 'revise'")
 
 
 @dataclass
@@ -180,8 +184,8 @@ class RulesCritic:
         # with one stays below the accept threshold even when everything else is right.
         n_severe = sum(issue.severity >= s.severe_severity for issue in issues)
         score = round(min(1.0, max(0.0, score * s.severe_penalty**n_severe)), 4)
-        severe = n_severe > 0
-        verdict = "accept" if score >= s.accept_threshold and not severe else "revise"
+        blocking = n_severe > 0 or any(issue.kind in s.revise_on for issue in issues)
+        verdict = "accept" if score >= s.accept_threshold and not blocking else "revise"
         issues.sort(key=_issue_order)
         return Critique(score=score, issues=issues, verdict=verdict, instructions=_instructions(issues))
 
