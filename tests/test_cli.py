@@ -242,6 +242,8 @@ def test_components_lists_backends_with_availability(cli_env):
     missing = by[("listener", "needs-missing")]
     assert not missing["available"] and "pip install ualm-agent-no-such-package" in missing["reason"]
     assert by[("generator", "tone")]["origin"] == "ualm_test_fakes"
+    assert by[("codec", None)] == {"role": "codec", "name": None, "available": False, "reason": "no backend installed",
+                                  "origin": None, "description": ""}
     table = cli(["components"], cli_env)
     assert "needs-missing" in table.stdout and "yamnet" in table.stdout
 

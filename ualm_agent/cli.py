@@ -282,6 +282,9 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
 
     rows = []
     for role, backends in registry.all_backends().items():
+        if not backends:
+            rows.append({"role": role, "name": None, "available": False, "reason": "no backend installed",
+                         "origin": None, "description": ""})
         for b in backends:
             ok, reason = b.availability()
             rows.append({"role": role, "name": b.name, "available": ok, "reason": reason,
@@ -296,7 +299,7 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
     for col in ("role", "name", "available", "description / how to install"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["role"], r["name"], "yes" if r["available"] else "no", r["reason"] or r["description"])
+        table.add_row(r["role"], r["name"] or "-", "yes" if r["available"] else "no", r["reason"] or r["description"])
     Console().print(table)
 
 
