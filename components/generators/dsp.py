@@ -88,6 +88,19 @@ def _hit_times(duration_s: float, period_s: float, single: bool, rng: np.random.
     return times or [0.0]
 
 
+def _hits(d: float, sr: int, rng: np.random.Generator, period_s: float, single: bool,
+          make_hit: Callable[[int], np.ndarray], jitter: float = 0.0) -> np.ndarray:
+    """``d`` seconds of silence with ``make_hit(i)`` placed at the ``i``-th of :func:`_hit_times`.
+
+    All hit times are drawn before the first hit is made, so a recipe's random draws
+    keep the order: its own set-up, the times' jitter, then each hit's draws in turn.
+    """
+    out = np.zeros(_frames(d, sr))
+    for i, at_s in enumerate(_hit_times(d, period_s, single, rng, jitter)):
+        _place(out, make_hit(i), int(at_s * sr))
+    return out
+
+
 def _noise(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(n)
 
@@ -437,15 +450,9 @@ def pour(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarra
 
 @recipe("drip")
 def drip(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
-    m = int(0.08 * sr)
-    t = _t(m, sr)
-    for at_s in _hit_times(d, 0.6, single, rng, 0.3):
-        f = rng.uniform(700, 1100)
-        plop = np.sin(2 * np.pi * f * (1 + 6 * t) * t) * np.exp(-t / 0.02)
-        _place(out, plop, int(at_s * sr))
-    return out
+    t = _t(int(0.08 * sr), sr)
+    return _hits(d, sr, rng, 0.6, single,
+                 lambda _: np.sin(2 * np.pi * rng.uniform(700, 1100) * (1 + 6 * t) * t) * np.exp(-t / 0.02), 0.3)
 
 
 @recipe("fire")
@@ -525,10 +532,7 @@ def whoosh(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndar
         a = [1, -2 * r * np.cos(2 * np.pi * f / sr), r * r]
         out[i : i + block] = lfilter([1 - r], a, x[i : i + block])
     out *= np.sin(np.pi * np.arange(length) / length) ** 2
-    full = np.zeros(n)
-    for at in _hit_times(d, 1.0, single, rng):
-        _place(full, out, int(at * sr))
-    return full
+    return _hits(d, sr, rng, 1.0, single, lambda _: out)
 
 
 # --- engines and machines --------------------------------------------------
@@ -727,62 +731,37 @@ def _room(x: np.ndarray, sr: int, rng: np.random.Generator, decay_s: float, wet:
 
 @recipe("tap")
 def tap(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
-    for at_s in _hit_times(d, 0.35, single, rng, 0.2):
-        _place(out, _knock_hit(int(0.05 * sr), sr, rng, 900, 0.008), int(at_s * sr))
-    return out
+    return _hits(d, sr, rng, 0.35, single, lambda _: _knock_hit(int(0.05 * sr), sr, rng, 900, 0.008), 0.2)
 
 
 @recipe("thump")
 def thump(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
-    for at_s in _hit_times(d, 0.8, single, rng):
-        _place(out, _knock_hit(int(0.25 * sr), sr, rng, 70, 0.06), int(at_s * sr))
-    return out
+    return _hits(d, sr, rng, 0.8, single, lambda _: _knock_hit(int(0.25 * sr), sr, rng, 70, 0.06))
 
 
 @recipe("slam")
 def slam(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(0.5 * sr)
     hit = _knock_hit(m, sr, rng, 110, 0.09) + _filter(rng.standard_normal(m), sr, "lowpass", 2500) * _env(m, sr, 0.001, 0.05)
-    for at_s in _hit_times(d, 2.0, single, rng):
-        _place(out, hit, int(at_s * sr))
-    return out
+    return _hits(d, sr, rng, 2.0, single, lambda _: hit)
 
 
 @recipe("click")
 def click(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(0.01 * sr)
     t = _t(m, sr)
-    for at_s in _hit_times(d, 0.3, single, rng, 0.3):
-        c = _filter(rng.standard_normal(m), sr, "highpass", 2000, order=2) * np.exp(-t / 0.0015)
-        _place(out, c, int(at_s * sr))
-    return out
+    return _hits(d, sr, rng, 0.3, single,
+                 lambda _: _filter(rng.standard_normal(m), sr, "highpass", 2000, order=2) * np.exp(-t / 0.0015), 0.3)
 
 
 @recipe("tick")
 def tick(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
-    for at_s in _hit_times(d, 0.5, single, rng):
-        _place(out, _knock_hit(int(0.02 * sr), sr, rng, 3200, 0.003), int(at_s * sr))
-    return out
+    return _hits(d, sr, rng, 0.5, single, lambda _: _knock_hit(int(0.02 * sr), sr, rng, 3200, 0.003))
 
 
 @recipe("tick_tock")
 def tick_tock(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
-    for i, at_s in enumerate(_hit_times(d, 0.5, single, rng)):
-        f = 3400 if i % 2 == 0 else 2500
-        _place(out, _knock_hit(int(0.02 * sr), sr, rng, f, 0.003), int(at_s * sr))
-    return out
+    return _hits(d, sr, rng, 0.5, single, lambda i: _knock_hit(int(0.02 * sr), sr, rng, 3400 if i % 2 == 0 else 2500, 0.003))
 
 
 @recipe("typing")
@@ -819,72 +798,53 @@ def footsteps(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.n
 
 @recipe("hammer")
 def hammer(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(0.3 * sr)
-    for at_s in _hit_times(d, 0.6, single, rng, 0.1):
-        ring = _bell_strike(m, sr, (1850.0, 3100.0, 4700.0), 0.05)
-        _place(out, _knock_hit(m, sr, rng, 250, 0.03) + 0.5 * ring, int(at_s * sr))
-    return out
+    ring = _bell_strike(m, sr, (1850.0, 3100.0, 4700.0), 0.05)
+    return _hits(d, sr, rng, 0.6, single, lambda _: _knock_hit(m, sr, rng, 250, 0.03) + 0.5 * ring, 0.1)
 
 
 @recipe("clapping")
 def clapping(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
     """Hand claps about 3.6 a second: 0.45-5 kHz noise bursts with a ~30 ms decay in a small room."""
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(0.15 * sr)
     t = _t(m, sr)
-    for at_s in _hit_times(d, 0.274, single, rng, 0.09):
-        c = _filter(rng.standard_normal(m) * np.exp(-t / 0.028), sr, "bandpass", (444, 5300), order=2)
-        _place(out, c, int(at_s * sr))
+    out = _hits(d, sr, rng, 0.274, single,
+                lambda _: _filter(rng.standard_normal(m) * np.exp(-t / 0.028), sr, "bandpass", (444, 5300), order=2), 0.09)
     return _room(out, sr, rng, 0.057, 0.058)
 
 
 @recipe("finger_snap")
 def finger_snap(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(0.05 * sr)
     t = _t(m, sr)
-    for at_s in _hit_times(d, 0.7, single, rng):
-        c = _filter(rng.standard_normal(m), sr, "bandpass", (1500, 4500), order=2) * np.exp(-t / 0.006)
-        _place(out, c, int(at_s * sr))
-    return out
+    return _hits(d, sr, rng, 0.7, single,
+                 lambda _: _filter(rng.standard_normal(m), sr, "bandpass", (1500, 4500), order=2) * np.exp(-t / 0.006))
 
 
 @recipe("glass_clink")
 def glass_clink(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(0.5 * sr)
-    for at_s in _hit_times(d, 0.8, single, rng, 0.2):
+
+    def clink(_: int) -> np.ndarray:
         f = rng.uniform(2200, 3200)
-        _place(out, _bell_strike(m, sr, (f, f * 2.32, f * 3.9), 0.12), int(at_s * sr))
-    return out
+        return _bell_strike(m, sr, (f, f * 2.32, f * 3.9), 0.12)
+
+    return _hits(d, sr, rng, 0.8, single, clink, 0.2)
 
 
 @recipe("ding")
 def ding(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
-    m = int(min(1.5, max(d, 0.3)) * sr)
     f = float(rng.choice([880.0, 1046.5, 1318.5]))
-    for at_s in _hit_times(d, 1.5, single, rng):
-        _place(out, _bell_strike(m, sr, (f, f * 2.0, f * 3.0, f * 4.2), 0.35), int(at_s * sr))
-    return out
+    hit = _bell_strike(int(min(1.5, max(d, 0.3)) * sr), sr, (f, f * 2.0, f * 3.0, f * 4.2), 0.35)
+    return _hits(d, sr, rng, 1.5, single, lambda _: hit)
 
 
 @recipe("clang")
 def clang(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(min(1.5, max(d, 0.3)) * sr)
     f = rng.uniform(300, 500)
-    for at_s in _hit_times(d, 1.2, single, rng):
-        hit = _bell_strike(m, sr, (f, f * 2.76, f * 5.40, f * 8.93), 0.3) + _knock_hit(m, sr, rng, f, 0.02)
-        _place(out, hit, int(at_s * sr))
-    return out
+    bell = _bell_strike(m, sr, (f, f * 2.76, f * 5.40, f * 8.93), 0.3)
+    return _hits(d, sr, rng, 1.2, single, lambda _: bell + _knock_hit(m, sr, rng, f, 0.02))
 
 
 @recipe("creak")
@@ -895,10 +855,7 @@ def creak(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarr
     rate = 40 + 60 * np.sin(np.pi * np.arange(length) / length)
     pulses = np.exp(-((np.cumsum(rate * (1 + 0.2 * rng.standard_normal(length))) / sr % 1.0) * 15))
     x = _filter(pulses, sr, "bandpass", (300, 2500), order=2) * np.sin(np.pi * np.arange(length) / length)
-    out = np.zeros(n)
-    for at in _hit_times(d, 2.0, single, rng):
-        _place(out, x, int(at * sr))
-    return out
+    return _hits(d, sr, rng, 2.0, single, lambda _: x)
 
 
 # --- voices (no weights: formant synthesis) --------------------------------
@@ -997,19 +954,19 @@ def _lone_bark(sr: int, rng: np.random.Generator) -> np.ndarray:
 
 @recipe("meow")
 def meow(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    n = _frames(d, sr)
-    out = np.zeros(n)
     m = int(0.7 * sr)
     t = _t(m, sr) / 0.7
-    for at_s in _hit_times(d, 1.4, single, rng, 0.1):
+    # "mi" -> "a" -> "u": the first formant opens then closes.
+    f1 = 500 + 700 * np.sin(np.pi * t)
+
+    def mew(_: int) -> np.ndarray:
         f0 = rng.uniform(550, 700) * (1 + 0.35 * np.sin(np.pi * t))
-        # "mi" -> "a" -> "u": the first formant opens then closes.
-        f1 = 500 + 700 * np.sin(np.pi * t)
         v = np.zeros(m)
         for lo, hi in ((0, m // 2), (m // 2, m)):
             v[lo:hi] = _formant_voice(hi - lo, sr, f0[lo:hi], [(float(np.mean(f1[lo:hi])), 200), (2400, 300)], 0.05, rng)
-        _place(out, v * np.sin(np.pi * t) ** 0.7, int(at_s * sr))
-    return out
+        return v * np.sin(np.pi * t) ** 0.7
+
+    return _hits(d, sr, rng, 1.4, single, mew, 0.1)
 
 
 @recipe("whistling")
