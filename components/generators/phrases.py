@@ -8,7 +8,7 @@ tempo, chord voicing), so a different seed or round sounds different.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -27,6 +27,18 @@ def pattern(name: str) -> Callable[[Pattern], Pattern]:
         return fn
 
     return deco
+
+
+def _steps(d: float, step_s: float) -> Iterator[tuple[int, float]]:
+    """Index and onset of each step of ``step_s`` that starts before the end of ``d`` seconds.
+
+    Onsets accumulate step by step (not ``i * step_s``), the timing the patterns were tuned with.
+    """
+    t, i = 0.0, 0
+    while t < d - 0.05:
+        yield i, t
+        t += step_s
+        i += 1
 
 
 def _scale_key(base: int, degree: int) -> int:
@@ -60,11 +72,7 @@ def legato(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bo
     """Long bowed notes moving by scale steps, one at a time (violins, string sections)."""
     base = int(rng.choice(keys))
     length = float(rng.choice([0.7, 0.8, 0.9]))
-    notes, t = [], 0.0
-    while t < d - 0.05:
-        notes.append(Note(t, length, base + int(rng.choice([0, 2, 4, 5, 7, 9, 12])), 100))
-        t += length
-    return notes
+    return [Note(t, length, base + int(rng.choice([0, 2, 4, 5, 7, 9, 12])), 100) for _, t in _steps(d, length)]
 
 
 @pattern("fanfare")
@@ -92,13 +100,11 @@ def chords(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bo
     base = int(rng.choice(keys))
     length = float(rng.choice([1.0, 1.5, 2.0]))
     prog = _PROGRESSIONS[int(rng.integers(len(_PROGRESSIONS)))]
-    notes, t, i = [], 0.0, 0
-    while t < d - 0.05:
+    notes: list[Note] = []
+    for i, t in _steps(d, length):
         for step in prog[i % len(prog)]:
             notes.append(Note(t, length * 0.97, base + step, 95))
         notes.append(Note(t, length * 0.97, base - 12 + prog[i % len(prog)][0], 90))
-        t += length
-        i += 1
     return notes
 
 
@@ -108,13 +114,11 @@ def arpeggio(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: 
     base = int(rng.choice(keys))
     step_s = float(rng.choice([0.15, 0.18, 0.22]))
     prog = _PROGRESSIONS[int(rng.integers(len(_PROGRESSIONS)))]
-    notes, t, i = [], 0.0, 0
-    while t < d - 0.05:
+    notes: list[Note] = []
+    for i, t in _steps(d, step_s):
         chord = prog[(i // 8) % len(prog)]
         tones = [chord[0] - 12, chord[0], chord[1], chord[2], chord[0] + 12, chord[2], chord[1], chord[0]]
         notes.append(Note(t, step_s * 3, base + tones[i % 8], int(rng.integers(80, 105))))
-        t += step_s
-        i += 1
     return notes
 
 
@@ -123,13 +127,11 @@ def strum(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: boo
     base = int(rng.choice(keys))
     period = float(rng.choice([0.4, 0.5, 0.6]))
     prog = _PROGRESSIONS[int(rng.integers(len(_PROGRESSIONS)))]
-    notes, t, i = [], 0.0, 0
-    while t < d - 0.05:
+    notes: list[Note] = []
+    for i, t in _steps(d, period):
         chord = prog[(i // 4) % len(prog)]
         for j, step in enumerate((chord[0] - 12, chord[0], chord[1], chord[2], chord[0] + 12)):
             notes.append(Note(t + 0.015 * j, period * 1.5, base + step, 100))
-        t += period
-        i += 1
     return notes
 
 
@@ -137,35 +139,29 @@ def strum(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: boo
 def hold(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool) -> list[Note]:
     """One sustained note, re-struck every few seconds (looped sound effects)."""
     key = int(rng.choice(keys))
-    notes, t = [], 0.0
-    while t < d - 0.05:
-        notes.append(Note(t, min(3.0, d - t), key, 110))
-        t += 3.0
-    return notes
+    return [Note(t, min(3.0, d - t), key, 110) for _, t in _steps(d, 3.0)]
 
 
 @pattern("strikes")
 def strikes(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool) -> list[Note]:
     """Single strokes (bells, gongs, shots) about once a second."""
     period = float(rng.choice([0.9, 1.1, 1.3]))
-    notes, t = [], 0.0
-    while t < d - 0.05:
+    notes: list[Note] = []
+    for _, t in _steps(d, period):
         notes.append(Note(t, min(period, 2.0), int(rng.choice(keys)), 115))
         if single:
             break
-        t += period
     return notes
 
 
 @pattern("ding_dong")
 def ding_dong(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool) -> list[Note]:
     base = int(rng.choice(keys))
-    notes, t = [], 0.0
-    while t < d - 0.05:
+    notes: list[Note] = []
+    for _, t in _steps(d, 2.2):
         notes += [Note(t, 0.6, base + 4, 110), Note(t + 0.55, 1.2, base, 110)]
         if single:
             break
-        t += 2.2
     return notes
 
 
@@ -219,24 +215,20 @@ def beat(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool
 def drum_hits(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool) -> list[Note]:
     """One drum or cymbal struck in a steady rhythm."""
     period = float(rng.choice([0.25, 0.3, 0.5])) if len(keys) > 1 else float(rng.choice([0.4, 0.5, 0.6]))
-    notes, t, i = [], 0.0, 0
-    while t < d - 0.05:
+    notes: list[Note] = []
+    for i, t in _steps(d, period):
         notes.append(Note(t, period, keys[i % len(keys)], int(rng.integers(100, 125))))
         if single:
             break
-        t += period
-        i += 1
     return notes
 
 
 @pattern("eighths")
 def eighths(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: bool) -> list[Note]:
     step = float(rng.choice([0.2, 0.23, 0.25]))
-    notes, t, i = [], 0.0, 0
-    while t < d - 0.05:
+    notes: list[Note] = []
+    for i, t in _steps(d, step):
         notes.append(Note(t, step, keys[i % len(keys)], 90 + 25 * (i % 2 == 0)))
         if single:
             break
-        t += step
-        i += 1
     return notes
