@@ -361,6 +361,7 @@ zipper|unzip|zip! => Zipper (clothing) @2.5
 shuffl cards|shuffling cards|card shuffl => Shuffling cards @4
 scissors => Scissors @2.5
 water tap|faucet|tap water|tap run => Water tap, faucet @3
+the tap!|from tap!|on tap!|off tap! => Water tap, faucet @3 water
 sink => Sink (filling or washing) @2.5
 bathtub|bath => Bathtub (filling or washing) @2.5
 dishes|dish|plates|pots and pans|pots_and_pans|pans! => Dishes, pots, and pans @2.5
@@ -487,6 +488,8 @@ CONTEXTS: dict[str, str] = {
     "tire": r"\b(?:tire|tires|tyre|tyres)\b",
     "train": r"\b(?:train|trains|locomotive|railroad|railway)\b",
     "church": r"\b(?:church|churches|cathedral|chapel|temple|monastery)\b",
+    # "the tap" is a faucet where water is about, a light knock elsewhere.
+    "water": r"\b(?:water|sink|wash|washes|washing|rinse|rinses|rinsing)\b",
     "electric": r"\b(?:electric|electrical|electricity|transformer|power line|power lines|mains|fluorescent)\b",
 }
 
