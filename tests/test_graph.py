@@ -130,3 +130,29 @@ def test_select_best_ignores_failed_rounds():
 def test_ties_keep_the_earliest(tmp_path, scores, expected):
     out, _, _ = _run(tmp_path, fake_components(critic=ScriptedCritic(scores=scores)), reflect=len(scores) - 1)
     assert out["result"].best_index == expected
+
+
+def test_a_swapped_first_take_is_caught_as_an_order_issue_and_fixed(tmp_path):
+    """Fake generator swaps the two events on round 0; the real captioner, critic and reviser run."""
+    from ualm_agent.components.captioners.template import TemplateCaptioner
+    from ualm_agent.components.critics.rules import RulesCritic
+    from ualm_agent.components.revisers.rules import RulesReviser
+
+    parts = fake_components(
+        generator=ToneGenerator(swap_first=True),
+        captioner=TemplateCaptioner(),
+        critic=RulesCritic(),
+        reviser=RulesReviser(),
+    )
+    out, _, _ = _run(tmp_path, parts, reflect=3, prompt="trumpet then drums")
+    first, second = out["rounds"][0], out["rounds"][1]
+    heard_order = [e.label for e in sorted(first.observation.events, key=lambda e: e.start_s)]
+    assert heard_order[0] == "Drum kit"
+    order = [i for i in first.critique.issues if i.kind == "order"]
+    assert order and "Trumpet" in order[0].message and first.critique.verdict == "revise"
+    assert not [i for i in second.critique.issues if i.kind == "order"]
+    assert second.critique.verdict == "accept"
+    assert len(out["rounds"]) == 2  # stopped early on accept
+    result = out["result"]
+    assert result.best_index == 1 and result.accepted
+    assert second.critique.score > first.critique.score
