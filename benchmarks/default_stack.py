@@ -47,6 +47,13 @@ class Timed:
         return call
 
 
+def timed_components(raw, totals: dict):
+    from ualm_agent.builders import Components
+    from ualm_agent.roles import ROLES
+
+    return Components(**{r: None if getattr(raw, r) is None else Timed(getattr(raw, r), totals, r) for r in ROLES})
+
+
 class NeverAccept:
     """Wraps a critic so every round is revised: the benchmark then times all four rounds."""
 
@@ -98,7 +105,7 @@ def cold_run(prompt: str, out: str, t0: float) -> dict:
     t_build = time.perf_counter()
     raw = build_components(config)
     totals["build"] = time.perf_counter() - t_build
-    wrapped = Components(**{r: None if getattr(raw, r) is None else Timed(getattr(raw, r), totals, r) for r in ROLES})
+    wrapped = timed_components(raw, totals)
     result, _ = runner.run(prompt, config, out_root=out, components=wrapped)
     wall = time.perf_counter() - t0
     inside = sum(totals.values())
@@ -117,7 +124,7 @@ def in_process_run(prompt: str, out: Path) -> dict:
     load_s = time.perf_counter() - t0
     raw = Components(**{r: getattr(raw, r) for r in ROLES if r != "critic"}, critic=NeverAccept(raw.critic))
     totals: dict[str, float] = {}
-    wrapped = Components(**{r: None if getattr(raw, r) is None else Timed(getattr(raw, r), totals, r) for r in ROLES})
+    wrapped = timed_components(raw, totals)
     # One unmeasured run loads the models and imports the graph code, so the
     # overhead share measures the loop itself.
     runner.run(prompt, config, out_root=out / "warmup", components=raw)

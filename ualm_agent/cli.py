@@ -145,7 +145,6 @@ def run(
         from .config import ComponentSpec
 
         cfg.generator = ComponentSpec(kind=cfg.generator.kind, **{**cfg.generator.settings(), "samples": str(samples)})
-    runner.check_prompt(prompt)
     result, run_dir = runner.run(
         prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None
     )
