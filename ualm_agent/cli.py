@@ -125,6 +125,12 @@ def run(
     captioner: Optional[str] = typer.Option(None, help="Captioner backend."),
     critic: Optional[str] = typer.Option(None, help="Critic backend."),
     reviser: Optional[str] = typer.Option(None, help="Reviser backend."),
+    codec: Optional[str] = typer.Option(None, help="Codec backend for a round trip after generation (e.g. xcodec, encodec)."),
+    model: Optional[list[str]] = typer.Option(
+        None, "--model", "-m", help="Model id or local folder for the backends that take one; ROLE=MODEL for one role. Repeatable."
+    ),
+    device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N for torch backends."),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="auto, float32, float16 or bfloat16 for torch backends."),
     samples: Optional[Path] = typer.Option(None, "--samples", help="Folder of labelled audio files for the composer."),
     interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask clarifying questions for ambiguous prompts."),
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON summary on stdout."),
@@ -139,8 +145,10 @@ def run(
         config_file,
         **{"loop.reflect": reflect, "seed": seed, "duration_s": duration, "loop.interactive": interactive or None},
         **{"planner": planner, "generator": generator, "vae": vae, "listener": listener},
-        **{"captioner": captioner, "critic": critic, "reviser": reviser},
+        **{"captioner": captioner, "critic": critic, "reviser": reviser, "codec": codec},
+        **{"device": device, "dtype": dtype},
     )
+    _apply_models(cfg, model or [])
     if samples is not None:
         from .config import ComponentSpec
 
@@ -149,6 +157,17 @@ def run(
         prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None
     )
     _report(result, run_dir, as_json)
+
+
+def _apply_models(cfg, models: list[str]) -> None:
+    from .roles import ROLES
+
+    for value in models:
+        role, sep, rest = value.partition("=")
+        if sep and role in ROLES:
+            cfg.set_model(rest, role)
+        else:
+            cfg.set_model(value)
 
 
 def _report(result, run_dir: Path, as_json: bool) -> None:

@@ -67,6 +67,23 @@ class AgentConfig(BaseModel):
     loop: LoopConfig = LoopConfig()
     duration_s: float = Field(default=10.0, description="clip length when the prompt gives none")
     seed: int = Field(default=0, ge=0)
+    # Defaults for every torch backend that does not set its own.
+    device: str | None = Field(default=None, description="auto, cpu, cuda or cuda:N")
+    dtype: str | None = Field(default=None, description="auto, float32, float16 or bfloat16")
+
+    @field_validator("device")
+    @classmethod
+    def _device_name(cls, v: str | None) -> str | None:
+        from .devices import check_device_name
+
+        return None if v is None else check_device_name(v)
+
+    @field_validator("dtype")
+    @classmethod
+    def _dtype_name(cls, v: str | None) -> str | None:
+        from .devices import check_dtype_name
+
+        return None if v is None else check_dtype_name(v)
 
     @field_validator("duration_s")
     @classmethod
@@ -86,10 +103,40 @@ class AgentConfig(BaseModel):
         if spec is None:
             return None
         backend = registry.get(role, spec.kind)
+        settings = spec.settings()
+        fields = backend.config_cls.model_fields
+        for key in ("device", "dtype"):
+            value = getattr(self, key)
+            if value is not None and key in fields and key not in settings:
+                settings[key] = value
         try:
-            return backend.config_cls.model_validate({"kind": spec.kind, **spec.settings()})
+            return backend.config_cls.model_validate({"kind": spec.kind, **settings})
         except ValidationError as exc:
             raise ConfigError(f"invalid settings for {role} {spec.kind!r}: {_one_line(exc)}") from None
+
+    def set_model(self, model: str, role: str | None = None) -> list[str]:
+        """Point the ``model`` setting of one role, or of every selected backend that has one, at ``model``.
+
+        Returns the roles changed; a role whose backend takes no model is a usage error.
+        """
+        from . import registry
+        from .roles import ROLES
+
+        changed = []
+        for name in (role,) if role else ROLES:
+            if name not in ROLES:
+                raise ConfigError(f"--model {name}=...: unknown role; roles are {', '.join(ROLES)}")
+            spec = self.spec(name)
+            if spec is None or "model" not in registry.get(name, spec.kind).config_cls.model_fields:
+                if role:
+                    kind = "no backend" if spec is None else f"{spec.kind!r}"
+                    raise ConfigError(f"--model {role}=...: the {role} backend {kind} takes no model")
+                continue
+            setattr(self, name, ComponentSpec(**{**spec.settings(), "kind": spec.kind, "model": model}))
+            changed.append(name)
+        if not changed:
+            raise ConfigError("--model: none of the selected backends takes a model; choose one, e.g. --generator musicgen")
+        return changed
 
     def validate_components(self) -> None:
         from .roles import ROLES

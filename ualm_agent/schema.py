@@ -186,6 +186,43 @@ class Critique(_Model):
     verdict: Verdict
     instructions: list[str] = Field(default_factory=list)
 
+    def to_text(self) -> str:
+        """Line form a language model reads and writes; ``from_text`` reads it back."""
+        lines = [f"Verdict: {self.verdict}", f"Score: {self.score:.2f}"]
+        for issue in self.issues:
+            lines.append(f"Issue: {issue.kind} | {issue.label} | {issue.message}")
+        lines.extend(f"Instruction: {text}" for text in self.instructions)
+        return "\n".join(lines)
+
+    @classmethod
+    def from_text(cls, text: str) -> "Critique":
+        verdict: str | None = None
+        score: float | None = None
+        issues: list[Issue] = []
+        instructions: list[str] = []
+        for raw in text.splitlines():
+            line = raw.strip()
+            key, _, body = line.partition(":")
+            body = body.strip()
+            key = key.strip().lower()
+            if key == "verdict":
+                verdict = body.lower()
+            elif key == "score":
+                try:
+                    score = float(body)
+                except ValueError:
+                    raise ValueError(f"score is not a number: {body!r}") from None
+            elif key == "issue":
+                parts = [p.strip() for p in body.split("|")]
+                if len(parts) != 3:
+                    raise ValueError(f"an issue line needs 'kind | label | message', got {body!r}")
+                issues.append(Issue(kind=parts[0].lower(), label=parts[1], message=parts[2]))
+            elif key == "instruction" and body:
+                instructions.append(body)
+        if verdict is None or score is None:
+            raise ValueError("a critique needs 'Verdict:' and 'Score:' lines")
+        return cls(verdict=verdict, score=score, issues=issues, instructions=instructions)
+
 
 class Round(_Model):
     """Everything one pass of generate → listen → critique produced."""
