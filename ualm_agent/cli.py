@@ -149,6 +149,10 @@ def run(
         **{"device": device, "dtype": dtype},
     )
     _apply_models(cfg, model or [])
+    if cfg.device and cfg.device.startswith("cuda"):
+        from .devices import resolve_device
+
+        resolve_device(cfg.device)  # no GPU: a usage error now, not after the plan
     if samples is not None:
         from .config import ComponentSpec
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 
 MAX_DURATION_S = 60.0
 MAX_PROMPT_CHARS = 2000
@@ -76,14 +76,14 @@ class AgentConfig(BaseModel):
     def _device_name(cls, v: str | None) -> str | None:
         from .devices import check_device_name
 
-        return None if v is None else check_device_name(v)
+        return None if v is None else _as_value_error(check_device_name, v)
 
     @field_validator("dtype")
     @classmethod
     def _dtype_name(cls, v: str | None) -> str | None:
         from .devices import check_dtype_name
 
-        return None if v is None else check_dtype_name(v)
+        return None if v is None else _as_value_error(check_dtype_name, v)
 
     @field_validator("duration_s")
     @classmethod
@@ -169,6 +169,14 @@ class AgentConfig(BaseModel):
         import tomli_w
 
         return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+def _as_value_error(check, value):
+    # pydantic reports ValueErrors as validation errors; the check functions raise UsageError.
+    try:
+        return check(value)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
