@@ -67,6 +67,7 @@ BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("captioner", "template"): "ualm_agent.components.captioners.template",
     ("critic", "rules"): "ualm_agent.components.critics.rules",
     ("reviser", "rules"): "ualm_agent.components.revisers.rules",
+    ("codec", "xcodec"): "ualm_agent.components.codecs.xcodec",
 }
 
 _BACKENDS: dict[tuple[str, str], Backend] = {}
