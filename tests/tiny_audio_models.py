@@ -9,6 +9,7 @@ the real models wherever the tests check it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 
@@ -62,3 +63,58 @@ def build_tiny_xcodec(folder: str | Path) -> Path:
     folder = Path(folder)
     model.save_pretrained(folder)
     return folder
+
+
+def tiny_encodec_config(**overrides):
+    """EnCodec 24 kHz layout (hop 320, 75 frames/s, 1,024-code books, 1.5-24 kbps = 2-32 codebooks), tiny widths."""
+    from transformers import EncodecConfig
+
+    settings = dict(
+        sampling_rate=24000,
+        audio_channels=1,
+        target_bandwidths=[1.5, 3.0, 6.0, 12.0, 24.0],
+        hidden_size=16,
+        num_filters=4,
+        num_residual_layers=1,
+        num_lstm_layers=1,
+        upsampling_ratios=[8, 5, 4, 2],
+        codebook_size=1024,
+        codebook_dim=16,
+    )
+    settings.update(overrides)
+    return EncodecConfig(**settings)
+
+
+def build_tiny_encodec(folder: str | Path, **overrides) -> Path:
+    """A tiny transformers EncodecModel folder."""
+    from transformers import EncodecModel
+
+    _seeded(1)
+    model = EncodecModel(tiny_encodec_config(**overrides)).eval()
+    _randomize_codebooks(model, "codebook.embed")
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    return folder
+
+
+def write_random_encodec_package_checkpoint(path: str | Path, variant: str = "24khz") -> Path:
+    """A full-size ``encodec`` package state dict with random weights, saved like the published .th files."""
+    import torch
+
+    from ualm_agent.components.codecs.encodec import PACKAGE_MODELS, import_encodec
+
+    _seeded(2)
+    constructor, _ = PACKAGE_MODELS[variant]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning, message=".*weight_norm")
+        model = getattr(import_encodec().EncodecModel, constructor)(pretrained=False)
+    state = model.state_dict()
+    for name, value in state.items():
+        # Trained codebooks are filled; freshly built ones are zeros waiting for k-means.
+        if name.endswith("_codebook.embed"):
+            value.copy_(torch.randn_like(value))
+        elif name.endswith("_codebook.inited"):
+            value.fill_(1.0)
+    path = Path(path)
+    torch.save(state, path)
+    return path

@@ -68,6 +68,7 @@ BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("critic", "rules"): "ualm_agent.components.critics.rules",
     ("reviser", "rules"): "ualm_agent.components.revisers.rules",
     ("codec", "xcodec"): "ualm_agent.components.codecs.xcodec",
+    ("codec", "encodec"): "ualm_agent.components.codecs.encodec",
 }
 
 _BACKENDS: dict[tuple[str, str], Backend] = {}
