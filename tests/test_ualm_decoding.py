@@ -1,0 +1,321 @@
+"""UALM decoding on a tiny random model: delay pattern, CFG against a reference, KV cache, seeds, sequences."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import ROOT
+from ualm_agent.components.ualm import decoding, sampling, sequence
+from ualm_agent.components.ualm.delay import apply_delay, delay_region, invert_delay
+from ualm_agent.components.ualm.sequence import Message, build_sequence
+from ualm_agent.components.ualm.vocabulary import UalmVocabulary
+
+
+@pytest.fixture(scope="module")
+def lm():
+    from ualm_lm_double import DoubleUalmLM
+
+    return DoubleUalmLM()
+
+
+@pytest.fixture(scope="module")
+def vocab(lm):
+    return lm.vocab
+
+
+def _prompt(vocab, n_text=5):
+    return build_sequence(vocab, [Message("user", "text", list(range(1, n_text + 1)))]).ids
+
+
+class Boosted:
+    """Delegates to a model, adding `amount` to one token's stream-0 logit from the `after`-th logits call on."""
+
+    def __init__(self, lm, token: int, after: int, amount: float = 1e4) -> None:
+        self._lm, self.token, self.after, self.amount, self.calls = lm, token, after, amount, 0
+
+    def __getattr__(self, name):
+        return getattr(self._lm, name)
+
+    def stream_logits(self, hidden):
+        logits = self._lm.stream_logits(hidden)
+        if self.calls >= self.after:
+            logits[..., 0, self.token] += self.amount
+        self.calls += 1
+        return logits
+
+
+class CountingForwards:
+    """Delegates to a model and records the batch size and length of every forward pass."""
+
+    def __init__(self, lm) -> None:
+        self._lm, self.shapes = lm, []
+
+    def __getattr__(self, name):
+        return getattr(self._lm, name)
+
+    def forward_hidden(self, inputs_embeds, **kwargs):
+        self.shapes.append(tuple(inputs_embeds.shape[:2]))
+        return self._lm.forward_hidden(inputs_embeds, **kwargs)
+
+
+# --- delay pattern ---------------------------------------------------------------------------------
+
+def test_delay_round_trips_and_shifts_each_stream_by_its_index():
+    codes = torch.randint(0, 1024, (11, 8))
+    pads = [1000 + n for n in range(8)]
+    delayed = apply_delay(codes, pads)
+    assert delayed.shape == (11 + 7, 8)
+    for n in range(8):
+        assert delayed[:n, n].tolist() == [pads[n]] * n
+        assert torch.equal(delayed[n:n + 11, n], codes[:, n])
+        assert delayed[n + 11:, n].tolist() == [pads[n]] * (7 - n)
+    assert torch.equal(invert_delay(delayed), codes)
+    batch = torch.randint(0, 1024, (3, 5, 4))
+    assert torch.equal(invert_delay(apply_delay(batch, 0)), batch)
+    assert invert_delay(delayed[:6]).shape == (0, 8)  # fewer than S - 1 frames hold no whole frame
+
+
+def test_delay_region_marks_the_leading_and_trailing_pads():
+    assert delay_region(0, 4) == [False, True, True, True]
+    assert delay_region(2, 4) == [False, False, False, True]
+    assert delay_region(5, 4, num_frames=5) == [True, False, False, False]
+    assert delay_region(7, 4, num_frames=5) == [True, True, True, False]
+
+
+# --- sampling helpers ------------------------------------------------------------------------------
+
+def test_cfg_combine_remasks_what_both_branches_forbid():
+    cond = torch.tensor([[1.0, 2.0, float("-inf")]])
+    uncond = torch.tensor([[0.5, 3.0, float("-inf")]])
+    out = sampling.cfg_combine(cond, uncond, 3.0)
+    assert torch.allclose(out[0, :2], torch.tensor([3 * 1.0 - 2 * 0.5, 3 * 2.0 - 2 * 3.0]))
+    assert out[0, 2] == float("-inf")  # NaN without the re-mask
+    mask = torch.tensor([[True, False, False]])
+    assert sampling.cfg_combine(cond, uncond, 3.0, mask)[0, 1] == float("-inf")
+
+
+def test_top_k_sampling_stays_in_the_top_k_and_follows_the_generator():
+    logits = torch.arange(50, dtype=torch.float32).repeat(200, 1)
+    gen = torch.Generator().manual_seed(3)
+    drawn = sampling.top_k_sample(logits, top_k=5, temperature=0.8, generator=gen)
+    assert drawn.shape == (200,) and set(drawn.tolist()) <= set(range(45, 50)) and len(set(drawn.tolist())) > 1
+    again = sampling.top_k_sample(logits, top_k=5, temperature=0.8, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(drawn, again)
+    masked = logits.clone()
+    masked[:, 1:] = float("-inf")  # fewer allowed tokens than k
+    assert set(sampling.top_k_sample(masked, top_k=20, generator=gen).tolist()) == {0}
+    assert torch.equal(sampling.top_k_sample(logits, temperature=0), torch.full((200,), 49))
+
+
+def test_masks_follow_the_vocabulary_layout():
+    v = UalmVocabulary(text_size=10, num_streams=3, codebook_size=4)
+    audio = sampling.audio_mask(v, 3)
+    s1, e1 = v.stream_interval(1)
+    assert audio[1].nonzero().flatten().tolist() == list(range(s1, e1))
+    s0, e0 = v.stream_interval(0)
+    assert set(audio[0].nonzero().flatten().tolist()) == set(range(s0, e0)) | {v.special("eos"), v.special("eot")}
+    text = sampling.text_mask(v, 3)
+    assert set(text[0].nonzero().flatten().tolist()) == set(range(256, 266)) | {v.special("eos"), v.special("eot")}
+    assert text[1:].nonzero()[:, 1].tolist() == [0, 0]
+
+
+# --- sequences -------------------------------------------------------------------------------------
+
+def _word_tokenizer():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = ["!", "<|text", "to", "audio|>", "Generate", "for", "this", "caption.", "a", "dog", "barks",
+             "<|audio", "caption|>", "audio.", "audio", "[UNK]"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]")
+
+
+def test_sequence_layout_roles_modalities_and_closing_tokens():
+    v = UalmVocabulary(text_size=20, num_streams=4, codebook_size=8)
+    sp = v.special
+    feats = torch.randn(6, 3)
+    codes = torch.randint(0, 8, (3, 4))
+    seq = build_sequence(v, [
+        Message("system", "text", [5]),
+        Message("user", "text", [7, 0, 9]),
+        Message("user", "audio", feats),
+        Message("assistant", "audio", codes),
+    ])
+    col = seq.ids[:, 0].tolist()
+    expected = ([sp("bos"), sp("system"), sp("text"), 256 + 5, sp("eos"),
+                 sp("user"), sp("text"), 256 + 7, 0, 256 + 9, sp("eot"),  # tokenizer id 0 is <|pad|>, as in the recipe
+                 sp("user"), sp("audio")] + [0] * 6 + [sp("eos"),
+                 sp("assistant"), sp("audio")])
+    assert col[:len(expected)] == expected
+    # The model's own audio: stream ids in the delay pattern, then <|eot|> since the reply continues the turn.
+    audio = seq.ids[len(expected):len(expected) + 3 + 3]
+    assert torch.equal(audio, apply_delay(v.codes_to_ids(codes), [v.stream_pad(n) for n in range(4)]))
+    assert col[len(expected) + 6:] == [sp("eot"), sp("assistant")]
+    # Special and text tokens sit in stream 0 only; the audio placeholder is all <|pad|>.
+    non_audio = [i for i in range(len(col)) if not len(expected) <= i < len(expected) + 6]
+    assert seq.ids[non_audio, 1:].abs().sum() == 0
+    assert seq.placeholders == [(13, 6)]
+    (b, start, given), = seq.continuous(batch_index=1)
+    assert (b, start) == (1, 13) and given is feats
+
+
+def test_inference_prompt_ends_with_assistant_and_the_task_templates_come_from_prompts():
+    v = UalmVocabulary(text_size=20, num_streams=4, codebook_size=8)
+    tok = _word_tokenizer()
+    seq = build_sequence(v, sequence.text_to_audio_messages("a dog barks"), tokenizer=tok, modality="audio")
+    col = seq.ids[:, 0].tolist()
+    words = "<|text to audio|> Generate audio for this caption. a dog barks".split()
+    assert col == ([v.special("bos"), v.special("user"), v.special("text")]
+                   + [256 + tok.convert_tokens_to_ids(w) for w in words]
+                   + [v.special("eos"), v.special("assistant"), v.special("audio")])
+    assert sequence.task_prompts()["audio_to_caption"] == "<|audio to caption|> Generate caption for this audio."
+    cap = build_sequence(v, sequence.audio_to_caption_messages(12), tokenizer=tok)
+    col = cap.ids[:, 0].tolist()
+    assert col[col.index(v.special("eot")) + 1:col.index(v.special("eot")) + 3] == [v.special("user"), v.special("audio")]
+    assert cap.placeholders == [(col.index(v.special("eot")) + 3, 12)] and col[-2:] == [v.special("eos"), v.special("assistant")]
+    with pytest.raises(ValueError, match="no audio features"):
+        cap.continuous()
+    assert sequence.decode_text(v, tok, [v.text_ids([9])[0], v.special("eos"), v.text_ids([10])[0]]) == "dog barks"
+
+
+# --- CFG -------------------------------------------------------------------------------------------
+
+def _full_logits(lm, ids, continuous=None):
+    with torch.inference_mode():
+        hidden, _ = lm.forward_hidden(lm.embed(ids.unsqueeze(0), continuous=continuous))
+        return lm.stream_logits(hidden[0, -1])
+
+
+def test_cfg_logits_equal_separate_conditional_and_unconditional_forwards(lm, vocab):
+    feats = torch.randn(4, 12, generator=torch.Generator().manual_seed(0))
+    seq = build_sequence(vocab, [Message("user", "text", [3, 4]), Message("user", "audio", feats)], modality="audio")
+    prompt = seq.ids
+    frames = decoding.decode_audio(lm, prompt, continuous=seq.continuous(), max_frames=12, min_frames=12,
+                                   generator=0).delayed
+    assert frames.shape == (12 + 7, 8)
+    scale = 3.0
+    allowed = torch.zeros(8, vocab.size, dtype=torch.bool)
+    for n in range(8):
+        allowed[n, slice(*vocab.stream_interval(n))] = True
+    allowed[0, [vocab.special("eos"), vocab.special("eot")]] = True
+    uncond_prompt = torch.zeros_like(prompt)
+    uncond_prompt[-1, 0] = vocab.special("audio")
+    with torch.inference_mode():
+        branches = decoding._branches(lm, prompt, seq.continuous(), scale, use_cache=True, batched_cfg=True)
+        got = branches.start()
+        for step in range(11):
+            if step in (0, 1, 4, 10):
+                cond = _full_logits(lm, torch.cat([prompt, frames[:step]]), seq.continuous())
+                uncond = _full_logits(lm, torch.cat([uncond_prompt, frames[:step]]))
+                want = (scale * cond + (1 - scale) * uncond).masked_fill(~allowed, float("-inf"))
+                combined = decoding._guided(got, scale, allowed)
+                assert torch.isfinite(combined[allowed]).all()
+                assert torch.allclose(combined, want, atol=1e-4, rtol=1e-4), step
+                assert not torch.allclose(cond[allowed], uncond[allowed])  # the branches do differ
+            got = branches.step(frames[step])
+
+
+def test_cfg_runs_both_branches_in_one_forward_per_step_and_none_at_scale_one(lm, vocab):
+    prompt = _prompt(vocab)
+    counted = CountingForwards(lm)
+    codes = decoding.generate_audio(counted, prompt, max_frames=6, min_frames=6, generator=0)
+    assert codes.shape == (6, 8)
+    L = prompt.shape[0] + 1  # <|audio|> appended
+    assert counted.shapes == [(2, L)] + [(2, 1)] * (6 + 7 - 1)
+    counted.shapes.clear()
+    decoding.generate_audio(counted, prompt, max_frames=6, min_frames=6, generator=0, cfg_scale=1.0)
+    assert counted.shapes == [(1, L)] + [(1, 1)] * (6 + 7 - 1)
+
+
+def test_batched_cfg_gives_the_same_tokens_as_two_passes(lm, vocab):
+    prompt = _prompt(vocab)
+    kw = dict(max_frames=25, min_frames=25, generator=5)
+    batched = decoding.generate_audio(lm, prompt, **kw)
+    two = decoding.generate_audio(lm, prompt, batched_cfg=False, **kw)
+    assert batched.shape == (25, 8) and torch.equal(batched, two)
+
+
+# --- KV cache, seeds, delay, stopping --------------------------------------------------------------
+
+def test_kv_cached_decoding_gives_the_same_tokens_as_full_recomputation(lm, vocab):
+    prompt = _prompt(vocab)
+    for cfg in (3.0, 1.0):
+        kw = dict(max_frames=30, min_frames=30, generator=7, cfg_scale=cfg)
+        cached = decoding.decode_audio(lm, prompt, **kw).delayed
+        full = decoding.decode_audio(lm, prompt, use_cache=False, **kw).delayed
+        assert cached.shape == (37, 8) and torch.equal(cached, full)
+    text_kw = dict(max_tokens=15, greedy=False, generator=2, stop=())
+    assert decoding.generate_text(lm, prompt, **text_kw) == decoding.generate_text(lm, prompt, use_cache=False, **text_kw)
+
+
+def test_same_seed_same_codes_and_another_seed_other_codes(lm, vocab):
+    prompt = _prompt(vocab)
+    kw = dict(max_frames=20, min_frames=20)
+    a = decoding.generate_audio(lm, prompt, generator=11, **kw)
+    b = decoding.generate_audio(lm, prompt, generator=torch.Generator().manual_seed(11), **kw)
+    c = decoding.generate_audio(lm, prompt, generator=12, **kw)
+    assert torch.equal(a, b)
+    assert (a != c).float().mean() > 0.5
+    assert int(a.min()) >= -1 and int(a.max()) < vocab.codebook_size
+
+
+def test_decoding_respects_the_delay_pattern(lm, vocab):
+    out = decoding.decode_audio(lm, _prompt(vocab), max_frames=5, min_frames=5, generator=1)
+    assert out.stop is None and out.delayed.shape == (5 + 7, 8)
+    for n in range(8):
+        column = out.delayed[:, n]
+        start, end = vocab.stream_interval(n)
+        assert column[:n].tolist() == [start] * n  # not started yet
+        assert column[n + 5:].tolist() == [start] * (7 - n)  # already finished
+        assert ((column >= start) & (column < end)).all()
+    assert out.codes(vocab).shape == (5, 8)
+
+
+def test_audio_decoding_stops_at_eos_in_stream_zero(lm, vocab):
+    eos = vocab.special("eos")
+    # As published, a stop may come at any frame, even the first.
+    first = decoding.decode_audio(Boosted(lm, eos, after=0), _prompt(vocab), max_frames=50, generator=0)
+    assert first.stop == eos and first.delayed.shape == (0, 8) and first.codes(vocab).shape == (0, 8)
+    # min_frames holds the stop back until that many whole frames exist (3 + 7 delayed frames here).
+    held = decoding.decode_audio(Boosted(lm, eos, after=0), _prompt(vocab), max_frames=50, min_frames=3, generator=0)
+    assert held.stop == eos and held.delayed.shape == (3 + 7, 8) and held.codes(vocab).shape == (3, 8)
+    late = decoding.decode_audio(Boosted(lm, eos, after=14), _prompt(vocab), max_frames=50, min_frames=3, generator=0)
+    assert late.stop == eos and late.delayed.shape == (14, 8)
+    assert torch.equal(late.delayed[:10], held.delayed)  # the same draws up to the stop
+    codes = decoding.generate_audio(Boosted(lm, eos, after=14), _prompt(vocab), max_frames=50, min_frames=3, generator=0)
+    assert torch.equal(codes, late.codes(vocab)) and codes.shape == (14 - 7, 8)
+
+
+def test_text_generation_is_greedy_masked_to_text_and_stops_at_eos(lm, vocab):
+    prompt = _prompt(vocab)
+    free = decoding.generate_text(lm, prompt, max_tokens=8, stop=())
+    assert len(free) == 8 and all(vocab.is_text(t) for t in free)
+    # Greedy: each token is the argmax of the text-masked stream-0 logits of the sequence so far.
+    seq = torch.cat([prompt, torch.zeros(1, 8, dtype=torch.long)])
+    seq[-1, 0] = vocab.special("text")
+    allowed = torch.zeros(vocab.size, dtype=torch.bool)
+    allowed[vocab.text_start:vocab.audio_start] = True
+    for token in free[:3]:
+        logits = _full_logits(lm, seq)[0].masked_fill(~allowed, float("-inf"))
+        assert int(logits.argmax()) == token
+        seq = torch.cat([seq, torch.zeros(1, 8, dtype=torch.long)])
+        seq[-1, 0] = token
+    eos = vocab.special("eos")
+    stopped = decoding.generate_text(Boosted(lm, eos, after=3), prompt, max_tokens=8)
+    assert stopped == free[:3]
+
+
+def test_choose_modality_takes_the_argmax_over_allowed_modalities(lm, vocab):
+    prompt = _prompt(vocab)
+    assert decoding.choose_modality(Boosted(lm, vocab.special("text"), after=0, amount=50.0), prompt) == "text"
+    assert decoding.choose_modality(Boosted(lm, vocab.special("audio"), after=0, amount=50.0), prompt) == "audio"
+    boosted_text = Boosted(lm, vocab.special("text"), after=0, amount=50.0)
+    assert decoding.choose_modality(boosted_text, prompt, allowed=("audio",)) == "audio"
+    with pytest.raises(ValueError, match="assistant"):
+        decoding.choose_modality(lm, prompt[:-1])
