@@ -1,0 +1,300 @@
+"""A tiny random UALM for offline tests: tiny Qwen2 backbone, tiny X-codec, tiny audio encoders.
+
+The signal layout is the real one (16 kHz, X-codec hop 320 = 50 frames/s with
+8 codebooks of 1,024 codes, encoder features at 25 Hz); only widths and depths
+are small. Builders write Hugging Face-style folders that the product loads
+through its normal code paths, and a DeepSpeed-style checkpoint in the key
+layout of NVIDIA's UALM recipe.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+TEXT_SIZE = 512  # the backbone's (padded) text vocabulary; the tokenizer uses fewer ids, as Qwen's does
+HIDDEN = 64
+
+_WORDS = (
+    "a dog barks twice then a car passes by rain falls on a tin roof while thunder rumbles far away "
+    "birds chirp in the morning a man says hello and a woman laughs footsteps on gravel a door creaks open "
+    "glass shatters an engine idles water drips from a tap wind howls through trees a bell rings three times "
+    "keywords layout description loud quiet soft near distant left right center start end seconds event "
+    "generate audio for this caption caption for this audio critique plan heard missing extra order count "
+    "music piano guitar drums violin trumpet brass percussion crowd applause cheering siren alarm beep "
+    "the of and in on at to from with without before after during while then first second third again "
+    "knock knock knocks typing keyboard clock ticking phone ringing baby crying cat meows cow moos sheep "
+    "ocean waves seagulls train horn helicopter airplane overhead motorcycle revs gunshot explosion fireworks"
+).split()
+
+
+def tiny_tokenizer():
+    """A byte-level BPE tokenizer trained on the fly, so any text round-trips."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    corpus = [" ".join(_WORDS[i : i + 12]) for i in range(0, len(_WORDS), 6)] * 3
+    tok.train_from_iterator(corpus, trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+
+
+def tiny_backbone_config() -> dict:
+    from transformers import Qwen2Config
+
+    return Qwen2Config(
+        vocab_size=TEXT_SIZE,
+        hidden_size=HIDDEN,
+        intermediate_size=2 * HIDDEN,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,  # like Qwen2.5-1.5B; UALM unties them
+    ).to_dict()
+
+
+def tiny_xcodec_config() -> dict:
+    from transformers import XcodecConfig
+
+    return XcodecConfig(
+        acoustic_model_config=dict(
+            model_type="dac",
+            encoder_hidden_size=4,
+            decoder_hidden_size=16,
+            hidden_size=8,
+            downsampling_ratios=[8, 5, 4, 2],
+            upsampling_ratios=[8, 5, 4, 2],
+            codebook_size=16,
+            codebook_dim=4,
+            n_codebooks=2,
+        ),
+        semantic_model_config=dict(
+            model_type="hubert",
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            conv_dim=(8,) * 7,
+            num_conv_pos_embeddings=16,
+            num_conv_pos_embedding_groups=4,
+        ),
+    ).to_dict()
+
+
+def tiny_omni_audio_config() -> dict:
+    from transformers.models.qwen2_5_omni.configuration_qwen2_5_omni import Qwen2_5OmniAudioEncoderConfig
+
+    return Qwen2_5OmniAudioEncoderConfig(
+        num_mel_bins=16,
+        encoder_layers=1,
+        encoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        d_model=16,
+        max_source_positions=1500,
+        n_window=50,
+        output_dim=24,
+    ).to_dict()
+
+
+def tiny_af_whisper_config() -> dict:
+    from transformers import Qwen2AudioEncoderConfig
+
+    # 100 positions = 200 mel frames: this tiny encoder takes at most 2 s (the real one 30 s).
+    return Qwen2AudioEncoderConfig(
+        num_mel_bins=16, encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=32, d_model=16, max_source_positions=100
+    ).to_dict()
+
+
+FRONT_END = {"feature_size": 16, "sampling_rate": 16000, "hop_length": 160, "chunk_length": 30, "n_fft": 400, "padding_value": 0.0}
+
+
+def tiny_ualm_config(encoder_kind: str = "qwen2.5-omni"):
+    """A UalmConfig of the tiny shapes (random weights once built)."""
+    from ualm_agent.components.ualm.model import UalmConfig
+
+    encoder_config = tiny_omni_audio_config() if encoder_kind == "qwen2.5-omni" else tiny_af_whisper_config()
+    front_end = dict(FRONT_END, chunk_length=30 if encoder_kind == "qwen2.5-omni" else 2)
+    return UalmConfig(
+        backbone=tiny_backbone_config(),
+        codec={"kind": "xcodec", "source": "tiny-xcodec", "config": tiny_xcodec_config()},
+        encoder={"kind": encoder_kind, "source": f"tiny-{encoder_kind}", "config": encoder_config, "feature_extractor": front_end},
+    )
+
+
+def _randomize(lm, seed: int) -> None:
+    """Random values everywhere a fresh model has constants (codebooks, stream embeddings), pad row kept zero."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, buffer in lm.named_buffers():
+            if name.endswith("codebook.embed"):
+                buffer.copy_(torch.randn(buffer.shape, generator=gen))
+        lm.stream_emb.weight.copy_(torch.randn(lm.stream_emb.weight.shape, generator=gen) * 0.5)
+        lm.model.embed_tokens.weight[0].zero_()
+
+
+def make_tiny_ualm(seed: int = 0, encoder_kind: str = "qwen2.5-omni"):
+    """A tiny random UalmLM (float32, CPU) with a trained tokenizer."""
+    import torch
+
+    from ualm_agent.components.ualm.model import UalmLM
+
+    torch.manual_seed(seed)
+    lm = UalmLM(tiny_ualm_config(encoder_kind), tokenizer=tiny_tokenizer())
+    _randomize(lm, seed)
+    lm.requires_grad_(False)
+    return lm.eval()
+
+
+# ---------------------------------------------------------------- source folders
+
+
+def write_backbone_folder(folder: str | Path) -> Path:
+    """A Qwen2-style backbone folder: config.json and tokenizer files (the weights are not needed by UALM)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    config = dict(tiny_backbone_config(), architectures=["Qwen2ForCausalLM"])
+    (out / "config.json").write_text(json.dumps(config, indent=2))
+    tiny_tokenizer().save_pretrained(str(out))
+    return out
+
+
+def write_omni_folder(folder: str | Path, seed: int = 1) -> Path:
+    """A Qwen2.5-Omni-style folder: the audio tower nested under thinker_config, its weights under thinker.audio_tower."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers.models.qwen2_5_omni.configuration_qwen2_5_omni import Qwen2_5OmniAudioEncoderConfig
+    from transformers.models.qwen2_5_omni.modeling_qwen2_5_omni import Qwen2_5OmniAudioEncoder
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    audio = tiny_omni_audio_config()
+    (out / "config.json").write_text(
+        json.dumps({"model_type": "qwen2_5_omni", "thinker_config": {"audio_config": audio, "model_type": "qwen2_5_omni_thinker"}})
+    )
+    (out / "preprocessor_config.json").write_text(json.dumps(dict(FRONT_END, feature_extractor_type="WhisperFeatureExtractor")))
+    torch.manual_seed(seed)
+    tower = Qwen2_5OmniAudioEncoder(Qwen2_5OmniAudioEncoderConfig(**{k: v for k, v in audio.items() if k != "model_type"}))
+    state = {f"thinker.audio_tower.{k}": v.contiguous() for k, v in tower.state_dict().items()}
+    # Tensors of the rest of the Omni model sit beside the tower and must be left alone.
+    state["thinker.lm_head.weight"] = torch.zeros(4, 4)
+    half = len(state) // 2
+    names = sorted(state)
+    files = {"model-00001-of-00002.safetensors": names[:half], "model-00002-of-00002.safetensors": names[half:]}
+    weight_map = {}
+    for file, keys in files.items():
+        save_file({k: state[k] for k in keys}, str(out / file))
+        weight_map.update({k: file for k in keys})
+    (out / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    return out
+
+
+def write_source_folders(root: str | Path) -> dict[str, Path]:
+    """Backbone, X-codec and Omni folders, as the hub ids of the recipe would provide them."""
+    from tiny_audio_models import build_tiny_xcodec
+
+    root = Path(root)
+    return {
+        "backbone": write_backbone_folder(root / "backbone"),
+        "codec": build_tiny_xcodec(root / "xcodec"),
+        "encoder": write_omni_folder(root / "omni"),
+    }
+
+
+def make_tiny_ualm_folder(path: str | Path, seed: int = 0) -> Path:
+    """A tiny random UALM saved as a Hugging Face-style folder at ``path``; its source folders sit beside it."""
+    import torch
+
+    from ualm_agent.components.ualm.audio_io import load_codec, load_encoder
+    from ualm_agent.components.ualm.checkpoint import config_from_sources, save_pretrained
+    from ualm_agent.components.ualm.model import UalmLM
+
+    path = Path(path)
+    sources = write_source_folders(path.parent / f"{path.name}-sources")
+    config, tokenizer = config_from_sources(
+        backbone=str(sources["backbone"]), codec=str(sources["codec"]), encoder=str(sources["encoder"])
+    )
+    torch.manual_seed(seed)
+    lm = UalmLM(
+        config,
+        codec=load_codec(str(sources["codec"])),
+        encoder=load_encoder(str(sources["encoder"])),
+        tokenizer=tokenizer,
+    )
+    _randomize(lm, seed)
+    save_pretrained(lm, path)
+    return path
+
+
+# ---------------------------------------------------------------- NVIDIA's checkpoint layout
+
+
+def nvidia_state_dict(lm) -> dict:
+    """``lm``'s weights under the key names NVIDIA's recipe model has, spelled out part by part.
+
+    The recipe's model subclasses the backbone's causal LM (``model.*``, ``lm_head``), adds ``stream_emb``,
+    ``multimodal_io_dict`` (DiscreteAudioIO keeps X-codec at ``codec_model``; ContinuousAudioIO keeps the
+    Omni thinker, stripped to its ``audio_tower``, at ``model``, or an AF-Whisper encoder at ``model``)
+    and ``adaptor`` (one nn.Linear per continuous IO).
+    """
+    state = {}
+    for k, v in lm.model.state_dict().items():
+        state[f"model.{k}"] = v
+    state["lm_head.weight"] = lm.lm_head.weight
+    state["stream_emb.weight"] = lm.stream_emb.weight
+    for k, v in lm.codec.codec_model.state_dict().items():
+        state[f"multimodal_io_dict.discrete_audio.codec_model.{k}"] = v
+    encoder_prefix = "model.audio_tower." if lm.encoder.kind == "qwen2.5-omni" else "model."
+    for k, v in lm.encoder.encoder.state_dict().items():
+        state[f"multimodal_io_dict.continuous_audio.{encoder_prefix}{k}"] = v
+    state["adaptor.continuous_audio.weight"] = lm.adaptor["continuous_audio"].weight
+    state["adaptor.continuous_audio.bias"] = lm.adaptor["continuous_audio"].bias
+    return {k: v.detach().clone() for k, v in state.items()}
+
+
+def write_nvidia_checkpoint(lm, path: str | Path, *, state: dict | None = None) -> Path:
+    """A DeepSpeed ``mp_rank_00_model_states.pt`` for ``lm`` in the recipe's layout; ``path`` is a folder.
+
+    Besides ``module``, the file carries the bookkeeping entries DeepSpeed writes (shapes, config, counters).
+    """
+    from collections import OrderedDict
+
+    import torch
+
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    module = nvidia_state_dict(lm) if state is None else state
+    saved = {
+        "module": module,
+        "buffer_names": [k for k, _ in lm.named_buffers()],
+        "optimizer": None,
+        "param_shapes": [OrderedDict((k, v.shape) for k, v in module.items())],
+        "frozen_param_shapes": None,
+        "shared_params": {},
+        "frozen_param_fragments": None,
+        "lr_scheduler": {"last_epoch": 1000},
+        "data_sampler": None,
+        "random_ltd": None,
+        "sparse_tensor_module_names": set(),
+        "skipped_steps": 0,
+        "global_steps": 1000,
+        "global_samples": 16000,
+        "dp_world_size": 1,
+        "mp_world_size": 1,
+        "ds_config": {"bf16": {"enabled": True}, "zero_optimization": {"stage": 2}},
+        "ds_version": "0.16.4",
+        "global_step": 1000,
+    }
+    file = folder / "mp_rank_00_model_states.pt"
+    torch.save(saved, file)
+    return file
