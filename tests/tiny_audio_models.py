@@ -118,3 +118,70 @@ def write_random_encodec_package_checkpoint(path: str | Path, variant: str = "24
     path = Path(path)
     torch.save(state, path)
     return path
+
+
+CAPTION_CORPUS = [
+    "a dog barks three times",
+    "brass followed by percussion",
+    "calm piano with soft rain in the background",
+    "upbeat electronic dance music with loud drums",
+    "a man says hello, then a door closes",
+    "keywords: dog, bark. layout: dog barking from 0.0 to 2.0 s, loud, left",
+]
+
+
+def tiny_t5_tokenizer(vocab_size: int = 64):
+    """A T5 tokenizer on a unigram vocabulary trained here from a few captions (no downloads)."""
+    import json
+
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import T5Tokenizer
+
+    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>")
+    unigram = Tokenizer(models.Unigram())
+    unigram.pre_tokenizer = pre_tokenizers.Metaspace()
+    unigram.train_from_iterator(CAPTION_CORPUS * 4, trainer)
+    # T5's layout: <pad> = 0, </s> = 1, <unk> = 2, then the pieces with their log-probabilities.
+    vocab = [tuple(piece) for piece in json.loads(unigram.to_str())["model"]["vocab"]]
+    return T5Tokenizer(vocab=vocab, extra_ids=0)
+
+
+def build_tiny_musicgen(folder: str | Path) -> Path:
+    """MusicGen with musicgen-small's audio layout (32 kHz, 50 frames/s, 4 codebooks of 2,048) at tiny widths.
+
+    The folder holds the model, its generation config and a processor
+    (EnCodec feature extractor + T5 tokenizer), so ``AutoProcessor`` loads it.
+    """
+    from transformers import (
+        EncodecFeatureExtractor,
+        GenerationConfig,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        MusicgenProcessor,
+        T5Config,
+    )
+
+    _seeded(3)
+    tokenizer = tiny_t5_tokenizer()
+    text = T5Config(
+        vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
+        relative_attention_num_buckets=8, relative_attention_max_distance=16,
+    )
+    # 2.2 kbps at 50 frames/s with 11-bit codes = 4 codebooks, which must equal the decoder's num_codebooks.
+    audio = tiny_encodec_config(sampling_rate=32000, upsampling_ratios=[8, 5, 4, 4], codebook_size=2048, target_bandwidths=[2.2])
+    decoder = MusicgenDecoderConfig(
+        vocab_size=2048, max_position_embeddings=1024, num_hidden_layers=1, ffn_dim=32, num_attention_heads=2,
+        hidden_size=16, num_codebooks=audio.num_quantizers, pad_token_id=2048, bos_token_id=2048,
+    )
+    model = MusicgenForConditionalGeneration(MusicgenConfig(text_encoder=text, audio_encoder=audio, decoder=decoder)).eval()
+    _randomize_codebooks(model, "codebook.embed")
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=2048, pad_token_id=2048, bos_token_id=2048, do_sample=True, top_k=250,
+        guidance_scale=3.0, max_length=1500,
+    )
+    folder = Path(folder)
+    model.save_pretrained(folder)
+    feature_extractor = EncodecFeatureExtractor(feature_size=1, sampling_rate=audio.sampling_rate)
+    MusicgenProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer).save_pretrained(folder)
+    return folder

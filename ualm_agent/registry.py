@@ -64,11 +64,15 @@ BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("vae", "resample"): "ualm_agent.components.vaes.resample",
     ("vae", "identity"): "ualm_agent.components.vaes.resample",
     ("listener", "yamnet"): "ualm_agent.components.listeners.yamnet",
+    ("listener", "clap"): "ualm_agent.components.listeners.clap",
+    ("listener", "whisper"): "ualm_agent.components.listeners.whisper",
+    ("listener", "composite"): "ualm_agent.components.listeners.composite",
     ("captioner", "template"): "ualm_agent.components.captioners.template",
     ("critic", "rules"): "ualm_agent.components.critics.rules",
     ("reviser", "rules"): "ualm_agent.components.revisers.rules",
     ("codec", "xcodec"): "ualm_agent.components.codecs.xcodec",
     ("codec", "encodec"): "ualm_agent.components.codecs.encodec",
+    ("generator", "musicgen"): "ualm_agent.components.generators.musicgen",
 }
 
 _BACKENDS: dict[tuple[str, str], Backend] = {}
