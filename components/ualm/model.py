@@ -16,6 +16,7 @@ causal-LM class with ``model``, ``lm_head``, ``stream_emb``,
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,8 @@ class UalmLM(nn.Module):
             raise ValueError(f"codec has {codec.codebook_size} codes per book; the config says {config.codebook_size}")
         self.multimodal_io_dict = nn.ModuleDict({CODEC_IO: codec, ENCODER_IO: encoder})
         self.adaptor = nn.ModuleDict({ENCODER_IO: nn.Linear(encoder.feature_dim, hidden)})
+        # transformers renamed the backbones' KV-cache argument from past_key_values to cache.
+        self._cache_arg = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
         self.eval()
 
     # ------------------------------------------------------------ properties
@@ -163,12 +166,15 @@ class UalmLM(nn.Module):
         """Last hidden states [B, L, H] of the backbone, and its KV cache when ``use_cache``."""
         out = self.model(
             inputs_embeds=inputs_embeds,
-            past_key_values=past_key_values,
             position_ids=position_ids,
             attention_mask=attention_mask,
             use_cache=use_cache,
+            **{self._cache_arg: past_key_values},
         )
-        return out.last_hidden_state, (out.past_key_values if use_cache else None)
+        if not use_cache:
+            return out.last_hidden_state, None
+        cache = getattr(out, "cache", None)
+        return out.last_hidden_state, cache if cache is not None else out.past_key_values
 
     def forward(self, seqs: torch.Tensor, continuous: list[tuple[int, int, torch.Tensor]] | None = None) -> torch.Tensor:
         """Per-stream logits [B, L, S, V] for token ids [B, L, S] (no cache; for checks and scoring)."""
