@@ -16,10 +16,14 @@ from ualm_agent.components.ualm.vocabulary import UalmVocabulary
 
 
 @pytest.fixture(scope="module")
-def lm():
-    from ualm_lm_double import DoubleUalmLM
+def lm(tmp_path_factory):
+    """The tiny random UALM, saved and loaded back through the product's folder loader (float32, CPU)."""
+    from tiny_ualm import make_tiny_ualm_folder
 
-    return DoubleUalmLM()
+    from ualm_agent.components.ualm.model import UalmLM
+
+    folder = make_tiny_ualm_folder(tmp_path_factory.mktemp("ualm") / "tiny-ualm")
+    return UalmLM.from_pretrained(folder, device="cpu", dtype="float32")
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +197,7 @@ def _full_logits(lm, ids, continuous=None):
 
 
 def test_cfg_logits_equal_separate_conditional_and_unconditional_forwards(lm, vocab):
-    feats = torch.randn(4, 12, generator=torch.Generator().manual_seed(0))
+    feats = torch.randn(4, lm.encoder.feature_dim, generator=torch.Generator().manual_seed(0))
     seq = build_sequence(vocab, [Message("user", "text", [3, 4]), Message("user", "audio", feats)], modality="audio")
     prompt = seq.ids
     frames = decoding.decode_audio(lm, prompt, continuous=seq.continuous(), max_frames=12, min_frames=12,
@@ -319,3 +323,27 @@ def test_choose_modality_takes_the_argmax_over_allowed_modalities(lm, vocab):
     assert decoding.choose_modality(boosted_text, prompt, allowed=("audio",)) == "audio"
     with pytest.raises(ValueError, match="assistant"):
         decoding.choose_modality(lm, prompt[:-1])
+
+
+# --- the two published tasks end to end ------------------------------------------------------------
+
+def test_text_to_audio_and_audio_to_caption_run_through_the_model_io(lm, vocab):
+    import numpy as np
+
+    prompt = build_sequence(vocab, sequence.text_to_audio_messages("a dog barks twice"), tokenizer=lm.tokenizer)
+    codes = decoding.generate_audio(lm, prompt.ids, max_frames=10, min_frames=10, generator=0)
+    assert codes.shape == (10, 8)
+    wave = lm.codec_decode(codes)
+    assert wave.shape == (10 * 320,) and torch.isfinite(wave).all()
+
+    feats = lm.encode_audio(np.asarray(wave, dtype=np.float32))
+    heard = build_sequence(vocab, sequence.audio_to_caption_messages(feats), tokenizer=lm.tokenizer)
+    (start, length), = heard.placeholders
+    assert length == feats.shape[0] > 0 and heard.ids[start:start + length].abs().sum() == 0
+    assert decoding.choose_modality(lm, heard.ids, continuous=heard.continuous()) in ("text", "audio")
+    ids = decoding.generate_text(lm, heard.ids, continuous=heard.continuous(), max_tokens=6, stop=())
+    assert len(ids) == 6 and isinstance(sequence.decode_text(vocab, lm.tokenizer, ids), str)
+    # The features reach the model: other audio gives other logits after the same prompt.
+    other = heard.with_features([torch.randn_like(feats) * 3])
+    assert not torch.equal(_full_logits(lm, heard.ids, heard.continuous())[0],
+                           _full_logits(lm, other.ids, other.continuous())[0])
