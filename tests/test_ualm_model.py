@@ -178,6 +178,15 @@ def test_saved_folder_round_trips_exactly(lm, tmp_path):
     assert again.tokenizer.encode("thunder rumbles") == lm.tokenizer.encode("thunder rumbles")
 
 
+def test_folder_loads_in_bfloat16_with_close_logits(lm, folder):
+    half = load_pretrained(folder, device="cpu", dtype="bfloat16")
+    assert {p.dtype for p in half.parameters()} == {torch.bfloat16} and half.dtype == torch.bfloat16
+    seqs = _tokens(lm, seed=11)
+    full, low = lm(seqs)[..., 0, :], half(seqs)[..., 0, :].float()
+    assert torch.corrcoef(torch.stack([full.flatten(), low.flatten()]))[0, 1] > 0.99
+    assert half.codec_encode(np.zeros(3200, dtype=np.float32)).shape == (10, 8)
+
+
 def test_absent_model_fails_fast_offline_naming_it(tmp_path):
     start = time.monotonic()
     with pytest.raises(ModelUnavailableError, match="nobody/ualm-missing"):

@@ -67,19 +67,30 @@ def load_state_strict(lm: UalmLM, state: dict[str, torch.Tensor], *, source: str
     return lm
 
 
-def _empty_model(config: UalmConfig, tokenizer: Any = None) -> UalmLM:
-    """The network with uninitialised weights (they are all loaded right after)."""
+def _empty_model(config: UalmConfig, tokenizer: Any, device: str, dtype: str) -> UalmLM:
+    """The network with uninitialised weights, created on the target device in the target dtype.
+
+    Every weight is loaded right after, so skipping initialisation and the float32 CPU copy
+    saves time and memory at 1.5B+ parameters (buffers computed at build time stay float32,
+    as transformers' own loading does).
+    """
     from transformers.initialization import no_init_weights
 
-    with no_init_weights():
-        return UalmLM(config, tokenizer=tokenizer)
-
-
-def _place(lm: UalmLM, device: str, dtype: str) -> UalmLM:
     from ualm_agent.devices import resolve
 
     dev, typ = resolve(device, dtype)
-    lm.to(device=dev, dtype=typ)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(typ)
+    try:
+        with torch.device(dev), no_init_weights():
+            lm = UalmLM(config, tokenizer=tokenizer)
+    finally:
+        torch.set_default_dtype(previous)
+    return lm
+
+
+def _finish(lm: UalmLM) -> UalmLM:
+    """Frozen and in eval mode (loading copied every tensor into the dtype it was created in)."""
     lm.requires_grad_(False)
     return lm.eval()
 
@@ -197,9 +208,9 @@ def load_pretrained(folder: str | Path, *, device: str = "auto", dtype: str = "a
     config = read_config(path, source=str(path))
     from safetensors.torch import load_file
 
-    lm = _empty_model(config, _tokenizer(path, source=str(path), required=False))
+    lm = _empty_model(config, _tokenizer(path, source=str(path), required=False), device, dtype)
     load_state_strict(lm, load_file(str(path / WEIGHTS_FILE)), source=str(path / WEIGHTS_FILE))
-    return _place(lm, device, dtype)
+    return _finish(lm)
 
 
 # ---------------------------------------------------------------- the entry point
@@ -274,9 +285,9 @@ def build_ualm(
             codebook_size=codebook_size,
             attn_implementation=attn_implementation,
         )
-        lm = _empty_model(config, tokenizer)
+        lm = _empty_model(config, tokenizer, device, dtype)
         load_deepspeed_checkpoint(lm, checkpoint, trust_pickle=trust_pickle)
-        return _place(lm, device, dtype)
+        return _finish(lm)
     raise ModelUnavailableError(
         "ualm: no weights given; pass --model with a UALM folder (saved by save_pretrained), or a checkpoint "
         "trained with NVIDIA's UALM recipe (mp_rank_00_model_states.pt) together with its backbone "
