@@ -114,7 +114,8 @@ def tiny_af_whisper_config() -> dict:
     ).to_dict()
 
 
-FRONT_END = {"feature_size": 16, "sampling_rate": 16000, "hop_length": 160, "chunk_length": 30, "n_fft": 400, "padding_value": 0.0}
+# Qwen2.5-Omni-7B's front end takes up to 300 s (chunk_length); UALM still hears only the first 30 s.
+FRONT_END = {"feature_size": 16, "sampling_rate": 16000, "hop_length": 160, "chunk_length": 300, "n_fft": 400, "padding_value": 0.0}
 
 
 def tiny_ualm_config(encoder_kind: str = "qwen2.5-omni"):
@@ -122,7 +123,7 @@ def tiny_ualm_config(encoder_kind: str = "qwen2.5-omni"):
     from ualm_agent.components.ualm.model import UalmConfig
 
     encoder_config = tiny_omni_audio_config() if encoder_kind == "qwen2.5-omni" else tiny_af_whisper_config()
-    front_end = dict(FRONT_END, chunk_length=30 if encoder_kind == "qwen2.5-omni" else 2)
+    front_end = dict(FRONT_END, chunk_length=300 if encoder_kind == "qwen2.5-omni" else 2)
     return UalmConfig(
         backbone=tiny_backbone_config(),
         codec={"kind": "xcodec", "source": "tiny-xcodec", "config": tiny_xcodec_config()},

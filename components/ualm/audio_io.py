@@ -37,6 +37,9 @@ DEFAULT_ENCODER = "Qwen/Qwen2.5-Omni-7B"
 EncoderKind = Literal["qwen2.5-omni", "af-whisper"]
 ENCODER_KINDS: tuple[str, ...] = ("qwen2.5-omni", "af-whisper")
 SAMPLE_RATE = 16000
+# UALM hears at most 30 s of a clip. The AF-Whisper window is 30 s anyway; the Omni front end would take
+# up to its chunk_length (300 s for Qwen2.5-Omni-7B), far past the clip lengths UALM is trained on.
+MAX_INPUT_SECONDS = 30.0
 # The Whisper-style front end's settings that matter; the rest are library defaults.
 _FRONT_END_KEYS = ("feature_size", "sampling_rate", "hop_length", "chunk_length", "n_fft", "padding_value")
 
@@ -139,12 +142,13 @@ class ContinuousAudioIO(nn.Module):
         if kind == "qwen2.5-omni":
             self.model = _OmniThinkerAudio(encoder)
             self.feature_dim = int(encoder.config.output_dim)
-            self.max_samples = int(feature_extractor.n_samples)
+            self.max_samples = min(int(feature_extractor.n_samples), int(MAX_INPUT_SECONDS * self.sample_rate))
         else:
             self.model = encoder
             self.feature_dim = int(encoder.config.d_model)
-            # The AF-Whisper encoder takes exactly max_source_positions * 2 mel frames (30 s).
-            self.max_samples = int(encoder.config.max_source_positions) * 2 * self.hop_length
+            # The AF-Whisper encoder takes exactly max_source_positions * 2 mel frames (30 s), padded.
+            self.window_samples = int(encoder.config.max_source_positions) * 2 * self.hop_length
+            self.max_samples = min(self.window_samples, int(MAX_INPUT_SECONDS * self.sample_rate))
         self.model.eval().requires_grad_(False)
 
     @property
@@ -197,7 +201,7 @@ class ContinuousAudioIO(nn.Module):
 
     def _encode_af_whisper(self, wav: np.ndarray) -> torch.Tensor:
         samples = len(wav)
-        padded = np.pad(wav, (0, self.max_samples - samples))
+        padded = np.pad(wav, (0, self.window_samples - samples))
         out = self.feature_extractor(padded, sampling_rate=self.sample_rate, return_tensors="np")
         device, dtype = _module_place(self.encoder)
         feats = torch.from_numpy(out["input_features"]).to(device, dtype)  # [1, mels, 2 * positions]
