@@ -29,6 +29,36 @@ def _randomize_codebooks(model, *names: str) -> None:
                 buffer.copy_(torch.randn_like(buffer))
 
 
+def _probe_audio(rate: int, channels: int):
+    """One second each of loud noise, a chirp and quiet noise: [3, channels, rate]."""
+    import numpy as np
+    import torch
+
+    t = torch.arange(rate) / rate
+    probe = torch.stack([0.3 * torch.randn(rate), 0.5 * torch.sin(2 * np.pi * (100 + 2000 * t) * t), 0.05 * torch.randn(rate)])
+    return probe[:, None].expand(-1, channels, -1).contiguous()
+
+
+def _fit_codebooks(state: dict, embeddings, suffix: str) -> None:
+    """Draw RVQ codebooks around an encoder's outputs ([batch, dim, frames]), in place.
+
+    Trained codebooks sit where the encoder's outputs are; random ones far from
+    them quantize every frame to the same code. Each residual stage covers half
+    the spread of the one before.
+    """
+    import re
+
+    import torch
+
+    frames = embeddings.transpose(1, 2).reshape(-1, embeddings.shape[1])
+    mean, std = frames.mean(0), frames.std(0)
+    for name, value in state.items():
+        if name.endswith(suffix):
+            layer = int(re.search(r"layers\.(\d+)\.", name).group(1))
+            centre = mean if layer == 0 else torch.zeros_like(mean)
+            value.copy_(centre + std * torch.randn_like(value) * 0.5**layer)
+
+
 def build_tiny_xcodec(folder: str | Path) -> Path:
     """X-codec with the real signal layout (16 kHz, hop 320, 50 frames/s, 8 codebooks of 1,024 at 4 kbps)."""
     from transformers import XcodecConfig, XcodecModel
@@ -89,16 +119,24 @@ def build_tiny_encodec(folder: str | Path, **overrides) -> Path:
     """A tiny transformers EncodecModel folder."""
     from transformers import EncodecModel
 
+    import torch
+
     _seeded(1)
     model = EncodecModel(tiny_encodec_config(**overrides)).eval()
-    _randomize_codebooks(model, "codebook.embed")
+    with torch.no_grad():
+        embeddings = model.encoder(_probe_audio(model.config.sampling_rate, model.config.audio_channels))
+        _fit_codebooks(dict(model.named_buffers()), embeddings, "codebook.embed")
     folder = Path(folder)
     model.save_pretrained(folder)
     return folder
 
 
 def write_random_encodec_package_checkpoint(path: str | Path, variant: str = "24khz") -> Path:
-    """A full-size ``encodec`` package state dict with random weights, saved like the published .th files."""
+    """A full-size ``encodec`` package state dict with random weights, saved like the published .th files.
+
+    Freshly built codebooks are zeros waiting for k-means; here they are drawn
+    around the random encoder's own outputs, so different inputs give different codes.
+    """
     import torch
 
     from ualm_agent.components.codecs.encodec import PACKAGE_MODELS, import_encodec
@@ -108,12 +146,12 @@ def write_random_encodec_package_checkpoint(path: str | Path, variant: str = "24
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning, message=".*weight_norm")
         model = getattr(import_encodec().EncodecModel, constructor)(pretrained=False)
+    with torch.no_grad():
+        embeddings = model.encoder(_probe_audio(model.sample_rate, model.channels))
     state = model.state_dict()
+    _fit_codebooks(state, embeddings, "_codebook.embed")
     for name, value in state.items():
-        # Trained codebooks are filled; freshly built ones are zeros waiting for k-means.
-        if name.endswith("_codebook.embed"):
-            value.copy_(torch.randn_like(value))
-        elif name.endswith("_codebook.inited"):
+        if name.endswith("_codebook.inited"):
             value.fill_(1.0)
     path = Path(path)
     torch.save(state, path)
