@@ -169,6 +169,8 @@ def test_checkpoint_with_a_missing_key_fails_with_one_clear_line(lm, tmp_path):
 
 
 def test_saved_folder_round_trips_exactly(lm, tmp_path):
+    assert lm.config.backbone["dtype"] == "bfloat16"  # stored by the backbone, overridden by the loader
+    assert {p.dtype for p in lm.parameters()} == {torch.float32}
     again = build_ualm(model=str(lm.save_pretrained(tmp_path / "copy")), device="cpu")
     seqs = _tokens(lm, seed=7)
     assert torch.equal(again(seqs), lm(seqs))

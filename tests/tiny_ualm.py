@@ -164,7 +164,8 @@ def write_backbone_folder(folder: str | Path) -> Path:
     """A Qwen2-style backbone folder: config.json and tokenizer files (the weights are not needed by UALM)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    config = dict(tiny_backbone_config(), architectures=["Qwen2ForCausalLM"])
+    # Like Qwen2.5's config, it names bfloat16; the model must still build in the dtype asked for.
+    config = dict(tiny_backbone_config(), architectures=["Qwen2ForCausalLM"], dtype="bfloat16")
     (out / "config.json").write_text(json.dumps(config, indent=2))
     tiny_tokenizer().save_pretrained(str(out))
     return out

@@ -220,10 +220,21 @@ class ContinuousAudioIO(nn.Module):
 # ---------------------------------------------------------------- building
 
 
+def _without_dtype(config: Any) -> Any:
+    """Drop a stored dtype (and its sub-configs'), so modules are built in the dtype the loader asks for."""
+    config.dtype = None
+    for name in getattr(config, "sub_configs", {}) or {}:
+        sub = getattr(config, name, None)
+        if sub is not None and hasattr(sub, "dtype"):
+            _without_dtype(sub)
+    return config
+
+
 def _xcodec_config(config: dict[str, Any]):
     from transformers import XcodecConfig
 
-    return XcodecConfig(**{k: v for k, v in config.items() if k not in ("model_type", "transformers_version")})
+    clean = {k: v for k, v in config.items() if k not in ("model_type", "transformers_version", "dtype", "torch_dtype")}
+    return _without_dtype(XcodecConfig(**clean))
 
 
 def codec_from_spec(spec: dict[str, Any], *, num_streams: int) -> DiscreteAudioIO:
@@ -242,7 +253,7 @@ def _front_end(settings: dict[str, Any]):
 
 
 def _encoder_config(kind: str, config: dict[str, Any]):
-    clean = {k: v for k, v in config.items() if k not in ("model_type", "transformers_version")}
+    clean = {k: v for k, v in config.items() if k not in ("model_type", "transformers_version", "dtype", "torch_dtype")}
     if kind == "qwen2.5-omni":
         from transformers.models.qwen2_5_omni.configuration_qwen2_5_omni import Qwen2_5OmniAudioEncoderConfig
 

@@ -71,7 +71,8 @@ def _backbone(config: UalmConfig, vocab_size: int) -> nn.Module:
     cfg.vocab_size = vocab_size
     cfg.pad_token_id = PAD_ID
     cfg.tie_word_embeddings = False
-    return AutoModel.from_config(cfg, attn_implementation=config.attn_implementation)
+    # A stored dtype (Qwen configs say bfloat16) would override the dtype the loader builds in.
+    return AutoModel.from_config(cfg, attn_implementation=config.attn_implementation, dtype=torch.get_default_dtype())
 
 
 class UalmLM(nn.Module):
