@@ -243,7 +243,8 @@ def codec_from_spec(spec: dict[str, Any], *, num_streams: int) -> DiscreteAudioI
 
     if spec.get("kind", "xcodec") != "xcodec":
         raise ValueError(f"unknown codec kind {spec.get('kind')!r}; UALM uses xcodec")
-    return DiscreteAudioIO(XcodecModel(_xcodec_config(spec["config"])), num_streams=num_streams, source=spec.get("source", ""))
+    codec = XcodecModel(_xcodec_config(spec["config"]))
+    return DiscreteAudioIO(codec, num_streams=num_streams, source=spec.get("source", ""))
 
 
 def _front_end(settings: dict[str, Any]):
@@ -291,7 +292,9 @@ def codec_spec_from_source(source: str = DEFAULT_CODEC) -> dict[str, Any]:
     folder = local_model_dir(source, what="ualm codec (X-codec)", setting="codec", must_contain=("config.json",))
     config = json.loads((folder / "config.json").read_text())
     if config.get("model_type") != "xcodec":
-        raise ModelUnavailableError(f"ualm codec: {source} is not an X-codec model (model_type {config.get('model_type')!r})")
+        raise ModelUnavailableError(
+            f"ualm codec: {source} is not an X-codec model (model_type {config.get('model_type')!r})"
+        )
     return {"kind": "xcodec", "source": source, "config": _xcodec_config(config).to_dict()}
 
 
@@ -305,25 +308,33 @@ def _encoder_source(source: str, kind: str) -> tuple[dict[str, Any], Path]:
 
     if kind not in ENCODER_KINDS:
         raise ValueError(f"unknown encoder kind {kind!r}; use one of {', '.join(ENCODER_KINDS)}")
-    folder = local_model_dir(source, what=f"ualm audio encoder ({kind})", setting="encoder", must_contain=("config.json",))
+    what = f"ualm audio encoder ({kind})"
+    folder = local_model_dir(source, what=what, setting="encoder", must_contain=("config.json",))
     config = json.loads((folder / "config.json").read_text())
     if kind == "qwen2.5-omni":
         # A full Omni model keeps the tower under thinker_config.audio_config; a bare tower is its own config.
         audio = config.get("thinker_config", {}).get("audio_config") if "thinker_config" in config else config
         if not audio or "output_dim" not in audio:
             raise ModelUnavailableError(f"ualm audio encoder: {source} has no Qwen2.5-Omni audio tower config")
-        mels = int(audio.get("num_mel_bins", 128))
     else:
         audio = config
-        mels = int(audio.get("num_mel_bins", 128))
-    fe_settings = {"feature_size": mels, "sampling_rate": SAMPLE_RATE, "hop_length": 160, "chunk_length": 30, "n_fft": 400, "padding_value": 0.0}
+    # Whisper's front end unless the folder says otherwise (AF-Whisper folders may carry no preprocessor file).
+    fe_settings = {
+        "feature_size": int(audio.get("num_mel_bins", 128)),
+        "sampling_rate": SAMPLE_RATE,
+        "hop_length": 160,
+        "chunk_length": 30,
+        "n_fft": 400,
+        "padding_value": 0.0,
+    }
     pre = folder / "preprocessor_config.json"
     if pre.exists():
         stored = json.loads(pre.read_text())
         fe_settings.update({k: stored[k] for k in _FRONT_END_KEYS if k in stored})
     if fe_settings["sampling_rate"] != SAMPLE_RATE:
-        raise ModelUnavailableError(f"ualm audio encoder: {source} expects {fe_settings['sampling_rate']} Hz; UALM feeds 16 kHz")
-    spec = {"kind": kind, "source": source, "config": _encoder_config(kind, audio).to_dict(), "feature_extractor": fe_settings}
+        raise ModelUnavailableError(f"{what}: {source} expects {fe_settings['sampling_rate']} Hz; UALM feeds 16 kHz")
+    config = _encoder_config(kind, audio).to_dict()
+    spec = {"kind": kind, "source": source, "config": config, "feature_extractor": fe_settings}
     return spec, folder
 
 
