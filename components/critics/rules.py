@@ -13,7 +13,10 @@ Score: a weighted mean of aspect scores, each 1.0 when that aspect is right
   1 - the severity of its issue, averaged (an unheard event counts as neutral
   here, coverage already charges for it);
 - extras (0.05): 1 - ``extra_penalty`` per unplanned specific sound;
-- quality (0.10): 1 - the severity of a too-quiet or clipped clip.
+- quality (0.10): 1 - the severity of a too-quiet or clipped clip;
+- words (0.10, only when checked): per planned speech event with words (quoted,
+  or after "says"), the share of its content words heard; checked only when the
+  listener transcribes speech (an observation with speech text).
 
 A counted event (``count`` > 1) is judged per occurrence: the listener's pieces of
 its label family (Dog, Bark, Bow-wow) are merged into distinct bursts (pieces that
@@ -37,7 +40,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from ualm_agent.components.critics.matching import LabelMatcher, is_generic, labels_in, shared_matcher
+from ualm_agent.components.critics import words as spoken
+from ualm_agent.components.critics.matching import LabelMatcher, families_of, is_generic, labels_in, shared_matcher
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import Critique, Issue, LayoutEvent, Observation, RichCaption
 
@@ -80,6 +84,10 @@ class RulesCriticConfig(BackendConfig):
     weight_position: float = Field(default=0.05, ge=0.0)
     weight_extras: float = Field(default=0.05, ge=0.0)
     weight_quality: float = Field(default=0.10, ge=0.0)
+    weight_words: float = Field(default=0.10, ge=0.0, description="counts only when a transcript was heard")
+    speech_word_share: float = Field(
+        default=0.6, ge=0.0, le=1.0, description="share of a planned utterance's content words that must be heard"
+    )
     # Verdict.
     accept_threshold: float = Field(default=0.85, ge=0.0, le=1.0)
     severe_severity: float = Field(default=0.75, ge=0.0, le=1.0, description="an issue this severe forces 'revise'")
@@ -161,6 +169,8 @@ class RulesCritic:
         issues.extend(extras)
         quality = self._quality(plan, observation)
         issues.extend(quality)
+        said = self._words(plan.layout, matches, observation)
+        issues.extend(issue for _, issue in said if issue is not None)
 
         n = len(plan.layout)
         # Unmatched events are neutral in the per-event aspects: coverage already counts them.
@@ -177,6 +187,8 @@ class RulesCritic:
             "extras": max(0.0, 1.0 - s.extra_penalty * len(extras)),
             "quality": 1.0 - max((q.severity for q in quality), default=0.0),
         }
+        if said:
+            parts["words"] = sum(share for share, _ in said) / len(said)
         weights = {k: getattr(s, f"weight_{k}") for k in parts}
         total = sum(weights.values()) or 1.0
         score = sum(weights[k] * parts[k] for k in parts) / total
@@ -463,6 +475,40 @@ class RulesCritic:
             )
         return issues
 
+    def _words(
+        self, layout: list[LayoutEvent], matches: dict[int, _Match], observation: Observation
+    ) -> list[tuple[float, Issue | None]]:
+        """Per planned speech event with words: the share of them heard, and an issue when too few were.
+
+        Only a listener that transcribes gives speech text; without one, nothing is said about words.
+        """
+        s = self.settings
+        transcript = [seg for seg in observation.speech if seg.text.strip()]
+        if not transcript:
+            return []
+        out: list[tuple[float, Issue | None]] = []
+        for i, ev in enumerate(layout):
+            words = spoken.expected_words(ev.phrase) if "speech" in families_of(ev.label) else None
+            if not words:
+                continue
+            m = matches.get(i)
+            lo = min(ev.start_s, m.start_s if m else ev.start_s) - s.timing_tolerance_s
+            hi = max(ev.end_s, m.end_s if m else ev.end_s) + s.timing_tolerance_s
+            heard = " ".join(seg.text.strip() for seg in transcript if seg.end_s > lo and seg.start_s < hi)
+            share = spoken.said_share(words, heard)
+            issue = None
+            if share < s.speech_word_share:
+                observed = f'"{heard}"' if heard else "no words"
+                none_heard = share == 0.0
+                issue = Issue(
+                    kind="missing" if none_heard else "quality", label=ev.label, expected=f'says "{words}"',
+                    observed=observed,
+                    message=f'speech should say "{words}"; heard {observed}.',
+                    event_index=i, severity=0.8 if none_heard else round(min(0.7, 0.3 + 0.5 * (1.0 - share)), 3),
+                )
+            out.append((share, issue))
+        return out
+
     def _quality(self, plan: RichCaption, observation: Observation) -> list[Issue]:
         s = self.settings
         lufs = observation.loudness_lufs
@@ -564,7 +610,9 @@ def _instructions(issues: list[Issue]) -> list[str]:
     """One revision instruction per issue, most important first."""
     out: list[str] = []
     for issue in issues:
-        if issue.kind == "missing" and issue.observed == "not rendered":
+        if issue.expected.startswith("says "):
+            text = f"Make {issue.label} {issue.expected.replace('says', 'say', 1)} clearly (heard {issue.observed})."
+        elif issue.kind == "missing" and issue.observed == "not rendered":
             text = f"Replace {issue.label} with a sound the generator can render."
         elif issue.kind == "missing":
             text = f"Make {issue.label} audible at {issue.expected.split(' at ', 1)[-1]}."

@@ -49,6 +49,9 @@ class WhisperSettings(TorchSettings):
     language: str | None = Field(default=None, description="None: detect (English-only models: en)")
     vad_filter: bool = True
     beam_size: int = Field(default=5, ge=1)
+    # Whisper's fallback: decode again hotter when the text repeats itself or is unlikely.
+    temperature: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    max_new_tokens: int | None = Field(default=None, ge=1, description="cap per 30 s window")
     label: str = "Speech"
     speech_gap_s: float = Field(default=0.5, ge=0.0, description="words closer than this are one spoken span")
     min_word_probability: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -107,6 +110,8 @@ class WhisperListener:
             mono,
             language=s.language,
             beam_size=s.beam_size,
+            temperature=list(s.temperature),
+            max_new_tokens=s.max_new_tokens,
             word_timestamps=True,
             vad_filter=s.vad_filter,
             condition_on_previous_text=False,
