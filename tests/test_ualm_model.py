@@ -226,6 +226,8 @@ def test_encoder_features_come_at_25_hz_and_long_clips_are_cut_at_30_s(lm):
     assert feats.shape == (50, lm.encoder.feature_dim)
     long = lm.encode_audio(rng.normal(0, 0.1, 16000 * 31).astype(np.float32))
     assert long.shape[0] == 750
+    # A clip shorter than one 40 ms frame (a decode that stopped at once) still gives one frame.
+    assert lm.encode_audio(np.zeros(320, dtype=np.float32)).shape == (1, lm.encoder.feature_dim)
 
 
 def test_af_whisper_encoder_option_gives_25_hz_features():

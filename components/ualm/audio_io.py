@@ -171,10 +171,10 @@ class ContinuousAudioIO(nn.Module):
         return (after_conv - 2) // 2 + 1
 
     def encode(self, waveform_16k: Any) -> torch.Tensor:
-        """Features [frames, feature_dim] for a 16 kHz mono waveform; audio past the encoder's 30 s is cut."""
+        """Features [frames, feature_dim] for a 16 kHz mono waveform; past 30 s is cut, under 40 ms padded."""
         wav = _as_mono_16k(waveform_16k)[: self.max_samples]
-        if len(wav) < self.hop_length * 4:
-            raise ValueError(f"audio too short to encode ({len(wav)} samples at {self.sample_rate} Hz)")
+        if len(wav) < self.hop_length * 4:  # under one 40 ms feature frame: pad with silence to one frame
+            wav = np.pad(wav, (0, self.hop_length * 4 - len(wav)))
         if self.kind == "qwen2.5-omni":
             return self._encode_omni(wav)
         return self._encode_af_whisper(wav)
