@@ -22,6 +22,17 @@ from ualm_agent.errors import ConfigError, ModelUnavailableError
 from ualm_agent.waveform import Waveform
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy machine the threads only wait on each other."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_xcodec(tmp_path_factory):
     return build_tiny_xcodec(tmp_path_factory.mktemp("xcodec"))
@@ -223,6 +234,7 @@ except ImportError as exc:
 
 
 def test_the_encodec_package_imports_without_torchaudio_and_transformers_audio_models_still_import(cli_env):
-    res = subprocess.run([sys.executable, "-c", IMPORT_ORDER_CHECK], env=cli_env, capture_output=True, text=True, timeout=120)
+    env = {**cli_env, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run([sys.executable, "-c", IMPORT_ORDER_CHECK], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
