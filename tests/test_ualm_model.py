@@ -237,3 +237,24 @@ def test_af_whisper_encoder_option_gives_25_hz_features():
     assert feats.shape == (37, 16)  # 1.5 s -> 150 mel frames -> 75 -> 37
     assert lm.encode_audio(np.concatenate([wav, wav])).shape[0] == 50  # this tiny encoder stops at 2 s
     assert "multimodal_io_dict.continuous_audio.model.conv1.weight" in lm.state_dict()
+
+
+def test_pretrained_codec_and_omni_audio_tower_are_the_ones_in_their_folders(lm, sources):
+    from pathlib import Path
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    tower = lm.encoder.encoder.state_dict()
+    shards = sorted(Path(sources["encoder"]).glob("model-*.safetensors"))
+    seen = 0
+    for shard in shards:
+        with safe_open(str(shard), framework="pt") as f:
+            for name in f.keys():
+                if name.startswith("thinker.audio_tower."):
+                    assert torch.equal(tower[name[len("thinker.audio_tower.") :]], f.get_tensor(name))
+                    seen += 1
+    assert seen == len(tower)
+    codec = lm.codec.codec_model.state_dict()
+    saved = load_file(str(Path(sources["codec"]) / "model.safetensors"))
+    assert saved.keys() == codec.keys() and all(torch.equal(codec[k], saved[k]) for k in saved)

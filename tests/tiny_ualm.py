@@ -131,14 +131,14 @@ def tiny_ualm_config(encoder_kind: str = "qwen2.5-omni"):
     )
 
 
-def _randomize(lm, seed: int) -> None:
-    """Random values everywhere a fresh model has constants (codebooks, stream embeddings), pad row kept zero."""
+def _randomize(lm, seed: int, codebooks: bool = True) -> None:
+    """Random values where a fresh model has constants (codebooks, stream embeddings); the pad row stays zero."""
     import torch
 
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, buffer in lm.named_buffers():
-            if name.endswith("codebook.embed"):
+            if codebooks and name.endswith("codebook.embed"):
                 buffer.copy_(torch.randn(buffer.shape, generator=gen))
         lm.stream_emb.weight.copy_(torch.randn(lm.stream_emb.weight.shape, generator=gen) * 0.5)
         lm.model.embed_tokens.weight[0].zero_()
@@ -233,7 +233,7 @@ def make_tiny_ualm_folder(path: str | Path, seed: int = 0) -> Path:
         encoder=load_encoder(str(sources["encoder"])),
         tokenizer=tokenizer,
     )
-    _randomize(lm, seed)
+    _randomize(lm, seed, codebooks=False)  # the tiny X-codec folder has random codebooks already
     save_pretrained(lm, path)
     return path
 

@@ -339,11 +339,17 @@ def _encoder_source(source: str, kind: str) -> tuple[dict[str, Any], Path]:
 
 
 def load_codec(source: str = DEFAULT_CODEC, *, num_streams: int = 8) -> DiscreteAudioIO:
-    """X-codec IO with its pretrained weights (CPU, float32), through the codec backend's loader."""
+    """X-codec IO with its pretrained weights (CPU, float32), through the codec backend's loader.
+
+    The loader shares one instance per process; UALM takes a copy, since it moves, casts and
+    reloads its own weights.
+    """
+    import copy
+
     from ualm_agent.components.codecs.xcodec import load_xcodec
 
     codec = load_xcodec(source, device="cpu", dtype="float32", what="ualm codec (X-codec)")
-    return DiscreteAudioIO(codec, num_streams=num_streams, source=source)
+    return DiscreteAudioIO(copy.deepcopy(codec), num_streams=num_streams, source=source)
 
 
 def load_encoder(source: str = DEFAULT_ENCODER, *, kind: EncoderKind = "qwen2.5-omni") -> ContinuousAudioIO:
