@@ -23,7 +23,10 @@ def lm(tmp_path_factory):
     from ualm_agent.components.ualm.model import UalmLM
 
     folder = make_tiny_ualm_folder(tmp_path_factory.mktemp("ualm") / "tiny-ualm")
-    return UalmLM.from_pretrained(folder, device="cpu", dtype="float32")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model gains nothing from more, and loses much on a busy machine
+    yield UalmLM.from_pretrained(folder, device="cpu", dtype="float32")
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -250,10 +253,10 @@ def test_batched_cfg_gives_the_same_tokens_as_two_passes(lm, vocab):
 def test_kv_cached_decoding_gives_the_same_tokens_as_full_recomputation(lm, vocab):
     prompt = _prompt(vocab)
     for cfg in (3.0, 1.0):
-        kw = dict(max_frames=30, min_frames=30, generator=7, cfg_scale=cfg)
+        kw = dict(max_frames=20, min_frames=20, generator=7, cfg_scale=cfg)
         cached = decoding.decode_audio(lm, prompt, **kw).delayed
         full = decoding.decode_audio(lm, prompt, use_cache=False, **kw).delayed
-        assert cached.shape == (37, 8) and torch.equal(cached, full)
+        assert cached.shape == (27, 8) and torch.equal(cached, full)
     text_kw = dict(max_tokens=15, greedy=False, generator=2, stop=())
     assert decoding.generate_text(lm, prompt, **text_kw) == decoding.generate_text(lm, prompt, use_cache=False, **text_kw)
 
@@ -347,3 +350,45 @@ def test_text_to_audio_and_audio_to_caption_run_through_the_model_io(lm, vocab):
     other = heard.with_features([torch.randn_like(feats) * 3])
     assert not torch.equal(_full_logits(lm, heard.ids, heard.continuous())[0],
                            _full_logits(lm, other.ids, other.continuous())[0])
+
+
+# --- benchmarks ------------------------------------------------------------------------------------
+
+def _bench(script: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown where no CUDA device exists")
+def test_gpu_benchmark_says_in_one_line_that_cuda_is_missing():
+    res = _bench("ualm_gpu.py")
+    assert res.returncode != 0
+    assert res.stderr.strip().splitlines() == [
+        "ualm_gpu: no CUDA device is available; run this on a GPU machine (or smoke-test it with --device cpu --layers 2)"]
+
+
+def test_cpu_decoding_benchmark_reports_its_ratios(tmp_path):
+    out = tmp_path / "figures.json"
+    res = _bench("ualm_decoding.py", "--steps", "24", "--repeats", "1", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    import json
+
+    figures = json.loads(out.read_text())
+    assert set(figures["ratios"]) == {"cfg_over_no_cfg_per_step", "two_passes_over_batched_per_step",
+                                      "recompute_over_kv_cache_total", "recompute_over_kv_cache_last50_steps"}
+    assert all(r["steps"] == 24 for r in figures["runs"].values())
+    assert "CFG / no CFG per step" in res.stdout
+
+
+@pytest.mark.slow
+def test_gpu_benchmark_smoke_on_cpu_with_two_layers(tmp_path):
+    out = tmp_path / "gpu.json"
+    res = _bench("ualm_gpu.py", "--device", "cpu", "--layers", "2", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    import json
+
+    figures = json.loads(out.read_text())
+    assert figures["vocab_size"] == 160392 and figures["batch"] == 2 and figures["dtype"] == "bfloat16"
+    assert figures["run"]["steps"] == figures["run"]["frames"] + 7
+    # 2 layers of Qwen2.5-1.5B plus the untied 160,392-row head: about 0.34 B weights read per step.
+    assert 0.6e9 < figures["weight_bytes_per_step"] < 0.75e9 and figures["floor_step_s"] > 0

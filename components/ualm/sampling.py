@@ -91,7 +91,8 @@ def cfg_combine(cond: "torch.Tensor", uncond: "torch.Tensor", scale: float,
     """
     import torch
 
-    mixed = scale * cond + (1.0 - scale) * uncond
+    # In float32: with bf16 logits the difference of two scaled branches would lose most of its bits.
+    mixed = scale * cond.float() + (1.0 - scale) * uncond.float()
     keep = mask if mask is not None else torch.isfinite(cond)
     return mixed.masked_fill(~keep, float("-inf"))
 
