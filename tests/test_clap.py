@@ -73,6 +73,9 @@ def test_windows_softmax_over_labels_and_negatives(tiny_clap):
     labels, negatives = listener.vocabulary(["Dog", "Bell", "Dog", "speech"])
     assert labels == ["Dog", "Bell", "speech"]  # de-duplicated, the plan's own words kept
     assert negatives == ["Silence", "Noise", "Music"]  # a negative the plan names is a label
+    assert listener.vocabulary(["Male speech, man speaking", "White noise"])[1] == ["Silence", "Music"]
+    # With no plan labels the AudioSet names are the vocabulary.
+    assert len(listener.vocabulary([])[0]) == 521
     probs, hop, window = listener.window_scores(_tone_clip(3.0, [(0.5, 2.0, 440.0)]), labels + negatives)
     assert (hop, window) == (0.5, 1.0)
     assert probs.shape == (1 + 4, 6)  # windows starting at 0, 0.5, ... 2.0
@@ -135,6 +138,9 @@ def test_laion_checkpoint_detects_labels_at_their_times(monkeypatch, laion_check
     assert min(hum.confidence, whistle.confidence) > 0.9
     # Negatives absorb windows no label fits: a speech-like band is not a hum or a whistle.
     assert not _clap(checkpoint=str(laion_checkpoint)).listen(_tone_clip(3.0, [(0.5, 2.5, 600.0)]), hints=["Low hum", "Whistle"]).events
+    # Calibrated cosine instead of a softmax: the same events.
+    similar = _clap(checkpoint=str(laion_checkpoint), window_s=1.0, hop_s=0.5, scoring="similarity").listen(audio, hints=["Low hum", "Whistle"])
+    assert [(e.label, e.start_s, e.end_s) for e in similar.events] == [(e.label, e.start_s, e.end_s) for e in obs.events]
     hum_clip = _tone_clip(3.0, [(0.0, 3.0, 100.0)])
     assert listener.score(hum_clip, "a low hum") > 0.9 > listener.score(hum_clip, "a whistle")
 

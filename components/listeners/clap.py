@@ -20,6 +20,7 @@ checkpoints through the optional ``laion-clap`` package (``checkpoint`` set).
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from collections.abc import Sequence
@@ -191,8 +192,12 @@ class ClapListener:
             from ualm_agent.labels import audioset_names
 
             candidates = list(audioset_names())
-        known = {c.lower() for c in candidates}
-        negatives = [n for n in dict.fromkeys(s.negatives) if n.lower() not in known]
+        # A negative the plan names, even within a longer label ("Male speech, man speaking",
+        # "White noise"), would split that label's score: leave it out.
+        words = {w for c in candidates for w in re.findall(r"[a-z]+", c.lower())}
+        negatives = [
+            n for n in dict.fromkeys(s.negatives) if not set(re.findall(r"[a-z]+", n.lower())) <= words
+        ]
         return candidates, negatives
 
     def listen(self, audio: Waveform, *, hints: Sequence[str] = ()) -> Observation:

@@ -23,7 +23,7 @@ from pydantic import Field, field_validator
 
 from ualm_agent.errors import ConfigError
 from ualm_agent.registry import BackendConfig, register
-from ualm_agent.schema import HeardEvent, Observation, SpeechSegment
+from ualm_agent.schema import HeardEvent, Observation
 from ualm_agent.waveform import Waveform
 
 from . import measure
