@@ -100,9 +100,9 @@ def _with_modality(lm: "UalmLM", prompt: "torch.Tensor", modality: str) -> "torc
     """The prompt ending in <|assistant|> <|modality|>; appends what is missing."""
     import torch
 
-    vocab, streams = lm.vocab, prompt.shape[1]
-    if prompt.ndim != 2 or streams != lm.num_streams:
+    if prompt.ndim != 2 or prompt.shape[1] != lm.num_streams:
         raise ValueError(f"a prompt is [L, {lm.num_streams}], got shape {tuple(prompt.shape)}")
+    vocab, streams = lm.vocab, prompt.shape[1]
     token = vocab.special(f"<|{modality}|>")
     if _ends_with(prompt, token) and prompt.shape[0] >= 2 and int(prompt[-2, 0]) == vocab.special("<|assistant|>"):
         return prompt
@@ -164,7 +164,11 @@ class AudioDecoding:
     stop: int | None
 
     def codes(self, vocab) -> "torch.Tensor":
-        """Codec codes [T, S], the delay inverted; pads become -1."""
+        """Codec codes [T, S], the delay inverted; pads become -1.
+
+        T = D - (S - 1): a stop that comes before the delay tail is complete drops the last frames, which
+        not every stream has reached.
+        """
         return vocab.ids_to_codes(invert_delay(self.delayed))
 
 

@@ -170,7 +170,8 @@ def build_sequence(vocab: "UalmVocabulary", messages: list[Message], *, tokenize
     features: list[torch.Tensor | None] = []
     length = 1
     for message, next_role in zip(messages, next_roles):
-        parts += [special_row(vocab, f"<|{message.role}|>", streams), special_row(vocab, f"<|{message.modality}|>", streams)]
+        parts += [special_row(vocab, f"<|{message.role}|>", streams),
+                  special_row(vocab, f"<|{message.modality}|>", streams)]
         length += 2
         rows, feats, is_placeholder = _content_rows(vocab, message, tokenizer, streams)
         if is_placeholder:
