@@ -77,6 +77,7 @@ BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("captioner", "llm"): "ualm_agent.components.llm.backend",
     ("critic", "llm"): "ualm_agent.components.llm.backend",
     ("reviser", "llm"): "ualm_agent.components.llm.backend",
+    **{(role, "ualm"): "ualm_agent.components.ualm.backend" for role in ("planner", "generator", "captioner", "critic", "listener")},
 }
 
 _BACKENDS: dict[tuple[str, str], Backend] = {}
