@@ -51,12 +51,21 @@ def how_to_supply(model: str, *, setting: str = "model") -> str:
     )
 
 
-def local_model_dir(model: str, *, what: str, setting: str = "model", must_contain: tuple[str, ...] = ()) -> Path:
+def local_model_dir(
+    model: str,
+    *,
+    what: str,
+    setting: str = "model",
+    must_contain: tuple[str, ...] = (),
+    allow_patterns: tuple[str, ...] | None = None,
+) -> Path:
     """A local folder holding ``model``'s files, or ModelUnavailableError.
 
     ``model`` is a path or a hub id. ``must_contain`` names files the folder
     needs (for instance ``config.json``); a folder without them is rejected
     with the same kind of message instead of a loader's traceback.
+    ``allow_patterns`` limits a download to the files needed (e.g. only the
+    configs and tokenizer of a backbone whose weights come from elsewhere).
     """
     path = Path(model).expanduser()
     if path.exists():
@@ -77,7 +86,7 @@ def local_model_dir(model: str, *, what: str, setting: str = "model", must_conta
             raise ModelUnavailableError(
                 f"{what}: model {model!r} is not in the Hugging Face cache and {state}; " + how_to_supply(model, setting=setting)
             )
-        folder = _download(model, what=what, setting=setting)
+        folder = _download(model, what=what, setting=setting, allow_patterns=allow_patterns)
     missing = [name for name in must_contain if not (folder / name).exists()]
     if missing:
         raise ModelUnavailableError(
@@ -100,11 +109,11 @@ def _cached_snapshot(model: str) -> Path | None:
         raise
 
 
-def _download(model: str, *, what: str, setting: str) -> Path:
+def _download(model: str, *, what: str, setting: str, allow_patterns: tuple[str, ...] | None = None) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(model))
+        return Path(snapshot_download(model, allow_patterns=list(allow_patterns) if allow_patterns else None))
     except Exception as exc:
         raise ModelUnavailableError(
             f"{what}: could not download {model!r} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "

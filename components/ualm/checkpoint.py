@@ -229,7 +229,11 @@ def config_from_sources(
     """A UALM config (and the text tokenizer) from the recipe's ids or local folders; reads configs only."""
     from ualm_agent.model_sources import local_model_dir
 
-    folder = local_model_dir(backbone, what="ualm backbone", setting="backbone", must_contain=("config.json",))
+    # The weights come from the checkpoint: fetch only the backbone's configs and tokenizer.
+    folder = local_model_dir(
+        backbone, what="ualm backbone", setting="backbone", must_contain=("config.json",),
+        allow_patterns=("*.json", "*.txt", "*.model", "merges.txt", "vocab.*"),
+    )
     backbone_cfg = json.loads((folder / CONFIG_FILE).read_text())
     if "vocab_size" not in backbone_cfg or "hidden_size" not in backbone_cfg:
         raise ModelUnavailableError(f"ualm backbone: {backbone} is not a causal LM config (no vocab_size/hidden_size)")
