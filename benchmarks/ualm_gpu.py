@@ -2,8 +2,8 @@
 
 Decodes 500 audio frames (10 s at 50 frames/s; 507 steps with the delay tail) with CFG, i.e. batch 2, and
 reports steps/s, the real-time factor, and the floor set by memory bandwidth: every step reads all weights
-the step uses (the backbone, the full output head, the stream embeddings; the input embedding only by the
-rows it gathers) plus the KV cache, so a step takes at least bytes / bandwidth.
+the step uses (the backbone, the head rows of the audio tokens, the stream embeddings; the input embedding
+only by the rows it gathers) plus the KV cache, so a step takes at least bytes / bandwidth.
 
     python benchmarks/ualm_gpu.py [--frames 500] [--bandwidth-gbs 3350 | --measure-bandwidth] [--out figures.json]
     python benchmarks/ualm_gpu.py --device cpu --layers 2   # smoke test without a GPU (2 frames)
@@ -52,10 +52,14 @@ def known_bandwidth_gbs(name: str) -> float | None:
 
 
 def weight_bytes_per_step(lm) -> int:
-    """Bytes of the weights one step reads: everything but the input embedding table (only rows are gathered)."""
+    """Bytes of the weights one audio step reads: the backbone (its input embedding only by the gathered rows,
+    left out), the stream embeddings, and the head rows of the audio intervals and <|eos|>/<|eot|>, which is
+    all of the head audio decoding multiplies (decoding.AudioHead)."""
     skip = lm.model.embed_tokens.weight
-    return sum(p.numel() * p.element_size() for p in [*lm.model.parameters(), lm.lm_head.weight, lm.stream_emb.weight]
-               if p is not skip)
+    backbone = sum(p.numel() * p.element_size() for p in lm.model.parameters() if p is not skip)
+    head_rows = lm.num_streams * lm.vocab.stream_size + 2
+    head = head_rows * lm.lm_head.weight.shape[1] * lm.lm_head.weight.element_size()
+    return backbone + head + lm.stream_emb.weight.numel() * lm.stream_emb.weight.element_size()
 
 
 def kv_bytes_per_step(lm, batch: int, length: float) -> float:
