@@ -473,3 +473,13 @@ def test_registered_as_planner_rules():
     assert isinstance(instance, RulesPlanner)
     assert isinstance(instance, Planner)
     assert instance.labeller.threshold == 0.5
+
+
+def test_quoted_words_stay_whole_in_the_phrase(planner):
+    from ualm_agent.schema import RichCaption
+
+    plan = planner.plan('a woman shouts "good morning everyone, welcome aboard" then a child says "the dog barks"')
+    assert [e.label for e in plan.layout] == ["Shout", "Child speech, kid speaking"]  # no Bark from the quote
+    assert plan.layout[0].phrase == "a woman shouts “good morning everyone, welcome aboard”"
+    assert plan.layout[1].phrase.endswith("“the dog barks”")
+    assert RichCaption.from_text(plan.to_text()).layout == plan.layout

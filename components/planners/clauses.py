@@ -281,6 +281,39 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" ,.;:-")
 
 
+# Quoted words are what someone says: they are kept whole, never split into clauses or read as
+# sound names, by standing in for them with one placeholder word until the phrase is written.
+_QUOTED_SPAN = re.compile(r'"([^"]+)"|“([^”]+)”')
+_QUOTE_WORD = "quotedwords"
+_QUOTE_REF = re.compile(rf"\b{_QUOTE_WORD}([a-z]+)\b")
+
+
+def _quote_key(index: int) -> str:
+    key = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        key = chr(ord("a") + rest) + key
+    return key
+
+
+def protect_quotes(prompt: str) -> tuple[str, list[str]]:
+    """The prompt with each quoted span replaced by a placeholder word, and the spans in order."""
+    quotes: list[str] = []
+
+    def stand_in(m: re.Match[str]) -> str:
+        quotes.append(" ".join((m.group(1) or m.group(2)).split()))
+        return f" {_QUOTE_WORD}{_quote_key(len(quotes) - 1)} "
+
+    return _QUOTED_SPAN.sub(stand_in, prompt), quotes
+
+
+def restore_quotes(text: str, quotes: list[str]) -> str:
+    """Put the quoted words back, in curly quotes (straight ones delimit phrases in the caption's text form)."""
+    keys = {_quote_key(i): q for i, q in enumerate(quotes)}
+    return _QUOTE_REF.sub(lambda m: f"“{keys[m.group(1)]}”" if m.group(1) in keys else m.group(0), text)
+
+
 def normalise(prompt: str) -> str:
     text = prompt.lower()
     text = text.replace("’", "'").replace("‘", "'").replace("“", " ").replace("”", " ").replace('"', " ")
@@ -298,7 +331,7 @@ def _sentences(text: str) -> list[str]:
 
 def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
     """Clauses in the order written, and the clip length the prompt states (if any)."""
-    text, timings = extract_timings(normalise(prompt))
+    text, timings = extract_timings(normalise(protect_quotes(prompt)[0]))
     text = _BINOMIALS.sub(lambda m: f"{m.group(1)}_{m.group(2)}_{m.group(3)}", text)
     text = _ONE_AFTER_ANOTHER.sub("one_after_another", text)
     clip: float | None = None

@@ -21,7 +21,7 @@ from ualm_agent.prompts import dialogue
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import LayoutEvent, Question, RichCaption
 
-from .clauses import Clause, normalise, split_clauses
+from .clauses import Clause, normalise, protect_quotes, restore_quotes, split_clauses
 from .labelling import Labelled, Labeller
 from .lexicon import IMPULSES, TEXTURES, contexts_in
 from .timeline import Slot, place, required_clip, round_clip
@@ -146,9 +146,12 @@ class RulesPlanner:
             assumptions.append(f"The stated times need {need:g} s; the clip was extended to {clip:g} s.")
 
         place(slots, clip, self.gap_s)
+        quotes = protect_quotes(prompt)[1]
+        for e in events:
+            e.phrase = restore_quotes(e.phrase, quotes)
         layout = [
             LayoutEvent(
-                label=e.labelled.label,
+                label=restore_quotes(e.labelled.label, quotes).strip("“”") or e.labelled.label,
                 phrase=e.phrase,
                 start_s=s.span[0],
                 end_s=s.span[1],
