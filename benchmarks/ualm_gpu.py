@@ -79,7 +79,7 @@ def decode_once(lm, prompt, frames: int, cfg_scale: float, sync) -> dict:
     wall = time.perf_counter() - t0
     steps = int(out.delayed.shape[0])
     per_step = [b - a for a, b in zip(clock.stamps, clock.stamps[1:])]
-    step_s = statistics.mean(per_step) if per_step else wall
+    step_s = statistics.median(per_step) if per_step else wall
     return {"frames": frames, "steps": steps, "wall_s": wall, "prefill_s": clock.stamps[0] - t0, "step_s": step_s,
             "steps_per_s": 1.0 / step_s, "audio_s": frames / FRAME_RATE,
             "x_real_time": (frames / FRAME_RATE) / wall, "real_time_factor": wall / (frames / FRAME_RATE)}
