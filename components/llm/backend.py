@@ -156,7 +156,7 @@ def _allowed_labels(plan: RichCaption, renderable: Sequence[str]) -> list[str]:
             continue
         pool = list(renderable)
         for _ in range(ALTERNATIVES):
-            near = matcher.nearest(ev.phrase or ev.label, pool)
+            near = matcher.nearest(ev.label, pool)
             if near is None:
                 break
             allowed.append(near)

@@ -3,7 +3,8 @@
 What is done to the model's JSON (and nothing more):
 
 - fields the schema does not know are dropped; ``position`` / ``level`` / ``kind`` /
-  ``verdict`` words are lower-cased;
+  ``verdict`` words are lower-cased; a ``position``, ``level`` or ``count`` that is
+  not one of the schema's values is left out (the default applies);
 - labels are snapped to AudioSet names by the rules planner's lexical step (the
   exact AudioSet spelling up to case, plural and articles, then its word table),
   never by embedding similarity; the model's own words stay in ``phrase``;
@@ -32,14 +33,14 @@ from functools import cache
 from typing import Any
 
 from ualm_agent.labels import exact_audioset_name, name_key
-from ualm_agent.schema import Critique, Issue, LayoutEvent, RichCaption
+from ualm_agent.schema import LEVELS, POSITIONS, Critique, Issue, LayoutEvent, RichCaption
 from ualm_agent.structured import extract_json
 
 # Issues at least this severe mean the clip is not acceptable (the rules critic's default).
 SEVERE = 0.75
 _EVENT_FIELDS = ("label", "phrase", "start_s", "end_s", "count", "position", "level")
 _ISSUE_FIELDS = tuple(Issue.model_fields)
-_LOWER = ("position", "level")
+_CHOICES = {"position": POSITIONS, "level": LEVELS}
 
 
 @cache
@@ -101,9 +102,15 @@ def _event(
     label = str(fields.get("label", "")).strip()
     if not label:
         raise ValueError(f"layout[{i}] has no label")
-    for key in _LOWER:
-        if isinstance(fields.get(key), str):
-            fields[key] = fields[key].strip().lower()
+    for key, valid in _CHOICES.items():
+        value = str(fields.get(key, "")).strip().lower()
+        if value in valid:
+            fields[key] = value
+        else:
+            fields.pop(key, None)  # a word that is no position/level ("level": "dog"): left at its default
+    count = fields.get("count")
+    if not (isinstance(count, int) and 1 <= count <= 100):
+        fields.pop("count", None)
     try:
         start, end = float(fields["start_s"]), float(fields["end_s"])
     except KeyError:
