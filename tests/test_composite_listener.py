@@ -39,7 +39,7 @@ def test_merge_unions_events_and_keeps_transcribed_speech():
     assert obs.events[0].loudness_db == -18.0
     assert [s.text for s in obs.speech] == ["hello there", "bye"]  # text-less spans give way to words
     assert (obs.loudness_lufs, obs.balance, obs.duration_s) == (-20.0, 0.1, 8.0)
-    assert obs.listener == "composite(yamnet+whisper)"
+    assert obs.listener == "composite(yamnet+whisper)" and not obs.transcribed  # no member transcribed
     # With no member transcribing, the first member's speech spans stay.
     assert merge([sounds, sounds], "c").speech == sounds.speech
 
@@ -55,6 +55,10 @@ def test_members_are_checked_up_front():
         CompositeListener(members=[])
 
 
+def test_without_members_it_is_yamnet_and_whisper():
+    assert build_component("listener", AgentConfig.load(None, listener="composite")).name == "composite(yamnet+whisper)"
+
+
 @pytest.mark.skipif(bool(missing_tools() or YAMNET.missing_reason() or WHISPER_TINY_EN.missing_reason()), reason="needs recordings and model packs")
 def test_yamnet_and_whisper_hear_sounds_and_words():
     config = AgentConfig.load(None, listener={"kind": "composite", "members": MEMBERS})
@@ -64,7 +68,8 @@ def test_yamnet_and_whisper_hear_sounds_and_words():
     assert listener.name == "composite(yamnet+whisper)"
     rec = mixture("speech-calling-bell")  # the weather sentence at 0.3 s, a phone calling at 5.6 s, a bell at 8.5 s
     obs = listener.listen(rec.audio, hints=["Speech", "Telephone", "Bell"])
-    assert obs.listener == "composite(yamnet+whisper)"
+    assert obs.listener == "composite(yamnet+whisper)" and obs.transcribed
+    assert not listener.members[0].listen(rec.audio).transcribed  # yamnet alone hears no words
     text = " ".join(s.text for s in obs.speech).lower()
     assert "cloudy" in text and "evening" in text, text
     assert all(s.end_s < 5.6 for s in obs.speech)

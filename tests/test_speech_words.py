@@ -116,6 +116,13 @@ def test_no_transcript_no_words_issue(critic, plan):
     assert critique.model_dump() == critic.critique(plan, _heard(obs), obs.model_copy(update={"speech": []})).model_dump()
 
 
+def test_a_recogniser_that_heard_no_words_means_they_were_not_said(critic, plan):
+    # Speech-like sound that a speech recogniser heard no words in: the words are missing.
+    obs = _observation([], speech_event=True).model_copy(update={"transcribed": True})
+    [issue] = _words_issues(critic.critique(plan, _heard(obs), obs))
+    assert issue.kind == "missing" and issue.observed == "no words"
+
+
 @pytest.mark.skipif(
     shutil.which("espeak-ng") is None or bool(WHISPER_TINY_EN.missing_reason()), reason="needs espeak-ng and the Whisper pack"
 )

@@ -63,6 +63,7 @@ def test_transcribes_spoken_words_at_their_time(whisper):
 def test_silence_and_music_give_no_speech(whisper):
     music = whisper.listen(mixture("noise-music-ding").audio)  # pink noise, a synth jingle, a ding
     assert music.events == [] and music.speech == []
+    assert music.transcribed  # it listened for words and heard none
     rng = np.random.default_rng(0)
     quiet = Waveform((rng.standard_normal((1, 48000 * 4)) * 1e-4).astype(np.float32), 48000)
     assert whisper.listen(quiet).speech == []

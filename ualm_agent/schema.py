@@ -168,6 +168,8 @@ class Observation(_Model):
     balance: float = Field(default=0.0, ge=-1.0, le=1.0)
     duration_s: float = Field(default=0.0, ge=0.0)
     listener: str = ""
+    # True when a speech recogniser listened: then no speech text means no words were said.
+    transcribed: bool = False
 
 
 class Issue(_Model):

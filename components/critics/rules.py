@@ -16,7 +16,7 @@ Score: a weighted mean of aspect scores, each 1.0 when that aspect is right
 - quality (0.10): 1 - the severity of a too-quiet or clipped clip;
 - words (0.10, only when checked): per planned speech event with words (quoted,
   or after "says"), the share of its content words heard; checked only when the
-  listener transcribes speech (an observation with speech text).
+  listener transcribes speech (a speech recogniser listened, even if it heard no words).
 
 A counted event (``count`` > 1) is judged per occurrence: the listener's pieces of
 its label family (Dog, Bark, Bow-wow) are merged into distinct bursts (pieces that
@@ -84,7 +84,7 @@ class RulesCriticConfig(BackendConfig):
     weight_position: float = Field(default=0.05, ge=0.0)
     weight_extras: float = Field(default=0.05, ge=0.0)
     weight_quality: float = Field(default=0.10, ge=0.0)
-    weight_words: float = Field(default=0.10, ge=0.0, description="counts only when a transcript was heard")
+    weight_words: float = Field(default=0.10, ge=0.0, description="counts only when a speech recogniser listened")
     speech_word_share: float = Field(
         default=0.6, ge=0.0, le=1.0, description="share of a planned utterance's content words that must be heard"
     )
@@ -480,11 +480,11 @@ class RulesCritic:
     ) -> list[tuple[float, Issue | None]]:
         """Per planned speech event with words: the share of them heard, and an issue when too few were.
 
-        Only a listener that transcribes gives speech text; without one, nothing is said about words.
+        Only a listener that transcribes can tell; without one, nothing is said about words.
         """
         s = self.settings
         transcript = [seg for seg in observation.speech if seg.text.strip()]
-        if not transcript:
+        if not transcript and not observation.transcribed:
             return []
         out: list[tuple[float, Issue | None]] = []
         for i, ev in enumerate(layout):

@@ -31,7 +31,12 @@ from . import measure
 
 class CompositeSettings(BackendConfig):
     kind: Literal["composite"] = "composite"
-    members: list[dict[str, Any]] = Field(min_length=1, description='listener specs, e.g. [{kind="yamnet"}, {kind="whisper"}]')
+    # By default: YAMNet for the sounds and Whisper for the words, both offline.
+    members: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"kind": "yamnet"}, {"kind": "whisper"}],
+        min_length=1,
+        description='listener specs, e.g. [{kind="yamnet"}, {kind="whisper"}]',
+    )
     # Passed on to members that take them (the CLI's --device/--dtype fill these in).
     device: str | None = None
     dtype: str | None = None
@@ -104,6 +109,7 @@ def merge(observations: Sequence[Observation], name: str) -> Observation:
         balance=(measured or timed).balance,
         duration_s=timed.duration_s,
         listener=name,
+        transcribed=any(o.transcribed for o in observations),
     )
 
 

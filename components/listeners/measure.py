@@ -34,7 +34,7 @@ def heard_event(label: str, start: float, end: float, confidence: float, audio: 
 
 
 def observation(
-    audio: Waveform, events: list[HeardEvent], speech: list[SpeechSegment], listener: str
+    audio: Waveform, events: list[HeardEvent], speech: list[SpeechSegment], listener: str, *, transcribed: bool = False
 ) -> Observation:
     """An observation with the clip's integrated loudness, balance and duration measured."""
     lufs = loudness_lufs(audio)
@@ -45,6 +45,7 @@ def observation(
         balance=clip_balance(stereo_balance(audio.samples)),
         duration_s=round(audio.duration_s, 6),
         listener=listener,
+        transcribed=transcribed,
     )
 
 

@@ -140,7 +140,7 @@ class WhisperListener:
             length = sum(max(w.end - w.start, 1e-3) for w in group)
             confidence = sum(w.probability * max(w.end - w.start, 1e-3) for w in group) / length
             events.append(measure.heard_event(self.settings.label, start, max(end, start + 1e-3), confidence, audio))
-        return measure.observation(audio, events, speech, self.name)
+        return measure.observation(audio, events, speech, self.name, transcribed=True)
 
 
 @dataclass(frozen=True)
