@@ -19,6 +19,7 @@ from pydantic import Field
 from ualm_agent.components.critics.matching import labels_in, shared_matcher
 from ualm_agent.devices import TorchSettings
 from ualm_agent.errors import UsageError
+from ualm_agent.labels import name_key
 from ualm_agent.modelpacks import SMOLLM2
 from ualm_agent.registry import register
 from ualm_agent.schema import Critique, Observation, RichCaption
@@ -103,7 +104,16 @@ class LlmRoles:
             duration = max([e.end_s for e in observation.events] + [s.end_s for s in observation.speech] + [1.0])
         duration = min(600.0, duration)
         request = prompting.captioner_request(observation, duration)
-        return self._ask("captioner", request, lambda text: outputs.caption_from(text, duration_s=duration), "caption")
+        heard = _heard_labels(observation)
+        pieces: dict[str, int] = {}
+        for event, n in prompting.heard_sounds(observation):
+            pieces[name_key(event.label)] = max(n, pieces.get(name_key(event.label), 1))
+
+        def parse(text: str) -> RichCaption:
+            caption = outputs.only_asked(outputs.caption_from(text, duration_s=duration), request, pieces=pieces)
+            return outputs.require_labels(caption, heard, what="describe every sound heard")
+
+        return self._ask("captioner", request, parse, "caption")
 
     def critique(
         self, plan: RichCaption, heard: RichCaption, observation: Observation, *, unrendered: Sequence[str] = ()
@@ -121,6 +131,10 @@ class LlmRoles:
 
         def parse(text: str) -> RichCaption:
             revised = outputs.caption_from(text, duration_s=plan.duration_s, allowed=allowed, keep=plan)
+            if allowed is None:
+                outputs.require_labels(revised, plan.labels(), what="keep every planned sound")
+            elif len(revised.layout) < len(plan.layout):
+                raise ValueError(f"the plan has {len(plan.layout)} sounds and the revision {len(revised.layout)}; keep every planned sound")
             note = _changes(plan, revised)
             if note:
                 revised = revised.model_copy(update={"assumptions": [*revised.assumptions, f"Revision: {note}."]})
@@ -135,6 +149,14 @@ class LlmRoles:
             return self.chat.complete(prompting.messages(role, request, feedback), prefix=prompting.answer_start(role))
 
         return generate_validated(produce, parse, retries=self.retries, what=f"{role} {what}", model=f"llm {self.chat.name}")
+
+
+def _heard_labels(observation: Observation) -> list[str]:
+    """The sounds the captioner is shown (words spoken count as Speech)."""
+    labels = [e.label for e, _ in prompting.heard_sounds(observation)]
+    if any(s.text.strip() for s in observation.speech):
+        labels.append("Speech")
+    return list(dict.fromkeys(labels))
 
 
 def _answered_seconds(answer: str) -> float | None:

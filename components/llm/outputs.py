@@ -8,17 +8,23 @@ What is done to the model's JSON (and nothing more):
 - labels are snapped to AudioSet names by the rules planner's lexical step (the
   exact AudioSet spelling up to case, plural and articles, then its word table),
   never by embedding similarity; the model's own words stay in ``phrase``;
+- a closing brace that skips an open list closes the list first (``}}`` for
+  ``}]}``, a slip small models make); no other syntax is repaired;
 - times are clamped into the clip (a start below 0 becomes 0, an end past the
   clip becomes its end); the clip keeps the duration the caller gave;
-- the planner keeps ``count``, ``position`` and ``level`` only where the request
-  speaks of repeats, sides or loudness at all (small models copy them from the
+- the planner and the captioner keep ``count``, ``position`` and ``level`` only
+  where the request (or the heard sounds) speaks of repeats, sides or loudness at all (small models copy them from the
   worked examples);
 - events are sorted by start time; keywords, when the model gives none, are the
   events' phrases;
 - for the critic, an issue's label is matched to the planned event it names
-  (``event_index``); an issue about a sound that was neither planned (or, for
+  (``event_index``): the same name, or words all found in exactly one planned
+  event's label and phrase ("Car" for "Car passing by"); an issue about a sound that was neither planned (or, for
   "extra", heard) is an error, since small models copy labels from the examples; and a verdict of "accept" alongside a severe issue becomes
   "revise" (the one consistency rule: an accepted clip has no severe fault).
+
+The reviser must keep every planned sound (a revision changes how a sound is
+planned, it does not drop it) and the captioner every sound heard.
 
 Anything else that is wrong (no layout, an event starting after the clip ends or
 ending before it starts, an unknown kind, a label the generator cannot render)
@@ -27,6 +33,7 @@ raises ValueError, which the caller turns into a retry with that message.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -63,6 +70,57 @@ def snap_label(label: str) -> str:
     return found.label if found is not None else text
 
 
+def load_json(text: str) -> dict:
+    """The first JSON object in ``text``; where a closing brace comes while a list is still open,
+    the list is closed first (small models write ``}}`` for ``}]}``). Nothing else is repaired."""
+    candidate = close_lists(text)
+    if candidate is not None:
+        try:
+            value = json.loads(candidate)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            return value
+    return extract_json(text)
+
+
+def close_lists(text: str) -> str | None:
+    """``text`` from its first "{" up to where that object closes, with "]" put in where a "}" skips an open list."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    out: list[str] = []
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in text[start:]:
+        if in_string:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]":
+            if ch == "}":
+                while stack and stack[-1] == "]":
+                    out.append(stack.pop())
+            if not stack or stack[-1] != ch:
+                return None
+            stack.pop()
+            out.append(ch)
+            if not stack:
+                return "".join(out)
+            continue
+        out.append(ch)
+    return None
+
+
 def caption_from(
     text: str,
     *,
@@ -71,7 +129,7 @@ def caption_from(
     keep: RichCaption | None = None,
 ) -> RichCaption:
     """A RichCaption from the model's JSON; ``allowed`` limits labels, ``keep`` fills what a reviser left out."""
-    data = extract_json(text)
+    data = load_json(text)
     raw = data.get("layout")
     if not isinstance(raw, list):
         raise ValueError('the answer needs a "layout" list of sound events')
@@ -158,7 +216,7 @@ def _strings(value: Any) -> list[str]:
 
 def critique_from(text: str, *, plan: RichCaption, heard: Sequence[str] = ()) -> Critique:
     """A Critique from the model's JSON, issues tied to the planned events they name."""
-    data = extract_json(text)
+    data = load_json(text)
     verdict = str(data.get("verdict", "")).strip().lower()
     if verdict not in ("accept", "revise"):
         raise ValueError('"verdict" must be "accept" or "revise"')
@@ -185,6 +243,11 @@ def _issue(item: Any, i: int, plan: RichCaption, heard: Sequence[str]) -> Issue:
     label = fields.get("label", "")
     if label:
         matches = [j for j, ev in enumerate(plan.layout) if name_key(ev.label) in (name_key(label), name_key(snap_label(label)))]
+        if not matches:
+            # "Car" for the planned "Car passing by" ("a car passes"): every word of the label in one planned event.
+            words = set(name_key(label).split())
+            matches = [j for j, ev in enumerate(plan.layout) if words <= set(name_key(f"{ev.label} {ev.phrase}").split())]
+            matches = matches if len(matches) == 1 else []
         if matches:
             fields["label"] = plan.layout[matches[0]].label
             if len(matches) == 1 and fields.get("event_index") is None:
@@ -212,8 +275,11 @@ _LEVEL_WORDS = re.compile(
 )
 
 
-def only_asked(plan: RichCaption, request: str) -> RichCaption:
-    """Reset the count, side and level of events to their defaults where the request never speaks of them."""
+def only_asked(plan: RichCaption, request: str, *, pieces: dict[str, int] | None = None) -> RichCaption:
+    """Reset the count, side and level of events to their defaults where the request never speaks of them.
+
+    ``pieces`` (the captioner's heard sounds): a count is kept only up to the pieces heard of that label.
+    """
     words = request.lower()
     has_count = bool(_COUNT_WORDS.search(words))
     has_level = bool(_LEVEL_WORDS.search(words))
@@ -221,7 +287,11 @@ def only_asked(plan: RichCaption, request: str) -> RichCaption:
     layout = []
     for ev in plan.layout:
         update: dict[str, Any] = {}
-        if ev.count > 1 and not has_count:
+        if pieces is not None:
+            most = pieces.get(name_key(ev.label), 1)
+            if ev.count > most:
+                update["count"] = most
+        elif ev.count > 1 and not has_count:
             update["count"] = 1
         if ev.position != "center" and ev.position not in sides:
             update["position"] = "center"
@@ -229,3 +299,12 @@ def only_asked(plan: RichCaption, request: str) -> RichCaption:
             update["level"] = "normal"
         layout.append(ev.model_copy(update=update) if update else ev)
     return plan.model_copy(update={"layout": layout})
+
+
+def require_labels(caption: RichCaption, labels: Sequence[str], *, what: str) -> RichCaption:
+    """ValueError naming the first of ``labels`` the caption lost (same name, or same name once snapped)."""
+    have = {name_key(ev.label) for ev in caption.layout} | {name_key(snap_label(ev.phrase)) for ev in caption.layout if ev.phrase}
+    for label in labels:
+        if name_key(label) not in have and name_key(snap_label(label)) not in have:
+            raise ValueError(f"{label} is missing; {what}")
+    return caption

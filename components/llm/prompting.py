@@ -127,7 +127,21 @@ def plan_json(plan: RichCaption) -> str:
 
 
 def heard_lines(observation: Observation) -> list[str]:
-    """One line per heard sound: pieces of a label that nearly touch are merged, the most confident kept."""
+    """One line per heard sound, then the words spoken."""
+    lines = []
+    for e, pieces in heard_sounds(observation):
+        extras = [f"{pieces} pieces"] if pieces > 1 else []
+        if e.balance is not None and abs(e.balance) >= 0.3:
+            extras.append("left" if e.balance < 0 else "right")
+        lines.append(f"- {e.label} {e.start_s:.1f}-{e.end_s:.1f} s" + "".join(f", {x}" for x in extras))
+    for s in observation.speech:
+        if s.text.strip():
+            lines.append(f"- Speech {s.start_s:.1f}-{s.end_s:.1f} s, words: '{s.text.strip()}'")
+    return lines or ["- nothing"]
+
+
+def heard_sounds(observation: Observation) -> list[tuple[HeardEvent, int]]:
+    """Heard sounds with their piece counts: pieces of a label that nearly touch are merged, the most confident kept."""
     merged: list[tuple[HeardEvent, int]] = []
     last_of: dict[str, int] = {}
     for e in sorted(observation.events, key=lambda e: (e.start_s, e.label)):
@@ -142,13 +156,4 @@ def heard_lines(observation: Observation) -> list[str]:
     if len(merged) > MAX_HEARD_LINES:
         keep = sorted(sorted(range(len(merged)), key=lambda i: -merged[i][0].confidence)[:MAX_HEARD_LINES])
         merged = [merged[i] for i in keep]
-    lines = []
-    for e, pieces in merged:
-        extras = [f"{pieces} pieces"] if pieces > 1 else []
-        if e.balance is not None and abs(e.balance) >= 0.3:
-            extras.append("left" if e.balance < 0 else "right")
-        lines.append(f"- {e.label} {e.start_s:.1f}-{e.end_s:.1f} s" + "".join(f", {x}" for x in extras))
-    for s in observation.speech:
-        if s.text.strip():
-            lines.append(f"- Speech {s.start_s:.1f}-{s.end_s:.1f} s, words: '{s.text.strip()}'")
-    return lines or ["- nothing"]
+    return merged
