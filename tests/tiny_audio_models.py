@@ -59,12 +59,11 @@ def _fit_codebooks(state: dict, embeddings, suffix: str) -> None:
             value.copy_(centre + std * torch.randn_like(value) * 0.5**layer)
 
 
-def build_tiny_xcodec(folder: str | Path) -> Path:
-    """X-codec with the real signal layout (16 kHz, hop 320, 50 frames/s, 8 codebooks of 1,024 at 4 kbps)."""
-    from transformers import XcodecConfig, XcodecModel
+def tiny_xcodec_config():
+    """X-codec's config with the real signal layout and tiny widths."""
+    from transformers import XcodecConfig
 
-    _seeded(0)
-    config = XcodecConfig(
+    return XcodecConfig(
         acoustic_model_config=dict(
             model_type="dac",
             encoder_hidden_size=4,
@@ -88,6 +87,14 @@ def build_tiny_xcodec(folder: str | Path) -> Path:
             num_conv_pos_embedding_groups=4,
         ),
     )
+
+
+def build_tiny_xcodec(folder: str | Path) -> Path:
+    """X-codec with the real signal layout (16 kHz, hop 320, 50 frames/s, 8 codebooks of 1,024 at 4 kbps)."""
+    from transformers import XcodecModel
+
+    _seeded(0)
+    config = tiny_xcodec_config()
     model = XcodecModel(config).eval()
     _randomize_codebooks(model, "codebook.embed")
     folder = Path(folder)

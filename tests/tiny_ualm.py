@@ -63,31 +63,9 @@ def tiny_backbone_config() -> dict:
 
 
 def tiny_xcodec_config() -> dict:
-    from transformers import XcodecConfig
+    from tiny_audio_models import tiny_xcodec_config as xcodec_config
 
-    return XcodecConfig(
-        acoustic_model_config=dict(
-            model_type="dac",
-            encoder_hidden_size=4,
-            decoder_hidden_size=16,
-            hidden_size=8,
-            downsampling_ratios=[8, 5, 4, 2],
-            upsampling_ratios=[8, 5, 4, 2],
-            codebook_size=16,
-            codebook_dim=4,
-            n_codebooks=2,
-        ),
-        semantic_model_config=dict(
-            model_type="hubert",
-            hidden_size=16,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            intermediate_size=32,
-            conv_dim=(8,) * 7,
-            num_conv_pos_embeddings=16,
-            num_conv_pos_embedding_groups=4,
-        ),
-    ).to_dict()
+    return xcodec_config().to_dict()
 
 
 def tiny_omni_audio_config() -> dict:
