@@ -53,8 +53,7 @@ def _availability() -> str:
     missing = [m for m in ("gguf", "accelerate") if importlib.util.find_spec(m) is None]
     if missing:
         return f"missing {', '.join(missing)} (to load GGUF models); install with: {INSTALL}"
-    reason = SMOLLM2.missing_reason()
-    return f"{reason} (the default model; a --model folder works without it)" if reason else ""
+    return SMOLLM2.missing_reason()
 
 
 @register("llm", roles=("planner", "captioner", "critic", "reviser"), config=LlmSettings,
@@ -93,8 +92,12 @@ class LlmRoles:
         answers = {str(k): str(v) for k, v in (answers or {}).items()}
         duration = _answered_seconds(answers.get("duration", "")) or duration_s or DEFAULT_DURATION_S
         request = prompting.planner_request(prompt, duration, answers)
+
         def parse(text: str) -> RichCaption:
-            return outputs.only_asked(outputs.caption_from(text, duration_s=duration), prompt)
+            plan = outputs.only_asked(outputs.caption_from(text, duration_s=duration), prompt)
+            if not plan.layout:
+                raise ValueError("the plan has no sound events; plan every listed sound")
+            return plan
 
         return self._ask("planner", request, parse, "plan")
 
@@ -134,7 +137,9 @@ class LlmRoles:
             if allowed is None:
                 outputs.require_labels(revised, plan.labels(), what="keep every planned sound")
             elif len(revised.layout) < len(plan.layout):
-                raise ValueError(f"the plan has {len(plan.layout)} sounds and the revision {len(revised.layout)}; keep every planned sound")
+                raise ValueError(
+                    f"the plan has {len(plan.layout)} sounds and the revision {len(revised.layout)}; keep every planned sound"
+                )
             note = _changes(plan, revised)
             if note:
                 revised = revised.model_copy(update={"assumptions": [*revised.assumptions, f"Revision: {note}."]})

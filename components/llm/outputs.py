@@ -12,16 +12,19 @@ What is done to the model's JSON (and nothing more):
   ``}]}``, a slip small models make); no other syntax is repaired;
 - times are clamped into the clip (a start below 0 becomes 0, an end past the
   clip becomes its end); the clip keeps the duration the caller gave;
-- the planner and the captioner keep ``count``, ``position`` and ``level`` only
-  where the request (or the heard sounds) speaks of repeats, sides or loudness at all (small models copy them from the
-  worked examples);
+- the planner keeps ``count``, ``position`` and ``level`` only where the request
+  speaks of repeats, sides or loudness at all, and the captioner only where the
+  heard sounds show them (a count up to the pieces heard); small models copy
+  them from the worked examples;
 - events are sorted by start time; keywords, when the model gives none, are the
   events' phrases;
 - for the critic, an issue's label is matched to the planned event it names
   (``event_index``): the same name, or words all found in exactly one planned
-  event's label and phrase ("Car" for "Car passing by"); an issue about a sound that was neither planned (or, for
-  "extra", heard) is an error, since small models copy labels from the examples; and a verdict of "accept" alongside a severe issue becomes
-  "revise" (the one consistency rule: an accepted clip has no severe fault).
+  event's label and phrase ("Car" for "Car passing by"); an issue about a sound
+  that was not planned (or, for "extra", not heard) is an error, since small
+  models copy labels from the examples; and a verdict of "accept" alongside a
+  severe issue becomes "revise" (the one consistency rule: an accepted clip has
+  no severe fault).
 
 The reviser must keep every planned sound (a revision changes how a sound is
 planned, it does not drop it) and the captioner every sound heard.

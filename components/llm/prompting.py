@@ -81,7 +81,8 @@ def critic_request(plan: RichCaption, heard: RichCaption, observation: Observati
     lines = ["Planned:", *(f"{i}. {event_line(ev, phrase=True)}" for i, ev in enumerate(plan.layout, start=1))]
     lines.append("Heard:")
     lines.extend(f"- {event_line(ev)}" for ev in heard.layout)
-    lines.extend(f"- Speech {s.start_s:.1f}-{s.end_s:.1f} s, words: '{s.text.strip()}'" for s in observation.speech if s.text.strip())
+    spoken = [s for s in observation.speech if s.text.strip()]
+    lines.extend(f"- Speech {s.start_s:.1f}-{s.end_s:.1f} s, words: '{s.text.strip()}'" for s in spoken)
     if len(lines) == len(plan.layout) + 2:
         lines.append("- nothing")
     if unrendered:
