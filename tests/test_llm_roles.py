@@ -307,6 +307,39 @@ def test_a_random_model_fails_after_exactly_retries_plus_one_generations(tiny_mo
     assert roles.chat.model is model  # loaded once
 
 
+def test_sampling_is_seeded_and_greedy_is_the_default(tiny_model):
+    messages = prompting.messages("planner", "Clip: 4 s\nRequest: a bell\nSounds: a bell")
+
+    def answer(**settings):
+        return LlmRoles(model=str(tiny_model), device="cpu", max_new_tokens=12, **settings).chat.complete(messages, prefix="{")
+
+    assert answer() == answer()
+    assert answer(temperature=1.0, seed=3) == answer(temperature=1.0, seed=3)
+    assert len({answer(temperature=1.0, seed=k) for k in range(4)}) > 1
+
+
+def test_model_files_come_from_the_pack_a_gguf_file_or_a_folder(tmp_path):
+    from ualm_agent.components.llm.chat_model import model_files
+    from ualm_agent.modelpacks import SMOLLM2
+
+    pack = SMOLLM2.locate()
+    assert model_files(None) == (pack.parent, pack.name)
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "m.Q8_0.gguf").write_bytes(b"GGUF")
+    assert model_files(str(single)) == (single, "m.Q8_0.gguf")
+    assert model_files(str(single / "m.Q8_0.gguf")) == (single, "m.Q8_0.gguf")
+    (single / "m.Q4_0.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ModelUnavailableError, match="several .gguf files .*gguf_file"):
+        model_files(str(single))
+    assert model_files(str(single), "m.Q4_0.gguf") == (single, "m.Q4_0.gguf")
+    with pytest.raises(ModelUnavailableError, match="missing m.Q2.gguf"):
+        model_files(str(single), "m.Q2.gguf")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ModelUnavailableError, match="not a .gguf model"):
+        model_files(str(tmp_path / "notes.txt"))
+
+
 def test_one_instance_serves_the_four_roles(tiny_model):
     builders.clear_cache()
     settings = {"kind": "llm", "model": str(tiny_model), "device": "cpu"}
