@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -63,36 +63,56 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
 
 
+def scan_json(text: str, start: int = 0) -> Iterator[tuple[int, str, bool]]:
+    """(index, character, inside a string) from ``start`` on; quotes and escapes as JSON reads them."""
+    in_string = escaped = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+                yield i, ch, True
+                continue
+            yield i, ch, True
+        elif ch == '"':
+            in_string = True
+            yield i, ch, True
+        else:
+            yield i, ch, False
+
+
+def object_end(text: str, start: int) -> int | None:
+    """The index of the "}" closing the object that opens at ``start``, or None if it never closes."""
+    depth = 0
+    for i, ch, quoted in scan_json(text, start):
+        if quoted:
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
 def extract_json(text: str) -> dict:
     """The first balanced JSON object in ``text`` (models wrap it in prose or code fences)."""
     start = text.find("{")
     while start != -1:
-        depth = 0
-        in_string = False
-        escaped = False
-        for i in range(start, len(text)):
-            ch = text[i]
-            if in_string:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    try:
-                        value = json.loads(text[start : i + 1])
-                    except json.JSONDecodeError:
-                        break
-                    if isinstance(value, dict):
-                        return value
-                    break
+        end = object_end(text, start)
+        if end is None:
+            break
+        try:
+            value = json.loads(text[start : end + 1])
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            return value
         start = text.find("{", start + 1)
     raise ValueError("no JSON object found in the text")
 

@@ -9,7 +9,6 @@ ModelOutputError names the model and shows what it wrote.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -49,15 +48,8 @@ class LlmSettings(TorchSettings):
     threads: int = Field(default=0, ge=0, description="CPU threads for generation; 0: torch's default")
 
 
-def _availability() -> str:
-    missing = [m for m in ("gguf", "accelerate") if importlib.util.find_spec(m) is None]
-    if missing:
-        return f"missing {', '.join(missing)} (to load GGUF models); install with: {INSTALL}"
-    return SMOLLM2.missing_reason()
-
-
 @register("llm", roles=("planner", "captioner", "critic", "reviser"), config=LlmSettings,
-          requires=("torch", "transformers"), install=INSTALL, check=_availability)
+          requires=("torch", "transformers"), install=INSTALL)
 class LlmRoles:
     """Chat-LLM planner, captioner, critic and reviser (any transformers chat model; SmolLM2 offline)."""
 

@@ -19,6 +19,7 @@ from ualm_agent.devices import resolve
 from ualm_agent.errors import ModelUnavailableError
 from ualm_agent.model_sources import how_to_supply, local_model_dir
 from ualm_agent.modelpacks import SMOLLM2
+from ualm_agent.structured import object_end
 
 WHAT = "llm"
 # transformers builds a tokenizer this small when the real files are missing.
@@ -33,19 +34,23 @@ def model_files(model: str | None, gguf_file: str | None = None) -> tuple[Path, 
     """The folder to load from and the GGUF file inside it (None: a transformers folder)."""
     if not model:
         path = SMOLLM2.locate()
+        _check_gguf_support()
         return path.parent, path.name
     path = Path(model).expanduser()
     if path.is_file():
         if path.suffix.lower() != ".gguf":
             raise ModelUnavailableError(f"{WHAT}: {path} is a file but not a .gguf model; " + how_to_supply(model))
+        _check_gguf_support()
         return path.parent, path.name
     folder = local_model_dir(model, what=WHAT, must_contain=(gguf_file,) if gguf_file else ())
     if gguf_file:
+        _check_gguf_support()
         return folder, gguf_file
     if (folder / "config.json").exists():
         return folder, None
     ggufs = sorted(p.name for p in folder.glob("*.gguf"))
     if len(ggufs) == 1:
+        _check_gguf_support()
         return folder, ggufs[0]
     found = f"several .gguf files ({', '.join(ggufs)}); choose one with the gguf_file setting" if ggufs else (
         "neither config.json nor a .gguf file"
@@ -53,29 +58,21 @@ def model_files(model: str | None, gguf_file: str | None = None) -> tuple[Path, 
     raise ModelUnavailableError(f"{WHAT}: {model} holds {found}; " + how_to_supply(model))
 
 
+def _check_gguf_support() -> None:
+    """transformers reads GGUF files only with the gguf and accelerate packages."""
+    import importlib.util
+
+    missing = [m for m in ("gguf", "accelerate") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModelUnavailableError(
+            f"{WHAT}: loading a GGUF model needs {', '.join(missing)}; install with: pip install 'ualm-agent[llm]'"
+        )
+
+
 def json_closed(text: str) -> bool:
     """Whether ``text`` holds a complete top-level JSON object (strings and escapes respected)."""
-    depth = 0
-    opened = False
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = opened
-        elif ch == "{":
-            depth += 1
-            opened = True
-        elif ch == "}" and opened:
-            depth -= 1
-            if depth == 0:
-                return True
-    return False
+    start = text.find("{")
+    return start >= 0 and object_end(text, start) is not None
 
 
 class ChatModel:

@@ -44,7 +44,7 @@ from typing import Any
 
 from ualm_agent.labels import exact_audioset_name, name_key
 from ualm_agent.schema import LEVELS, POSITIONS, Critique, Issue, LayoutEvent, RichCaption
-from ualm_agent.structured import extract_json
+from ualm_agent.structured import extract_json, scan_json
 
 # Issues at least this severe mean the clip is not acceptable (the rules critic's default).
 SEVERE = 0.75
@@ -92,6 +92,24 @@ def close_lists(text: str) -> str | None:
     start = text.find("{")
     if start < 0:
         return None
+    out: list[str] = []
+    stack: list[str] = []
+    for _, ch, quoted in scan_json(text, start):
+        if not quoted and ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif not quoted and ch in "}]":
+            if ch == "}":
+                while stack and stack[-1] == "]":
+                    out.append(stack.pop())
+            if not stack or stack[-1] != ch:
+                return None
+            stack.pop()
+            out.append(ch)
+            if not stack:
+                return "".join(out)
+            continue
+        out.append(ch)
+    return None
     out: list[str] = []
     stack: list[str] = []
     in_string = escaped = False
