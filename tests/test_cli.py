@@ -252,6 +252,11 @@ def test_components_lists_backends_with_availability(cli_env):
     for key in model_backends:
         assert by[key]["available"], by[key]
         assert by[key]["description"], key
+    # The default weights' state is shown, without blocking other weights a user may supply.
+    assert "none published" in by[("generator", "ualm")]["weights"]
+    assert by[("generator", "musicgen")]["weights"] == "facebook/musicgen-small: not downloaded (offline)"
+    assert by[("listener", "whisper")]["weights"].endswith(": installed")
+    assert by[("critic", "llm")]["weights"].endswith(": installed")
     table = cli(["components"], cli_env)
     assert "needs-missing" in table.stdout and "yamnet" in table.stdout
 

@@ -306,11 +306,14 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
     for role, backends in registry.all_backends().items():
         if not backends:
             rows.append({"role": role, "name": None, "available": False, "reason": "no backend installed",
-                         "origin": None, "description": ""})
+                         "origin": None, "description": "", "weights": ""})
+        notes: dict[int, str] = {}
         for b in backends:
             ok, reason = b.availability()
+            if id(b) not in notes:  # one lookup per backend, however many roles it serves
+                notes[id(b)] = b.default_weights() if ok else ""
             rows.append({"role": role, "name": b.name, "available": ok, "reason": reason,
-                         "origin": b.origin, "description": b.description})
+                         "origin": b.origin, "description": b.description, "weights": notes[id(b)]})
     if as_json:
         _emit_json(rows)
         return
@@ -318,10 +321,12 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
     from rich.table import Table
 
     table = Table(title="ualm-agent components")
-    for col in ("role", "name", "available", "description / how to install"):
+    for col in ("role", "name", "available", "description / how to install", "default weights"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["role"], r["name"] or "-", "yes" if r["available"] else "no", r["reason"] or r["description"])
+        table.add_row(
+            r["role"], r["name"] or "-", "yes" if r["available"] else "no", r["reason"] or r["description"], r["weights"]
+        )
     Console().print(table)
 
 

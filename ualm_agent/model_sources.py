@@ -95,6 +95,15 @@ def local_model_dir(
     return folder
 
 
+def cache_status(model: str) -> str:
+    """Where ``model`` stands without touching the network: a local folder, cached, or not downloaded."""
+    if Path(model).expanduser().exists():
+        return f"{model}: local folder"
+    if _cached_snapshot(model) is not None:
+        return f"{model}: in the Hugging Face cache"
+    return f"{model}: not downloaded" + (" (offline)" if hub_offline() else "")
+
+
 def _cached_snapshot(model: str) -> Path | None:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError

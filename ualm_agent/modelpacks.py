@@ -44,6 +44,11 @@ class ModelPack:
             )
         return found
 
+    def status(self) -> str:
+        """A short note for listings: installed, or how to get it."""
+        reason = self.missing_reason()
+        return f"{self.name}: installed" if not reason else reason
+
     def missing_reason(self) -> str:
         try:
             self.locate()

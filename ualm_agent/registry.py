@@ -41,6 +41,8 @@ class Backend:
     description: str = ""
     # Extra availability check (e.g. a model file is present); returns a reason or "".
     check: Callable[[], str] | None = None
+    # Where the default settings' weights stand (never blocks: a user may supply other weights).
+    weights: Callable[[], str] | None = None
     origin: str = "builtin"
 
     def availability(self) -> tuple[bool, str]:
@@ -52,6 +54,17 @@ class Backend:
             if reason:
                 return False, reason
         return True, ""
+
+    def default_weights(self) -> str:
+        """A short note on the default model's weights: present, not downloaded, or none needed."""
+        if self.weights is not None:
+            return self.weights()
+        field = self.config_cls.model_fields.get("model")
+        if field is not None and isinstance(field.default, str) and field.default:
+            from .model_sources import cache_status
+
+            return cache_status(field.default)
+        return ""
 
     def build(self, config: BackendConfig) -> Any:
         return self.factory(**config.model_dump(exclude={"kind"}))
@@ -96,6 +109,7 @@ def register(
     install: str = "",
     description: str = "",
     check: Callable[[], str] | None = None,
+    weights: Callable[[], str] | None = None,
 ) -> Callable[[T], T]:
     """Class decorator: make ``cls(**settings)`` available as backend ``name``."""
     roles = tuple(roles)
@@ -115,6 +129,7 @@ def register(
             install=install,
             description=description or _first_line(factory.__doc__),
             check=check,
+            weights=weights,
             origin=origin,
         )
         for role in roles:

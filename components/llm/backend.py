@@ -49,7 +49,7 @@ class LlmSettings(TorchSettings):
 
 
 @register("llm", roles=("planner", "captioner", "critic", "reviser"), config=LlmSettings,
-          requires=("torch", "transformers"), install=INSTALL)
+          requires=("torch", "transformers"), install=INSTALL, weights=SMOLLM2.status)
 class LlmRoles:
     """Chat-LLM planner, captioner, critic and reviser (any transformers chat model; SmolLM2 offline)."""
 

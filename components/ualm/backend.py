@@ -64,6 +64,7 @@ def _prompts() -> dict[str, dict[str, str]]:
     config=UalmSettings,
     requires=("torch", "transformers"),
     description="the unified UALM model (your checkpoint) as planner, generator, captioner, critic and listener",
+    weights=lambda: "none published: give your own with --model (a UALM folder) or the checkpoint setting",
 )
 class UalmBackend:
     """The unified UALM model; load a folder (``model``) or a recipe checkpoint (``checkpoint``)."""
