@@ -110,36 +110,6 @@ def close_lists(text: str) -> str | None:
             continue
         out.append(ch)
     return None
-    out: list[str] = []
-    stack: list[str] = []
-    in_string = escaped = False
-    for ch in text[start:]:
-        if in_string:
-            out.append(ch)
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]":
-            if ch == "}":
-                while stack and stack[-1] == "]":
-                    out.append(stack.pop())
-            if not stack or stack[-1] != ch:
-                return None
-            stack.pop()
-            out.append(ch)
-            if not stack:
-                return "".join(out)
-            continue
-        out.append(ch)
-    return None
 
 
 def caption_from(
