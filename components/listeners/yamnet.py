@@ -25,16 +25,16 @@ from pydantic import Field
 
 import numpy as np
 
-from ualm_agent.audio import loudness_lufs, resample, stereo_balance, to_mono
+from ualm_agent.audio import resample, to_mono
 from ualm_agent.errors import AudioInputError
 from ualm_agent.labels import audioset_names, exact_audioset_name
 from ualm_agent.modelpacks import YAMNET
 from ualm_agent.registry import BackendConfig, register
-from ualm_agent.schema import HeardEvent, Observation, SpeechSegment
+from ualm_agent.schema import HeardEvent, Observation
 from ualm_agent.waveform import Waveform
 
 from . import events as ev
-from . import logmel
+from . import logmel, measure
 
 # Broad parents that say little once a more specific class covers the same time.
 GENERIC_LABELS: tuple[str, ...] = (
@@ -58,17 +58,6 @@ GENERIC_LABELS: tuple[str, ...] = (
     "Speech synthesizer",
     "Narration, monologue",
     "Conversation",
-)
-SPEECH_LABELS: frozenset[str] = frozenset(
-    {
-        "Speech",
-        "Male speech, man speaking",  # in the full AudioSet ontology, absent from some class maps
-        "Female speech, woman speaking",
-        "Child speech, kid speaking",
-        "Conversation",
-        "Narration, monologue",
-        "Speech synthesizer",
-    }
 )
 MODEL_RATE = logmel.SAMPLE_RATE
 ENVELOPE_STEP_S = 0.01
@@ -189,22 +178,14 @@ class YamnetListener:
                 # Confident but nothing stood out from the clip's level: trust the model's timing.
                 parts = [(span.start_s, span.end_s)]
             for start, end in parts:
-                heard.append(self._event(label, start, end, span.confidence, audio, mono))
+                heard.append(measure.heard_event(label, start, end, span.confidence, audio))
         if s.suppress_generic:
             # A label the plan asks for is never suppressed: the critic looks for it.
             hinted = {exact_audioset_name(h) for h in hints}
             heard = _drop_covered_generics(
                 heard, set(s.generic_labels) - hinted, s.generic_cover, s.generic_keep_uncovered_s
             )
-        heard.sort(key=lambda e: (e.start_s, -e.confidence, e.label))
-        return Observation(
-            events=heard,
-            speech=_speech_segments(heard),
-            loudness_lufs=_rounded(loudness_lufs(audio)),
-            balance=_clip_balance(stereo_balance(audio.samples)),
-            duration_s=round(duration, 6),
-            listener=self.name,
-        )
+        return measure.observation(audio, heard, measure.speech_segments(heard), self.name)
 
     @property
     def _hop_s(self) -> float:
@@ -285,20 +266,6 @@ class YamnetListener:
         )
         return regions
 
-    def _event(self, label: str, start: float, end: float, confidence: float, audio: Waveform, mono: np.ndarray) -> HeardEvent:
-        a = int(start * audio.sample_rate)
-        b = max(a + 1, int(end * audio.sample_rate))
-        part = mono[a:b].astype(np.float64)
-        rms = float(np.sqrt(np.mean(part**2))) if part.size else 0.0
-        return HeardEvent(
-            label=label,
-            start_s=round(start, 3),
-            end_s=round(end, 3),
-            confidence=round(min(1.0, max(0.0, confidence)), 4),
-            loudness_db=round(20.0 * np.log10(max(rms, 1e-6)), 2),
-            balance=_clip_balance(stereo_balance(audio.samples[:, a:b])),
-        )
-
 
 def _drop_covered_generics(
     events: list[HeardEvent], generic: set[str], cover: float, keep_uncovered_s: float = float("inf")
@@ -343,22 +310,3 @@ def _covered_fraction(event: HeardEvent, others: list[HeardEvent]) -> float:
             covered += b - a
             reach = b
     return covered / length
-
-
-def _speech_segments(events: list[HeardEvent]) -> list[SpeechSegment]:
-    spans = sorted((e.start_s, e.end_s) for e in events if e.label in SPEECH_LABELS)
-    merged: list[list[float]] = []
-    for a, b in spans:
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return [SpeechSegment(start_s=a, end_s=b, text="") for a, b in merged]
-
-
-def _clip_balance(value: float) -> float:
-    return round(float(min(1.0, max(-1.0, value))), 4)
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
