@@ -41,7 +41,7 @@ from . import events as ev
 from . import measure
 
 LAION_INSTALL = (
-    "pip install laion-clap (it also needs torchvision and pillow, pins numpy<2, "
+    "pip install 'ualm-agent[laion]' (laion-clap with torchvision and pillow; it pins numpy<2, "
     "and fetches its tokenizers and roberta-base from the Hugging Face hub when loaded)"
 )
 ENVELOPE_STEP_S = 0.01
