@@ -161,7 +161,7 @@ def test_laion_settings_reach_the_package(monkeypatch, tmp_path):
 
 def test_laion_package_absent_says_how_to_install(monkeypatch, laion_checkpoint):
     monkeypatch.setitem(sys.modules, "laion_clap", None)  # import fails as when not installed
-    with pytest.raises(ModelUnavailableError, match=r"pip install laion-clap .*torchvision") as info:
+    with pytest.raises(ModelUnavailableError, match=r"pip install 'ualm-agent\[laion\]' \(laion-clap with torchvision") as info:
         _clap(checkpoint=str(laion_checkpoint))
     assert "\n" not in str(info.value)
     with pytest.raises(ModelUnavailableError, match="not found"):
