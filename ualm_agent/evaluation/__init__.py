@@ -1,0 +1,1 @@
+"""Objective evaluation: prompt sets with expectations, metrics, and the evaluator that grades a clip."""

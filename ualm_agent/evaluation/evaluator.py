@@ -1,0 +1,131 @@
+"""The evaluator: grades a clip against an item with its own listener, not the agent's.
+
+A run should not be graded only by the judge it optimised against, so the
+evaluator builds its listener from its own settings (default: YAMNet with its
+own defaults) and says in every result which listener graded. With a ``clap``
+entry it also scores the clip against the prompt with CLAP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ualm_agent.config import AgentConfig, ComponentSpec
+from ualm_agent.errors import ConfigError
+from ualm_agent.schema import Observation
+from ualm_agent.waveform import Waveform
+
+from . import metrics
+from .items import EvalItem
+
+RESULT_KEYS = (*metrics.METRIC_KEYS, "clap_score", "graded_by")
+
+
+class EvaluatorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    listener: dict[str, Any] = Field(default_factory=lambda: {"kind": "yamnet"}, description="listener that grades")
+    clap: dict[str, Any] | None = Field(default=None, description="clap listener entry for the CLAP score, e.g. {kind = 'clap'}")
+    # Off: the listener hears the clip blind, as a detector would, rather than being told what to look for.
+    hints: bool = Field(default=False, description="pass the expected labels to the listener as hints")
+    match_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    use_minilm: bool = Field(default=True, description="MiniLM similarity for labels the family table does not know")
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0, description="heard events below this are ignored")
+    merge_gap_s: float = Field(default=metrics.MERGE_GAP_S, ge=0.0)
+    segment_s: float = Field(default=metrics.SEGMENT_S, gt=0.0)
+    order_overlap_share: float = Field(default=metrics.ORDER_OVERLAP_SHARE, gt=0.0, le=1.0)
+
+    @field_validator("listener", "clap")
+    @classmethod
+    def _has_kind(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and not isinstance(value.get("kind"), str):
+            raise ValueError("a component entry needs a 'kind' (the backend name)")
+        return value
+
+    def listener_config(self) -> AgentConfig:
+        return AgentConfig(listener=ComponentSpec(**self.listener))
+
+    def clap_config(self) -> AgentConfig | None:
+        if self.clap is None:
+            return None
+        if self.clap["kind"] != "clap":
+            raise ConfigError(f"evaluator clap entry: kind must be 'clap', got {self.clap['kind']!r}")
+        return AgentConfig(listener=ComponentSpec(**self.clap))
+
+
+class Evaluator:
+    """``evaluate(item, audio)`` -> the metrics of docs/metrics.md, ``clap_score`` and ``graded_by``."""
+
+    def __init__(self, config: EvaluatorConfig | None = None, *, matcher: metrics.Matcher | None = None) -> None:
+        self.config = config or EvaluatorConfig()
+        self._matcher = matcher
+        self._listener = None
+        self._clap = None
+
+    @property
+    def matcher(self) -> metrics.Matcher:
+        if self._matcher is None:
+            from ualm_agent.components.critics.matching import shared_matcher
+
+            self._matcher = shared_matcher(self.config.match_threshold, self.config.use_minilm)
+        return self._matcher
+
+    @property
+    def listener(self):
+        # Through the builder, so a worker process loads each listener once for all items.
+        if self._listener is None:
+            from ualm_agent.builders import build_component
+
+            self._listener = build_component("listener", self.config.listener_config())
+        return self._listener
+
+    @property
+    def clap(self):
+        config = self.config.clap_config()
+        if config is not None and self._clap is None:
+            from ualm_agent.builders import build_component
+
+            self._clap = build_component("listener", config)
+        return self._clap
+
+    @property
+    def graded_by(self) -> str:
+        return str(getattr(self.listener, "name", "") or self.config.listener["kind"])
+
+    def listen(self, item: EvalItem, audio: Waveform) -> Observation:
+        hints: list[str] = []
+        if self.config.hints and item.expected:
+            hints = [e.match_label for e in item.expected.events]
+        return self.listener.listen(audio, hints=hints)
+
+    def evaluate(self, item: EvalItem, audio: Waveform) -> dict[str, float | str | None]:
+        result = self.score_observation(item, self.listen(item, audio), clip_s=audio.duration_s)
+        result["clap_score"] = self.clap_score(item, audio)
+        return result
+
+    def score_observation(
+        self, item: EvalItem, observation: Observation, *, clip_s: float | None = None
+    ) -> dict[str, float | str | None]:
+        """The expectation metrics of what a listener heard (no CLAP score: that needs the audio)."""
+        c = self.config
+        values: dict[str, float | str | None] = dict(
+            metrics.item_metrics(
+                item.expected,
+                observation.events,
+                self.matcher,
+                clip_s=observation.duration_s if clip_s is None else clip_s,
+                min_confidence=c.min_confidence,
+                merge_gap_s=c.merge_gap_s,
+                segment_s=c.segment_s,
+                overlap_share=c.order_overlap_share,
+            )
+        )
+        values["clap_score"] = None
+        values["graded_by"] = observation.listener or self.graded_by
+        return values
+
+    def clap_score(self, item: EvalItem, audio: Waveform) -> float | None:
+        clap = self.clap
+        return None if clap is None else float(clap.score(audio, item.prompt))
