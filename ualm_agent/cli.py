@@ -218,6 +218,23 @@ def resume(
 
 @app.command()
 @handle_errors
+def report(
+    folder: Path = typer.Argument(..., help="A run folder, or an eval or ablation output folder."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="The page to write (default FOLDER/report.html, or FOLDER/index.html for an eval folder)."
+    ),
+) -> None:
+    """Write a self-contained HTML report: per round a spectrogram with plan and heard events, audio and critique."""
+    from .report import write_report
+
+    written = write_report(folder, out)
+    for line in written.failures:
+        _stderr().print(f"[yellow]warning:[/] no report for {line}", markup=True, soft_wrap=True)
+    print(written.path)
+
+
+@app.command()
+@handle_errors
 def plan(
     prompt: Optional[str] = typer.Argument(None, help="A prompt to plan."),
     file: Optional[Path] = typer.Option(None, "--file", "-f", help="A text file with one prompt per line."),

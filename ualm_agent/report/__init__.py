@@ -1,0 +1,46 @@
+"""Self-contained HTML reports: one page per run folder, and an index for eval and ablation folders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import artifacts
+from ..errors import UsageError
+
+
+@dataclass
+class Written:
+    """What ``write_report`` made: the page, its kind ("run" or "index"), and items whose report failed."""
+
+    path: Path
+    kind: str
+    failures: list[str] = field(default_factory=list)
+
+
+def write_report(folder: str | Path, out: str | Path | None = None) -> Written:
+    """A run folder gets report.html; an eval or ablation folder gets index.html (and every item its report)."""
+    from .index_page import is_eval_folder, write_index
+    from .run_page import write_run_report
+
+    folder = Path(folder)
+    if not folder.exists():
+        raise UsageError(f"{folder} does not exist")
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder; give a run folder or an eval or ablation output folder")
+    # An eval folder has a summary.json too, but never run.json, and always items/.
+    is_run = (folder / artifacts.RUN_META).is_file() or (
+        (folder / "summary.json").is_file() and not (folder / "items").is_dir()
+    )
+    if is_run:
+        return Written(write_run_report(folder, out), "run")
+    if is_eval_folder(folder):
+        path, failures = write_index(folder, out)
+        return Written(path, "index", failures)
+    raise UsageError(
+        f"{folder} is neither a run folder (summary.json) nor an eval or ablation folder "
+        "(items/<id>/<run>/summary.json or plots/*.png)"
+    )
+
+
+__all__ = ["Written", "write_report"]
