@@ -27,11 +27,12 @@ extras="whisper,llm,encodec"
 "${pip[@]}" install -q --no-deps tinysoundfont==0.3.7
 
 if [[ $with_tests == 1 ]]; then
-  # Real recordings for the listener tests: freedesktop sounds and espeak-ng speech.
-  if ! { [[ -d /usr/share/sounds/freedesktop/stereo ]] && command -v espeak-ng >/dev/null; }; then
+  # Real recordings for the listener tests: freedesktop sounds and espeak-ng speech;
+  # headless chromium opens the HTML reports in the report tests.
+  if ! { [[ -d /usr/share/sounds/freedesktop/stereo ]] && command -v espeak-ng >/dev/null && command -v chromium >/dev/null; }; then
     sudo=""; [[ $(id -u) == 0 ]] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq sound-theme-freedesktop espeak-ng >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq sound-theme-freedesktop espeak-ng chromium >/dev/null
   fi
 fi
 echo "ualm-agent installed in $venv"
