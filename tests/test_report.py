@@ -271,6 +271,32 @@ def test_an_eval_folder_gets_an_index_linking_every_item_with_its_plots(run_fold
     assert [a for t, a in Elements(item_dom).tags if t == "section" and "data-round" in a]
 
 
+def test_an_ablation_folder_gets_an_index_of_every_configuration(run_folder, tmp_path):
+    _, run_dir = run_folder
+    folder = tmp_path / "ablation"
+    for config in ("reflect=0", "reflect=1"):
+        shutil.copytree(run_dir, folder / "configs" / config / "items" / "dog-bell" / run_dir.name)
+        (folder / "configs" / config / "plots").mkdir()
+        _plot(folder / "configs" / config / "plots" / "rounds_used.png")
+        (folder / "configs" / config / "summary.md").write_text(f"# {config}\n")
+    (folder / "plots").mkdir()
+    _plot(folder / "plots" / "gain_per_round.png")
+    (folder / "ablation.md").write_text("| config | event_f1 |\n| reflect=0 | 0.40 |\n")
+    (folder / "summary.json").write_text("{}")  # not taken for a run folder's summary
+
+    written = write_report(folder)
+    assert written.kind == "index" and written.path == folder / "index.html" and written.failures == []
+    doc = Elements(written.path.read_text(encoding="utf-8"))
+    assert sorted(a["href"] for a in doc.find("a")) == [
+        f"configs/{c}/items/dog-bell/{run_dir.name}/report.html" for c in ("reflect=0", "reflect=1")
+    ]
+    for a in doc.find("a"):
+        assert (folder / a["href"]).is_file()
+    body = " ".join(doc.text)
+    assert "configuration" in body and "reflect=1" in body and "| reflect=0 | 0.40 |" in body
+    assert len(doc.find("img")) == 3  # the gain plot and each configuration's own
+
+
 def test_an_unrecognised_folder_is_a_usage_error(tmp_path, cli_env):
     (tmp_path / "items" / "a").mkdir(parents=True)
     (tmp_path / "notes.txt").write_text("hello")

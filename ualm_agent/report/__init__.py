@@ -28,18 +28,17 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Written:
         raise UsageError(f"{folder} does not exist")
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; give a run folder or an eval or ablation output folder")
-    # An eval folder has a summary.json too, but never run.json, and always items/.
-    is_run = (folder / artifacts.RUN_META).is_file() or (
-        (folder / "summary.json").is_file() and not (folder / "items").is_dir()
-    )
-    if is_run:
+    if (folder / artifacts.RUN_META).is_file():
         return Written(write_run_report(folder, out), "run")
+    # Before a bare summary.json: eval and ablation folders write one too.
     if is_eval_folder(folder):
         path, failures = write_index(folder, out)
         return Written(path, "index", failures)
+    if (folder / "summary.json").is_file():
+        return Written(write_run_report(folder, out), "run")
     raise UsageError(
         f"{folder} is neither a run folder (summary.json) nor an eval or ablation folder "
-        "(items/<id>/<run>/summary.json or plots/*.png)"
+        "(items/<id>/<run>/, configs/<name>/ or plots/*.png)"
     )
 
 
