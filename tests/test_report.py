@@ -235,13 +235,15 @@ def test_an_eval_folder_gets_an_index_linking_every_item_with_its_plots(run_fold
     folder = tmp_path / "eval"
     _, first = run_folder
     shutil.copytree(first, folder / "items" / "dog-bell" / first.name)
-    runner.run("a bell rings twice", _config(), out_root=folder / "items" / "bell", components=stack)
+    _, bell = runner.run("a bell rings twice", _config(), out_root=folder / "items" / "bell", components=stack)
     crashed = folder / "items" / "crashed" / "20260101-000000_crashed"
     crashed.mkdir(parents=True)
     (crashed / "run.json").write_text(json.dumps({"prompt": "x", "thread_id": "t", "status": "running"}))
     (folder / "plots").mkdir()
     _plot(folder / "plots" / "event_f1_by_round.png")
-    (folder / "results.jsonl").write_text(json.dumps({"item_id": "bell", "round": 0}) + "\n")
+    rows = [{"item_id": "bell", "round": 0, "final": True, "run_dir": f"items/bell/{bell.name}", "event_f1": 0.25,
+             "segment_f1": None}, {"item_id": "dog-bell", "round": 0, "final": False, "event_f1": 0.75}]
+    (folder / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n{cut short")
     (folder / "summary.json").write_text("{}")
     (folder / "summary.md").write_text("# Summary\n\nevent_f1 0.50 [0.30, 0.70]\n")
 
@@ -259,7 +261,11 @@ def test_an_eval_folder_gets_an_index_linking_every_item_with_its_plots(run_fold
     assert len(expected) == 2 and links == expected
     for href in links:
         assert (folder / href).read_bytes().startswith(b"<!DOCTYPE html>")
-    assert [a for t, a in doc.tags if "data-item" in a] and len(doc.find("tr", **{"data-item": "bell"})) == 1
+    assert len(doc.find("tr", **{"data-item": "bell"})) == 1
+    # The evaluator's figures from results.jsonl: the final row's, and only metrics some item has.
+    cells = re.findall(r"<tr data-item=\"(\S+)\">(.*?)</tr>", index.read_text())
+    assert {item: re.findall(r"<td>([^<]*)</td>", row)[-1] for item, row in cells} == {"bell": "0.25", "dog-bell": "-"}
+    assert "<th>event_f1</th>" in index.read_text() and "segment_f1" not in index.read_text()
     (plot,) = doc.find("img")
     assert _data(plot["src"], "image/png") == (folder / "plots" / "event_f1_by_round.png").read_bytes()
     body = " ".join(doc.text)

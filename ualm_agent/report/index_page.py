@@ -7,6 +7,7 @@ Only those names are relied on, so the page keeps working as the eval outputs gr
 
 from __future__ import annotations
 
+import json
 import os
 from html import escape
 from pathlib import Path
@@ -18,6 +19,8 @@ from .run_page import load_result, write_run_report
 from .style import page
 
 INDEX_NAME = "index.html"
+# The evaluator's per-item figures shown next to each item, when results.jsonl has them.
+METRIC_COLUMNS = ("event_f1", "ordering_error", "segment_f1", "duration_l1", "frequency_l1", "clap_score")
 
 
 def _item_roots(folder: Path) -> list[Path]:
@@ -48,6 +51,27 @@ def is_eval_folder(folder: Path) -> bool:
     return bool(item_run_dirs(folder) or plot_files(folder) or any(plot_files(c) for c in config_folders(folder)))
 
 
+def final_rows(eval_dir: Path) -> dict[Path, dict]:
+    """results.jsonl's final row of each item, by its run folder; lines that do not parse are left out."""
+    rows: dict[Path, dict] = {}
+    try:
+        lines = (eval_dir / "results.jsonl").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return rows
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and row.get("final") and isinstance(row.get("run_dir"), str):
+            rows[(eval_dir / row["run_dir"]).resolve()] = row
+    return rows
+
+
+def _figure(value) -> str:
+    return f"{value:.2f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+
+
 def _names(run_dir: Path, folder: Path) -> tuple[str, str]:
     """(configuration, item) of a run folder: configs/<config>/items/<item>/<run> or items/<item>/<run>."""
     parts = run_dir.relative_to(folder).parts
@@ -63,6 +87,10 @@ def write_index(folder: str | Path, out: str | Path | None = None) -> tuple[Path
     target = Path(out) if out is not None else folder / INDEX_NAME
     runs = item_run_dirs(folder)
     with_config = any(_names(r, folder)[0] for r in runs)
+    finals: dict[Path, dict] = {}
+    for eval_dir in [folder, *config_folders(folder)]:
+        finals.update(final_rows(eval_dir))
+    metrics = [k for k in METRIC_COLUMNS if any(row.get(k) is not None for row in finals.values())]
     rows, failures = [], []
     for run_dir in runs:
         config, item = _names(run_dir, folder)
@@ -74,25 +102,29 @@ def write_index(folder: str | Path, out: str | Path | None = None) -> tuple[Path
         except UalmAgentError as exc:
             message = str(exc).replace(str(run_dir), run_dir.name)
             failures.append(f"{name}: {message}")
-            rows.append(f"<tr>{lead}<td>{escape(item)}</td><td colspan=\"4\" class=\"error\">{escape(message)}</td></tr>")
+            rows.append(f"<tr>{lead}<td>{escape(item)}</td>"
+                        f"<td colspan=\"{4 + len(metrics)}\" class=\"error\">{escape(message)}</td></tr>")
             continue
         href = Path(os.path.relpath(report, target.parent)).as_posix()
         best = "-" if result.best is None else f"{result.best.score:.2f}"
+        final = finals.get(run_dir.resolve(), {})
+        figures = "".join(f"<td>{_figure(final.get(k))}</td>" for k in metrics)
         rows.append(
             f"<tr data-item=\"{escape(item)}\">{lead}<td><a href=\"{escape(href)}\">{escape(item)}</a></td>"
             f"<td>{escape(result.prompt)}</td><td>{len(result.rounds)}</td><td>{best}</td>"
-            f"<td>{'yes' if result.accepted else 'no'}</td></tr>"
+            f"<td>{'yes' if result.accepted else 'no'}</td>{figures}</tr>"
         )
     plots = plot_files(folder)
     body = [f"<header>\n<h1>{escape(folder.resolve().name)}</h1>\n"
             f"<div class=\"muted\">{len(rows)} item run(s), {len(plots)} plot(s)</div>\n</header>\n<main>"]
-    body += _texts(folder)
     if rows:
         head = ("<th>configuration</th>" if with_config else "") + (
-            "<th>item</th><th>prompt</th><th>rounds</th><th>best score</th><th>accepted</th>")
+            "<th>item</th><th>prompt</th><th>rounds</th><th>critic score</th><th>accepted</th>")
+        head += "".join(f"<th>{escape(k)}</th>" for k in metrics)
         body.append(f"<section class=\"panel\"><h2>Items</h2><table><tr>{head}</tr>{''.join(rows)}</table></section>")
     if plots:
         body.append(f"<section class=\"panel\"><h2>Plots</h2>{_figures(plots)}</section>")
+    body += _texts(folder)
     for config in config_folders(folder):
         inner = "".join(_texts(config, level=3)) + _figures(plot_files(config))
         if inner:
@@ -109,7 +141,8 @@ def write_index(folder: str | Path, out: str | Path | None = None) -> tuple[Path
 def _texts(folder: Path, level: int = 2) -> list[str]:
     """The folder's markdown summaries (summary.md, ablation.md), shown as written."""
     return [
-        f"<section class=\"panel\"><h{level}>{escape(md.name)}</h{level}><pre>{escape(_read(md))}</pre></section>"
+        f"<section class=\"panel\"><details open><summary><h{level}>{escape(md.name)}</h{level}></summary>"
+        f"<pre>{escape(_read(md))}</pre></details></section>"
         for md in sorted(folder.glob("*.md"))
     ]
 

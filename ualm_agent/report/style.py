@@ -45,6 +45,7 @@ li.issue { margin: 4px 0; padding: 5px 8px; border-radius: 4px; border-left: 5px
 .kind { font-weight: 700; text-transform: uppercase; font-size: 11px; margin-right: 6px; }
 .error { color: #a40e26; font-weight: 600; }
 figure { margin: 10px 0; }
+summary h2, summary h3 { display: inline; }
 .plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 12px; }
 img.plot { max-width: 100%; height: auto; }
 figcaption { font-size: 12px; color: #5c6670; }
