@@ -13,7 +13,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ualm_agent.config import AgentConfig, ComponentSpec
-from ualm_agent.errors import ConfigError
 from ualm_agent.schema import Observation
 from ualm_agent.waveform import Waveform
 
@@ -44,15 +43,25 @@ class EvaluatorConfig(BaseModel):
             raise ValueError("a component entry needs a 'kind' (the backend name)")
         return value
 
+    @field_validator("clap")
+    @classmethod
+    def _clap_kind(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and value["kind"] != "clap":
+            raise ValueError(f"the clap entry's kind must be 'clap', got {value['kind']!r}")
+        return value
+
+    def check(self) -> None:
+        """Check each entry against its backend's settings (ConfigError), so a typo fails before any work."""
+        self.listener_config().resolved("listener")
+        clap = self.clap_config()
+        if clap is not None:
+            clap.resolved("listener")
+
     def listener_config(self) -> AgentConfig:
         return AgentConfig(listener=ComponentSpec(**self.listener))
 
     def clap_config(self) -> AgentConfig | None:
-        if self.clap is None:
-            return None
-        if self.clap["kind"] != "clap":
-            raise ConfigError(f"evaluator clap entry: kind must be 'clap', got {self.clap['kind']!r}")
-        return AgentConfig(listener=ComponentSpec(**self.clap))
+        return None if self.clap is None else AgentConfig(listener=ComponentSpec(**self.clap))
 
 
 class Evaluator:
@@ -60,6 +69,7 @@ class Evaluator:
 
     def __init__(self, config: EvaluatorConfig | None = None, *, matcher: metrics.Matcher | None = None) -> None:
         self.config = config or EvaluatorConfig()
+        self.config.check()
         self._matcher = matcher
         self._listener = None
         self._clap = None
