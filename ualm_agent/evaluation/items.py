@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -289,11 +289,3 @@ def import_audiocaps(csv_path: str | Path) -> list[EvalItem]:
         items.append(EvalItem(id=f"audiocaps-{cap_id}", prompt=caption, tags=["audiocaps"], meta=meta))
     return items
 
-
-def labels_of(items: Sequence[EvalItem]) -> list[str]:
-    """Every expected label of ``items``, in order of appearance, once each."""
-    seen: dict[str, None] = {}
-    for item in items:
-        for event in item.expected.events if item.expected else []:
-            seen.setdefault(event.label, None)
-    return list(seen)
