@@ -120,7 +120,7 @@ def test_report_embeds_every_round_with_its_figure_audio_plan_and_critique(run_f
     players = doc.find("audio")
     assert len(players) == len(result.rounds) and all("controls" in a for a in players)
     for r, player in zip(result.rounds, players):
-        samples, rate = sf.read(io.BytesIO(_data(player["src"], "audio/wav")))
+        samples, rate = sf.read(io.BytesIO(_data(player["src"], "audio/flac")))
         assert rate == 16000 and abs(len(samples) / rate - 4.0) < 0.05
         assert np.abs(samples).max() > 0.01  # the round's sound, not silence
 
@@ -160,6 +160,27 @@ def test_report_loads_in_headless_chromium_without_console_errors(run_folder, tm
 
     pixels = matplotlib.image.imread(shot)[..., :3]
     assert (pixels.max(axis=-1) < 0.15).mean() > 0.05
+
+
+# Test-side only: the report itself has no script. This reports what the browser made of each player.
+PROBE = """<script>
+document.querySelectorAll('audio').forEach((a, i) => {
+  a.addEventListener('loadedmetadata', () => console.log('audio-ok ' + i + ' ' + a.duration.toFixed(2)));
+  a.addEventListener('error', () => console.log('audio-error ' + i + ' ' + (a.error && a.error.code)));
+  a.load();
+});
+</script>"""
+
+
+@needs_chromium
+def test_the_browser_decodes_every_embedded_player(run_folder, tmp_path):
+    result, run_dir = run_folder
+    page = write_report(run_dir, tmp_path / "report.html").path
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    proc = _chromium(tmp_path, "--dump-dom", probed.as_uri())
+    said = sorted(re.findall(r'"(audio-\w+ \d+ \S+)"', proc.stderr))
+    assert said == [f"audio-ok {i} 4.00" for i in range(len(result.rounds))], proc.stderr[-2000:]
 
 
 @needs_chromium

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from .. import artifacts
 from ..errors import UalmAgentError, UsageError
 from ..schema import Critique, Issue, Observation, RichCaption, Round, RunResult
-from .embed import PAGE_RATE, data_uri, locate, page_audio
+from .embed import AUDIO_MIME, PAGE_RATE, data_uri, locate, page_audio
 from .spectrogram import round_figure_png
 from .style import kind_colour, page, rgba
 
@@ -111,10 +111,10 @@ def _round_section(r: Round, result: RunResult, run_dir: Path) -> str:
 def _media(r: Round, run_dir: Path) -> str:
     """The figure and the player; the listened-to file (after the vae) when there is one."""
     path = locate(r.audio_out, run_dir, f"round_{r.index:02d}.wav") or locate(r.audio, run_dir, f"round_{r.index:02d}_gen.wav")
-    samples, wav, note = None, None, ""
+    samples, sound, note = None, None, ""
     if path is not None:
         try:
-            samples, wav, channels = page_audio(path)
+            samples, sound, channels = page_audio(path)
             note = f"{path.name}, played at {PAGE_RATE // 1000} kHz {'stereo' if channels == 2 else 'mono'}"
         except UalmAgentError as exc:
             note = f"audio unreadable: {exc}"
@@ -126,8 +126,8 @@ def _media(r: Round, run_dir: Path) -> str:
     png = round_figure_png(r, samples, PAGE_RATE, duration)
     alt = f"Round {r.index}: spectrogram with planned and heard events"
     out = [f"<img class=\"figure\" alt=\"{escape(alt)}\" src=\"{data_uri(png, 'image/png')}\">"]
-    if wav is not None:
-        out.append(f"<audio controls preload=\"metadata\" src=\"{data_uri(wav, 'audio/wav')}\"></audio>")
+    if sound is not None:
+        out.append(f"<audio controls preload=\"metadata\" src=\"{data_uri(sound, AUDIO_MIME)}\"></audio>")
     out.append(f"<div class=\"muted\">{escape(note)}</div>")
     return "\n".join(out)
 

@@ -48,7 +48,7 @@ def _draw_bars(ax, bars: list[Bar], colour: str, text_colour: str) -> None:
     for key, label, start, end, flagged in bars:
         bottom = 1.0 - (lanes[key] + 1) * height
         ax.axvspan(
-            start, end, ymin=bottom + height * 0.1, ymax=bottom + height * 0.9, facecolor=colour, alpha=0.45,
+            start, end, ymin=bottom + height * 0.1, ymax=bottom + height * 0.9, facecolor=colour, alpha=0.35,
             edgecolor=ISSUE_COLOUR if flagged else colour, linewidth=2.5 if flagged else 1.0,
         )
         ax.text(
