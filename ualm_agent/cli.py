@@ -34,7 +34,10 @@ def _stderr():
 
 
 def _fail(message: str, code: int) -> None:
-    _stderr().print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: a message may hold brackets, e.g. pip install 'ualm-agent[ray]'.
+    _stderr().print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -345,6 +348,73 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
             r["role"], r["name"] or "-", "yes" if r["available"] else "no", r["reason"] or r["description"], r["weights"]
         )
     Console().print(table)
+
+
+@app.command()
+@handle_errors
+def ablate(
+    prompts: Path = typer.Argument(..., help="A JSONL prompt set (one item per line: id, prompt, expected)."),
+    grid: list[str] = typer.Option(
+        ..., "--grid", "-g", help="KEY=V1,V2,... for any config field (reflect, critique, enrich, listener, "
+        "critic.SETTING, loop.accept_score, ...). Repeatable; the grid is every combination."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (must not exist, unless --resume)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config every configuration starts from."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="The configuration to compare with (default: the first)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-w", help="Worker processes (local, default 1) or actors (ray, default: as many as fit)."
+    ),
+    backend: str = typer.Option("local", "--backend", help="local or ray."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: start a local Ray)."),
+    gpus_per_worker: float = typer.Option(0.0, "--gpus-per-worker", help="GPUs each Ray worker reserves."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an existing output folder."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items."),
+) -> None:
+    """Run a grid of configurations on the same items and seeds; compare them with a baseline."""
+    from rich.markup import escape
+
+    from .errors import UsageError
+    from .evaluation.grid import build_grid
+    from .evaluation.items import load_items
+
+    # Everything is checked before anything is written or run.
+    if backend not in ("local", "ray"):
+        raise UsageError(f"--backend {backend!r}: choose local or ray")
+    if backend == "local" and (address is not None or gpus_per_worker):
+        raise UsageError("--address and --gpus-per-worker go with --backend ray")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be 1 or more, got {workers}")
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be 1 or more, got {limit}")
+    if gpus_per_worker < 0:
+        raise UsageError(f"--gpus-per-worker must be 0 or more, got {gpus_per_worker:g}")
+    the_grid = build_grid(grid, config_file=config_file, baseline=baseline)
+    items, errors = load_items(prompts)
+    for message in errors:
+        _stderr().print(f"[yellow]skipped:[/] {escape(message)}", markup=True, soft_wrap=True)
+    items = items[:limit] if limit else items
+    if not items:
+        raise UsageError(f"{prompts} has no valid items")
+    options: dict[str, Any] = {}
+    if backend == "ray":
+        from .evaluation.ray_backend import import_ray
+
+        import_ray()
+        options = {"address": address, "gpus_per_worker": gpus_per_worker}
+    from .evaluation.ablation import run_ablation
+
+    console = _stderr()
+    console.print(f"{len(the_grid.configs)} configuration(s) × {len(items)} item(s); "
+                  f"baseline: {escape(the_grid.baseline.name)}", soft_wrap=True)
+
+    def show(event: dict[str, Any]) -> None:
+        if event.get("message"):
+            where = escape(f"{event.get('item_id') or event.get('config') or '':<12}")
+            console.print(f"[cyan]{where}[/] {escape(event['message'])}", markup=True, soft_wrap=True)
+
+    result = run_ablation(items, the_grid, out_dir=out, workers=workers, backend=backend, backend_options=options,
+                          resume=resume, progress=show)
+    print(result.markdown_path)
 
 
 def main() -> None:
