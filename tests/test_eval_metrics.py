@@ -130,6 +130,35 @@ def test_duration_and_frequency_l1():
     assert metrics.frequency_l1([None, None, None], spans) is None
 
 
+def placed(label: str, balance: float | None, loudness: float | None) -> HeardEvent:
+    return HeardEvent(label=label, start_s=0.0, end_s=1.0, confidence=0.9, balance=balance, loudness_db=loudness)
+
+
+def test_position_accuracy():
+    groups = [
+        [placed("Bark", -0.9, -20), placed("Dog", -0.5, -22)],  # mean -0.7: left
+        [placed("Bell", 0.2, -30)],  # 0.2 is within the centre band (|b| <= 0.3)
+        [],  # not heard
+        [placed("Siren", 0.8, -25)],
+    ]
+    assert metrics.position_accuracy(["left", "right", "left", None], groups) == pytest.approx(1 / 3)
+    assert metrics.position_accuracy(["left", "center", None, "right"], groups) == 1.0
+    assert metrics.position_accuracy([None, None, None, None], groups) is None
+    assert metrics.side_of(-0.31) == "left" and metrics.side_of(0.3) == "center"
+
+
+def test_level_accuracy_scores_only_contrasts():
+    groups = [[placed("Piano", 0, -30), placed("Piano", 0, -26)], [placed("Drum", 0, -20)], [placed("Bell", 0, -40)], []]
+    # Piano (loudest piece -26) is planned soft, the drum (-20) loud: right.
+    assert metrics.level_accuracy(["soft", "loud", None, None], groups) == 1.0
+    # Soft piano vs normal bell (-40, quieter than the piano): wrong; loud drum vs normal bell: right.
+    assert metrics.level_accuracy(["soft", "loud", "normal", None], groups) == pytest.approx(2 / 3)
+    # Soft and distant are the same rank: no contrast. An unheard event loses its pairs.
+    assert metrics.level_accuracy(["soft", "distant", None, None], groups) is None
+    assert metrics.level_accuracy(["loud", None, None, "soft"], groups) == 0.0
+    assert metrics.level_accuracy(["loud", None, None, None], groups) is None
+
+
 # ------------------------------------------------------------------ the evaluator
 
 
@@ -183,7 +212,9 @@ def test_metrics_an_item_does_not_fix_are_none(matcher):
     plain = EvalItem(id="p", prompt="a dog", expected=Expected(events=[ExpectedEvent(label="Dog")]))
     result = evaluator.score_observation(plain, _observation())
     assert result["event_recall"] == 1.0
-    assert [k for k in metrics.METRIC_KEYS if result[k] is None] == ["ordering_error", "segment_f1", "duration_l1", "frequency_l1"]
+    assert [k for k in metrics.METRIC_KEYS if result[k] is None] == [
+        "ordering_error", "segment_f1", "duration_l1", "frequency_l1", "position_accuracy", "level_accuracy",
+    ]
 
 
 def test_evaluator_config_checks_entries():
@@ -230,6 +261,24 @@ def test_the_default_evaluator_grades_a_rendered_clip(rendered):
     assert result["ordering_error"] == 0.0
     assert 0.0 < result["event_precision"] <= 1.0
     assert result["segment_f1"] is None and result["duration_l1"] is None and result["clap_score"] is None
+
+
+def test_position_is_graded_on_the_spatialised_clip():
+    from ualm_agent.builders import build_component
+    from ualm_agent.config import AgentConfig
+    from ualm_agent.roles import GenerationRequest
+
+    config = AgentConfig()
+    item = EvalItem(id="left-right", prompt="a dog barks on the left, then a bell rings on the right", expected=Expected(
+        events=[ExpectedEvent(label="Bark", position="left"), ExpectedEvent(label="Bell", position="right")]))
+    plan = build_component("planner", config).plan(item.prompt, duration_s=6.0)
+    mono = build_component("generator", config).generate(
+        GenerationRequest(caption=plan, text=plan.to_text(), duration_s=6.0, seed=0)).audio
+    stereo = build_component("vae", config).process(mono, plan)
+    evaluator = Evaluator(EvaluatorConfig(use_minilm=False))
+    assert evaluator.evaluate(item, stereo)["position_accuracy"] == 1.0
+    # The same sounds in mono are heard in the centre.
+    assert evaluator.evaluate(item, mono)["position_accuracy"] == 0.0
 
 
 def test_the_evaluator_scores_silence_as_nothing_found(rendered):

@@ -28,6 +28,9 @@ MERGE_GAP_S = 0.1
 # AudioTime: a pair is out of order when the first overlaps the second by this
 # share of the shorter one or more.
 ORDER_OVERLAP_SHARE = 0.5
+# Stereo balance beyond which a sound is heard on one side (the template captioner's setting).
+SIDE_BALANCE = 0.3
+LEVEL_RANK = {"soft": 0, "distant": 0, "normal": 1, "loud": 2}
 
 METRIC_KEYS = (
     "event_precision",
@@ -37,6 +40,8 @@ METRIC_KEYS = (
     "segment_f1",
     "duration_l1",
     "frequency_l1",
+    "position_accuracy",
+    "level_accuracy",
 )
 
 
@@ -228,6 +233,41 @@ def frequency_l1(expected_counts: Sequence[int | None], heard: Sequence[Sequence
     return sum(errors) / len(errors) if errors else None
 
 
+def side_of(balance: float, threshold: float = SIDE_BALANCE) -> str:
+    return "left" if balance < -threshold else "right" if balance > threshold else "center"
+
+
+def position_accuracy(
+    positions: Sequence[str | None], pieces: Sequence[Sequence[HeardEvent]], threshold: float = SIDE_BALANCE
+) -> float | None:
+    """Share of events with an expected position heard on that side (mean balance of their pieces); unheard = wrong."""
+    verdicts = []
+    for want, group in zip(positions, pieces, strict=True):
+        if want is None:
+            continue
+        balances = [p.balance for p in group if p.balance is not None]
+        verdicts.append(bool(balances) and side_of(sum(balances) / len(balances), threshold) == want)
+    return sum(verdicts) / len(verdicts) if verdicts else None
+
+
+def level_accuracy(levels: Sequence[str | None], pieces: Sequence[Sequence[HeardEvent]]) -> float | None:
+    """Share of event pairs with different expected levels whose heard loudness (loudest piece) is ordered the same way.
+
+    Levels are relative, so only contrasts are scored: "a quiet piano, then a loud drum" asks for
+    the drum to be louder than the piano. An unheard event makes its pairs wrong. None without a contrast.
+    """
+    loudness = [max((p.loudness_db for p in group if p.loudness_db is not None), default=None) for group in pieces]
+    verdicts = []
+    for i, a in enumerate(levels):
+        for j in range(i + 1, len(levels)):
+            b = levels[j]
+            if a is None or b is None or LEVEL_RANK[a] == LEVEL_RANK[b]:
+                continue
+            hi, lo = (i, j) if LEVEL_RANK[a] > LEVEL_RANK[b] else (j, i)
+            verdicts.append(loudness[hi] is not None and loudness[lo] is not None and loudness[hi] > loudness[lo])
+    return sum(verdicts) / len(verdicts) if verdicts else None
+
+
 def item_metrics(
     expected: Expected | None,
     heard: Sequence[HeardEvent],
@@ -245,7 +285,8 @@ def item_metrics(
     events = expected.events
     pieces = audible(heard, min_confidence)
     scores = event_scores(events, pieces, matcher)
-    per_event = [occurrences(group, merge_gap_s) for group in assign(events, pieces, matcher)]
+    groups = assign(events, pieces, matcher)
+    per_event = [occurrences(group, merge_gap_s) for group in groups]
     order = [expected.index_of(label) for label in expected.order]
     return {
         "event_precision": scores.precision,
@@ -258,4 +299,6 @@ def item_metrics(
         ),
         "duration_l1": duration_l1([e.duration_s for e in events], per_event),
         "frequency_l1": frequency_l1([e.count for e in events], per_event),
+        "position_accuracy": position_accuracy([e.position for e in events], groups),
+        "level_accuracy": level_accuracy([e.level for e in events], groups),
     }
