@@ -241,6 +241,28 @@ def test_a_moved_run_folder_still_finds_its_audio(run_folder, tmp_path):
     assert "no audio for this round" in " ".join(doc.text)
 
 
+def test_the_figure_draws_every_planned_occurrence_and_flags_what_the_critique_names(run_folder):
+    from ualm_agent.report.spectrogram import heard_bars, plan_bars, spectrogram_db
+
+    result, _ = run_folder
+    for r in result.rounds:
+        bars = plan_bars(r)
+        assert len(bars) == sum(ev.count for ev in r.plan.layout)
+        named = {i.event_index for i in r.critique.issues if i.event_index is not None}
+        assert {int(key) for key, _, _, _, flagged in bars if flagged} == named
+        first = r.plan.layout[0]
+        assert [(s, e) for key, _, s, e, _ in bars if key == "0"] == first.occurrences()
+        heard = heard_bars(r)
+        assert len(heard) == len(r.observation.events)
+        extra = {i.label for i in r.critique.issues if i.kind == "extra"}
+        assert {label for label, _, _, _, flagged in heard if flagged} == extra & {e.label for e in r.observation.events}
+
+    t = np.arange(16000) / 16000
+    freqs, times, db = spectrogram_db(np.sin(2 * np.pi * 1000 * t).astype(np.float32), 16000)
+    assert db.max() == 0.0 and db.min() >= -80.0 and abs(times[-1] - 1.0) < 0.05
+    assert abs(freqs[db.mean(axis=1).argmax()] - 1000) < 40
+
+
 def _plot(path: Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

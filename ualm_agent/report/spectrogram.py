@@ -69,11 +69,17 @@ def plan_bars(rnd: Round) -> list[Bar]:
 
 
 def heard_bars(rnd: Round) -> list[Bar]:
-    """Heard events, one lane per label; the most confident labels when there are too many."""
+    """Heard events, one lane per label; the most confident labels when there are too many.
+
+    Flagged: a label the critique calls extra (heard but not planned).
+    """
     events = rnd.observation.events if rnd.observation is not None else []
+    extra = {i.label for i in (rnd.critique.issues if rnd.critique else []) if i.kind == "extra" and i.label}
     ranked = sorted(events, key=lambda e: -e.confidence)
     keep = set(list(dict.fromkeys(e.label for e in ranked))[:MAX_HEARD_LANES])
-    return [(e.label, f"{e.label} {e.confidence:.2f}", e.start_s, e.end_s, False) for e in events if e.label in keep]
+    return [
+        (e.label, f"{e.label} {e.confidence:.2f}", e.start_s, e.end_s, e.label in extra) for e in events if e.label in keep
+    ]
 
 
 def round_figure_png(rnd: Round, samples: np.ndarray | None, rate: int, duration_s: float) -> bytes:
@@ -99,7 +105,8 @@ def round_figure_png(rnd: Round, samples: np.ndarray | None, rate: int, duration
     _draw_bars(top, plan, PLAN_COLOUR, "white")
     bottom.set_facecolor("#f4f7fa")
     bottom.set_yticks([])
-    bottom.set_title("heard by the listener" + ("" if heard else " (nothing)"), fontsize=9, loc="left")
+    title = "heard by the listener (blue, red edge = called extra)" if heard else "heard by the listener: nothing"
+    bottom.set_title(title, fontsize=9, loc="left")
     _draw_bars(bottom, heard, HEARD_COLOUR, "#0b2533")
     bottom.set_xlim(0, max(duration_s, 0.1))
     bottom.set_xlabel("time (s)")
