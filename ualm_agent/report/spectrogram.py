@@ -41,14 +41,17 @@ def _lanes(bars: list[Bar]) -> dict[str, int]:
 
 def _draw_bars(ax, bars: list[Bar], colour: str, text_colour: str) -> None:
     """Bars in lanes stacked top to bottom over the whole height of ``ax``."""
+    from matplotlib.colors import to_rgba
+
     lanes = _lanes(bars)
     if not lanes:
         return
+    fill = to_rgba(colour, 0.35)  # see-through fill, solid edge
     height = 1.0 / len(lanes)
     for key, label, start, end, flagged in bars:
         bottom = 1.0 - (lanes[key] + 1) * height
         ax.axvspan(
-            start, end, ymin=bottom + height * 0.1, ymax=bottom + height * 0.9, facecolor=colour, alpha=0.35,
+            start, end, ymin=bottom + height * 0.1, ymax=bottom + height * 0.9, facecolor=fill,
             edgecolor=ISSUE_COLOUR if flagged else colour, linewidth=2.5 if flagged else 1.0,
         )
         ax.text(
