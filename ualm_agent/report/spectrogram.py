@@ -115,4 +115,14 @@ def round_figure_png(rnd: Round, samples: np.ndarray | None, rate: int, duration
     bottom.set_xlabel("time (s)")
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return _palette_png(buf.getvalue())
+
+
+def _palette_png(png: bytes, colours: int = 128) -> bytes:
+    """The same picture with a 128-colour palette: a noisy spectrogram shrinks about fourfold, unchanged to the eye."""
+    from PIL import Image  # matplotlib's own image library
+
+    out = io.BytesIO()
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    return out.getvalue()
