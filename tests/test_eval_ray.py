@@ -71,18 +71,35 @@ def test_ray_rows_equal_a_local_runs_rows(ray_local, tmp_path):
     assert '"backend": "ray"' in summary
 
 
-def test_one_actor_keeps_its_components_for_every_item(ray_local, tmp_path):
-    from ualm_agent.evaluation.ray_backend import run_items_ray
+def test_actors_keep_their_models_across_items_and_runs(ray_local, tmp_path):
+    from ualm_agent.evaluation.ray_backend import run_items_ray, session
 
-    # The one-round item first, the two-round item second, on one actor.
-    batches = list(run_items_ray(ITEMS[::-1], _config(), EvaluatorConfig(), tmp_path, num_workers=1))
-    assert [b[0]["item_id"] for b in batches] == ["siren", "bark-then-bell"]
-    workers = {r["worker"] for b in batches for r in b}
-    assert len(workers) == 1 and os.getpid() not in workers  # one process served both items
-    # The second item found the components loaded: two rounds take less than the first item's one
-    # round, which paid for loading the models.
-    first, second = batches[0][0]["agent_wall_s"], batches[1][0]["agent_wall_s"]
-    assert len(batches[1]) == 2 and second < first
+    with session():  # fresh actors, kept for every run inside (an ablation's configurations)
+        # The one-round item first, the two-round item second, on one actor.
+        first = list(run_items_ray(ITEMS[::-1], _config(), EvaluatorConfig(), tmp_path / "a", num_workers=1))
+        reflect0 = _config().model_copy(update={"loop": _config().loop.model_copy(update={"reflect": 0})})
+        second = list(run_items_ray(ITEMS, reflect0, EvaluatorConfig(), tmp_path / "b", num_workers=1))
+    assert [b[0]["item_id"] for b in first] == ["siren", "bark-then-bell"]
+    assert [len(b) for b in second] == [1, 1]  # the second run's own config reached the actor
+    workers = {r["worker"] for b in first + second for r in b}
+    assert len(workers) == 1 and os.getpid() not in workers  # one process served both runs
+    # Only the first item paid for loading the models: the two-round item after it, and the next
+    # run's items, each take less time than it did.
+    cold = first[0][0]["agent_wall_s"]
+    assert all(b[0]["agent_wall_s"] < cold for b in [first[1], *second])
+    assert (tmp_path / "b" / "items" / "siren").is_dir()
+
+
+def test_an_ablation_on_ray_shares_its_actors_between_configurations(ray_local, tmp_path):
+    from ualm_agent.evaluation.ablation import run_ablation
+    from ualm_agent.evaluation.grid import build_grid
+
+    grid = build_grid(["reflect=0,1", "duration_s=4"])
+    result = run_ablation(ITEMS, grid, out_dir=tmp_path / "out", workers=1, backend="ray")
+    assert [row["completed"] for row in result.table] == [2, 2]
+    workers = {r["worker"] for rows in result.rows.values() for r in rows}
+    assert len(workers) == 1  # one actor ran every item of both configurations
+    assert result.csv_path.is_file() and result.plot_path is not None
 
 
 def test_more_gpus_than_the_cluster_has_is_an_error(ray_local, tmp_path):

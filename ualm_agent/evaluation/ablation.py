@@ -14,7 +14,8 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,19 +65,38 @@ def run_ablation(
 ) -> Ablation:
     """Evaluate every configuration of ``grid`` on ``items`` and write the comparison."""
     from .evaluator import EvaluatorConfig
-    from .run import run_eval
 
     out_dir = Path(out_dir)
     if not items:
         raise UsageError("no items to run")
-    prepare_out_dir(out_dir, grid, resume=resume)
     check_backends_available(grid)
     evaluator_config = evaluator_config if evaluator_config is not None else EvaluatorConfig()
+    with _backend_session(backend, backend_options):  # joined before anything is written
+        prepare_out_dir(out_dir, grid, resume=resume)
+        _run_configs(items, grid, out_dir, evaluator_config, workers, backend, backend_options, progress)
+    return write_comparison(out_dir, grid, level=level)
+
+
+@contextmanager
+def _backend_session(backend: str, options: dict[str, Any] | None) -> Iterator[None]:
+    """On Ray, one connection and one set of actors for every configuration (models stay loaded)."""
+    if backend != "ray":
+        yield
+        return
+    from .ray_backend import session
+
+    with session((options or {}).get("address")):
+        yield
+
+
+def _run_configs(items, grid: Grid, out_dir: Path, evaluator_config, workers, backend, backend_options, progress) -> None:
+    from .run import run_eval
+
     for index, config in enumerate(grid.configs):
         folder = config_dir(out_dir, config.folder)
         if progress is not None:
-            progress({"config": config.name, "index": index, "total": len(grid.configs), "node": "config",
-                      "round": None, "message": f"configuration {index + 1}/{len(grid.configs)}: {config.name}"})
+            progress({"event": "config", "config": config.name, "index": index, "total": len(grid.configs),
+                      "message": f"configuration {index + 1}/{len(grid.configs)}: {config.name}"})
         run_eval(
             items,
             agent_config=config.config,
@@ -89,7 +109,6 @@ def run_ablation(
             progress=progress,
             config_name=config.name,
         )
-    return write_comparison(out_dir, grid, level=level)
 
 
 def prepare_out_dir(out_dir: Path, grid: Grid, *, resume: bool) -> None:

@@ -13,6 +13,7 @@ folder all nodes share (NFS, a mounted bucket) to keep the audio next to the res
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ def run_items_ray(
     a Ray already initialised in this process is used, or else a local instance is started (and
     stopped when the iteration ends). ``gpus_per_worker`` reserves that many GPUs for each actor.
     ``num_workers`` defaults to as many actors as the cluster has room for, at most one per item.
+    Inside :func:`session`, the actors outlive the call, so the next call (an ablation's next
+    configuration) finds the models they share already loaded.
 
     Ray is imported, joined and checked here, before the first item, so a missing install or an
     unreachable cluster is an error at call time.
@@ -62,10 +65,26 @@ def run_items_ray(
         workers = _worker_count(ray, len(items), gpus_per_worker, num_workers)
     except BaseException:
         if started:
-            ray.shutdown()
+            _shutdown(ray)
         raise
-    return _drive(ray, items, agent_config, evaluator_config, Path(out_dir).resolve(), config_name, workers,
-                  gpus_per_worker, started)
+    job = dict(agent_config=agent_config, evaluator_config=evaluator_config, out_dir=str(Path(out_dir).resolve()),
+               config_name=config_name)
+    return _drive(ray, items, job, workers, gpus_per_worker, started)
+
+
+@contextmanager
+def session(address: str | None = None) -> Iterator[None]:
+    """Join or start Ray once for several runs (an ablation's configurations), sharing the actors."""
+    ray = import_ray()
+    started = _connect(ray, address)
+    _release_actors(ray)  # the session's own actors, loaded with its runs' models
+    try:
+        yield
+    finally:
+        if started:
+            _shutdown(ray)
+        else:
+            _release_actors(ray)
 
 
 def _connect(ray, address: str | None) -> bool:
@@ -81,6 +100,11 @@ def _connect(ray, address: str | None) -> bool:
         where = address or "a local instance"
         raise UalmAgentError(f"cannot start or join Ray at {where}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
     return True
+
+
+def _shutdown(ray) -> None:
+    _POOL.clear()
+    ray.shutdown()
 
 
 def _worker_count(ray, n_items: int, gpus_per_worker: float, num_workers: int | None) -> int:
@@ -99,23 +123,44 @@ def _worker_count(ray, n_items: int, gpus_per_worker: float, num_workers: int | 
     return max(1, min(workers, max(n_items, 1)))
 
 
-def _drive(ray, items, agent_config, evaluator_config, out_dir: Path, config_name: str, workers: int, gpus: float,
-           started: bool):
+# The live actors of this Ray connection: {"key": (job id, gpus per worker), "actors": [...]}.
+_POOL: dict[str, Any] = {}
+
+
+def _actors(ray, workers: int, gpus: float) -> list[Any]:
+    """``workers`` actors, reusing those of an earlier call on the same connection and GPU share."""
+    key = (ray.get_runtime_context().get_job_id(), gpus)
+    if _POOL.get("key") != key:
+        _release_actors(ray)
+        _POOL.update(key=key, actors=[])
+    actors = _POOL["actors"]
+    actor_cls = ray.remote(ItemWorker).options(num_cpus=1, num_gpus=gpus or 0, max_restarts=1, max_task_retries=1)
+    while len(actors) < workers:
+        actors.append(actor_cls.remote())
+    return actors[:workers]
+
+
+def _release_actors(ray) -> None:
+    for actor in _POOL.get("actors", []):
+        try:
+            ray.kill(actor)
+        except Exception:  # already gone with its node
+            pass
+    _POOL.clear()
+
+
+def _drive(ray, items, job: dict[str, Any], workers: int, gpus: float, started: bool):
+    running: dict[Any, tuple[Any, Any]] = {}  # ref -> (actor, item)
     try:
         if not items:
             return
-        actor_cls = ray.remote(ItemWorker).options(
-            num_cpus=1, num_gpus=gpus or 0, max_restarts=1, max_task_retries=1
-        )
-        actors = [actor_cls.remote(agent_config, evaluator_config, str(out_dir), config_name) for _ in range(workers)]
         queue = list(reversed(items))
-        running: dict[Any, tuple[Any, Any]] = {}  # ref -> (actor, item)
 
         def submit(actor) -> None:
             item = queue.pop()
-            running[actor.evaluate.remote(item)] = (actor, item)
+            running[actor.evaluate.remote(item, **job)] = (actor, item)
 
-        for actor in actors:
+        for actor in _actors(ray, workers, gpus):
             if queue:
                 submit(actor)
         while running:
@@ -139,7 +184,9 @@ def _drive(ray, items, agent_config, evaluator_config, out_dir: Path, config_nam
             yield rows
     finally:
         if started:
-            ray.shutdown()
+            _shutdown(ray)
+        elif running:  # stopped early (an error, Ctrl-C): the actors drop what they were doing
+            _release_actors(ray)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -148,20 +195,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 class ItemWorker:
-    """A Ray actor: one process that keeps its components loaded and evaluates items one at a time."""
+    """A Ray actor: one process that keeps its components loaded and evaluates items one at a time.
 
-    def __init__(self, agent_config: Any, evaluator_config: Any, out_dir: str, config_name: str = "eval") -> None:
-        self.agent_config = agent_config
-        self.evaluator_config = evaluator_config
-        self.out_dir = Path(out_dir)
-        self.config_name = config_name
+    The process's component cache (see ``ualm_agent.builders``) and evaluator cache keep every
+    model it has loaded, so items, and configurations that share components, reuse them.
+    """
 
-    def evaluate(self, item: Any) -> list[dict[str, Any]]:
+    def evaluate(self, item: Any, *, agent_config: Any, evaluator_config: Any, out_dir: str,
+                 config_name: str = "eval") -> list[dict[str, Any]]:
         from .run import evaluate_item
 
-        return evaluate_item(item, self.agent_config, self.evaluator_config, self.out_dir, config_name=self.config_name)
-
-    def pid(self) -> int:
-        import os
-
-        return os.getpid()
+        return evaluate_item(item, agent_config, evaluator_config, Path(out_dir), config_name=config_name)
