@@ -99,8 +99,9 @@ def write_index(folder: str | Path, out: str | Path | None = None) -> tuple[Path
         try:
             result = load_result(run_dir)
             report = write_run_report(run_dir)
-        except UalmAgentError as exc:
-            message = str(exc).replace(str(run_dir), run_dir.name)
+        except Exception as exc:  # one broken item gets a row saying why; the index still covers the rest
+            text = str(exc) if isinstance(exc, UalmAgentError) else f"{type(exc).__name__}: {exc}"
+            message = text.replace(str(run_dir), run_dir.name)
             failures.append(f"{name}: {message}")
             rows.append(f"<tr>{lead}<td>{escape(item)}</td>"
                         f"<td colspan=\"{4 + len(metrics)}\" class=\"error\">{escape(message)}</td></tr>")
