@@ -417,6 +417,98 @@ def ablate(
     print(result.markdown_path)
 
 
+@app.command("eval")
+@handle_errors
+def eval_command(
+    prompts: Path = typer.Argument(..., help="A JSONL prompt set (one item per line: id, prompt, expected)."),
+    out: Path = typer.Option(..., "--out", "-o", help="New folder for results.jsonl, summary and plots (or --resume)."),
+    config_file: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config of the agent."),
+    evaluator_config: Optional[Path] = typer.Option(
+        None, "--evaluator-config", help="TOML settings of the evaluator ([listener], [clap], thresholds)."
+    ),
+    eval_listener: Optional[str] = typer.Option(None, "--eval-listener", help="Listener backend that grades (default yamnet)."),
+    reflect: Optional[int] = typer.Option(None, "--reflect", "-r", help="Maximum revisions after the first take."),
+    duration: Optional[float] = typer.Option(None, "--duration", "-d", help="Clip length when a prompt gives none."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-w", help="Worker processes (local, default 1) or actors (ray, default: as many as fit)."
+    ),
+    backend: str = typer.Option("local", "--backend", help="local or ray."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (default: start a local Ray)."),
+    gpus_per_worker: Optional[float] = typer.Option(None, "--gpus-per-worker", help="GPUs each Ray worker reserves."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an existing output folder; done items are skipped."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON summary on stdout."),
+) -> None:
+    """Run the agent on every item, grade every round with the evaluator, and summarise with 95% CIs and plots."""
+    from .errors import UsageError
+    from .evaluation.items import load_items
+    from .evaluation.run import BACKENDS, load_evaluator_config, run_eval
+
+    # Everything is checked before anything is written or run.
+    if backend not in BACKENDS:
+        raise UsageError(f"--backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == "local" and (address is not None or gpus_per_worker is not None):
+        raise UsageError("--address and --gpus-per-worker go with --backend ray")
+    for name, value in (("--workers", workers), ("--limit", limit)):
+        if value is not None and value < 1:
+            raise UsageError(f"{name} must be 1 or more, got {value}")
+    cfg = _config(config_file, **{"loop.reflect": reflect, "duration_s": duration})
+    evaluator = load_evaluator_config(evaluator_config, listener=eval_listener)
+    items, errors = load_items(prompts)
+    console = _stderr()
+    for message in errors:
+        console.print(f"[yellow]skipped:[/] {message}", markup=True, soft_wrap=True)
+    items = items[:limit] if limit else items
+    if not items:
+        raise UsageError(f"{prompts} has no valid items")
+    options: dict[str, Any] = {}
+    if backend == "ray":
+        options = {"address": address, "gpus_per_worker": gpus_per_worker or 0.0}
+
+    def show(event: dict[str, Any]) -> None:
+        if event["event"] == "item":
+            width = len(str(event["total"]))
+            style = "red" if event["status"] == "failed" else "cyan"
+            console.print(f"[dim][{event['done']:>{width}}/{event['total']}][/] [{style}]{event['item_id']}[/] "
+                          f"{event['message']}", markup=True, soft_wrap=True, highlight=False)
+        else:
+            console.print(event["message"], soft_wrap=True, highlight=False)
+
+    try:
+        result = run_eval(items, agent_config=cfg, evaluator_config=evaluator, out_dir=out, workers=workers,
+                          backend=backend, backend_options=options, resume=resume, progress=show)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: finished items are in {out / 'results.jsonl'}; continue with --resume",
+                      soft_wrap=True, highlight=False)
+        raise typer.Exit(130) from None
+    if errors:
+        console.print(f"[yellow]{len(errors)} malformed line(s) in {prompts} were skipped[/]", markup=True, soft_wrap=True)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    from rich.table import Table
+
+    summary = result.summary
+    items_line = summary["items"]
+    console.print(f"{items_line['completed']} of {items_line['total']} item(s) completed, {items_line['failed']} failed; "
+                  f"graded by {', '.join(summary['graded_by']) or '-'}", soft_wrap=True, highlight=False)
+    table = Table()
+    table.add_column("final answer")
+    table.add_column("mean [95% CI] (n)")
+    from .evaluation.stats import fmt_ci
+
+    for metric in summary["metrics"]:
+        table.add_row(metric, fmt_ci(summary["final"][metric]))
+    process = summary["process"]
+    table.add_row("critic score", fmt_ci(process["critic_score"]))
+    table.add_row("rounds used", fmt_ci(process["rounds_used"], 2))
+    table.add_row("accept rate", fmt_ci(process["accept_rate"]))
+    if result.items_per_minute is not None:
+        table.add_row("items/minute", f"{result.items_per_minute:.2f} ({result.ran} item(s) this run)")
+    console.print(table)
+    print(out / "summary.md")
+
+
 def main() -> None:
     app()
 

@@ -272,7 +272,7 @@ def _run_items_ray(
     workers: int | None,
     options: dict[str, Any],
 ) -> RowBatches:
-    """The same work on a Ray cluster (ray_backend.run_items_ray); options: address, gpus_per_worker."""
+    """The same work on a Ray cluster (ray_backend.run_items_ray); options: address, gpus_per_worker, num_workers."""
     try:
         from .ray_backend import run_items_ray
     except ImportError as exc:
@@ -282,11 +282,11 @@ def _run_items_ray(
         raise UsageError(f"unknown Ray option(s) {', '.join(unknown)}; valid: {', '.join(sorted(RAY_OPTIONS))}")
     return run_items_ray(
         items, agent_config, evaluator_config, out_dir, address=options.get("address"),
-        gpus_per_worker=float(options.get("gpus_per_worker") or 0.0), num_workers=workers,
+        gpus_per_worker=float(options.get("gpus_per_worker") or 0.0), num_workers=options.get("num_workers", workers),
     )
 
 
-RAY_OPTIONS = frozenset({"address", "gpus_per_worker"})
+RAY_OPTIONS = frozenset({"address", "gpus_per_worker", "num_workers"})
 
 
 def _backend(name: str) -> Callable[..., RowBatches]:
@@ -380,6 +380,59 @@ def _prepare_out_dir(out_dir: Path, manifest: dict[str, Any], resume: bool) -> N
         raise UsageError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
 
 
+def load_evaluator_config(path: str | Path | None = None, *, listener: str | None = None) -> Any:
+    """The evaluator's settings from a TOML file (``[listener]``, ``[clap]``, thresholds), or a listener name."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from ..config import _one_line
+    from ..errors import ConfigError
+    from .evaluator import EvaluatorConfig
+
+    if path is not None and listener is not None:
+        raise UsageError("give either --evaluator-config FILE or --eval-listener NAME, not both")
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"evaluator config file not found: {p}") from None
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"evaluator config file {p} is not valid TOML: {exc}") from None
+    if listener is not None:
+        data["listener"] = {"kind": listener}
+    try:
+        return EvaluatorConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid evaluator config: {_one_line(exc)}") from None
+
+
+def check_available(agent_config: "AgentConfig", evaluator_config: Any) -> None:
+    """Every backend the agent and the evaluator use is valid and installed, before any item runs."""
+    from .. import registry
+    from ..errors import ConfigError, ModelUnavailableError
+    from ..roles import ROLES
+
+    agent_config.validate_components()
+    checks = [(role, agent_config.spec(role), "") for role in ROLES]
+    for what, make in (("evaluator listener", "listener_config"), ("evaluator clap", "clap_config")):
+        config = getattr(evaluator_config, make)() if hasattr(evaluator_config, make) else None
+        if config is not None:
+            try:
+                config.resolved("listener")  # its settings, checked like the agent's
+            except ConfigError as exc:
+                raise ConfigError(f"{what}: {exc}") from None
+            checks.append(("listener", config.listener, f"{what} "))
+    for role, spec, prefix in checks:
+        if spec is None:
+            continue
+        ok, reason = registry.get(role, spec.kind).availability()
+        if not ok:
+            raise ModelUnavailableError(f"{prefix or role + ' '}{spec.kind!r} is not available: {reason}")
+
+
 def _check_items(items: Sequence["EvalItem"]) -> None:
     if not items:
         raise UsageError("no items to evaluate")
@@ -411,7 +464,8 @@ def run_eval(
     """Run and grade every item not yet done in ``out_dir``; write results, summary and plots.
 
     ``workers``: worker processes (local) or actors (Ray); None is 1 locally and as many as the
-    cluster has room for on Ray. ``backend_options`` (Ray only): ``address``, ``gpus_per_worker``.
+    cluster has room for on Ray. ``backend_options`` (Ray only): ``address``, ``gpus_per_worker``,
+    ``num_workers`` (overrides ``workers``).
     """
     items = list(items)
     _check_items(items)
@@ -422,7 +476,7 @@ def run_eval(
     run_items = _backend(backend)
     if backend == "local" and backend_options:
         raise UsageError(f"the local backend takes no options; got {', '.join(sorted(backend_options))}")
-    agent_config.validate_components()
+    check_available(agent_config, evaluator_config)
     out_dir = Path(out_dir)
     _prepare_out_dir(out_dir, _manifest(agent_config, evaluator_config, config_name), resume)
     results = out_dir / RESULTS
