@@ -287,7 +287,9 @@ def render_markdown(grid: Grid, table: list[dict[str, Any]], metrics: Sequence[s
         table, labels, lambda row, label: "baseline" if row["baseline"] else _fmt_ci(row[f"{label}:diff"], signed=True)
     )
     lines.append("")
-    lines += [f"Gain over round 0 per reflection round: `{GAIN_PLOT}`.", ""]
+    lines += ["## Gain over round 0 per reflection round", "",
+              "The answer with r revisions (the best round up to r) minus round 0's, paired by item.", "",
+              f"![gain per reflection round]({GAIN_PLOT})", ""]
     return "\n".join(lines)
 
 
