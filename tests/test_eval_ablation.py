@@ -125,6 +125,11 @@ def test_unknown_grid_key_is_rejected_before_any_work(tmp_path, cli_env):
     proc = _cli("ablate", str(prompts), "--grid", "listener=yamnet,nope", "--out", str(tmp_path / "out"), env=cli_env)
     assert proc.returncode == 2 and "valid listeners: clap, composite" in proc.stderr
     assert not (tmp_path / "out").exists()
+    # The evaluator's listener is checked before any work too.
+    proc = _cli("ablate", str(prompts), "--grid", "reflect=0,1", "--eval-listener", "nope", "--out",
+                str(tmp_path / "out"), env=cli_env)
+    assert proc.returncode == 2 and "evaluator listener: unknown listener 'nope'" in proc.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_backend_ray_without_ray_is_a_one_line_error(tmp_path, cli_env):

@@ -361,6 +361,10 @@ def ablate(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (must not exist, unless --resume)."),
     config_file: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config every configuration starts from."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="The configuration to compare with (default: the first)."),
+    evaluator_config: Optional[Path] = typer.Option(
+        None, "--evaluator-config", help="TOML settings of the evaluator ([listener], [clap], thresholds)."
+    ),
+    eval_listener: Optional[str] = typer.Option(None, "--eval-listener", help="Listener backend that grades (default yamnet)."),
     workers: Optional[int] = typer.Option(
         None, "--workers", "-w", help="Worker processes (local, default 1) or actors (ray, default: as many as fit)."
     ),
@@ -376,6 +380,7 @@ def ablate(
     from .errors import UsageError
     from .evaluation.grid import build_grid
     from .evaluation.items import load_items
+    from .evaluation.run import load_evaluator_config
 
     # Everything is checked before anything is written or run.
     if backend not in ("local", "ray"):
@@ -389,6 +394,7 @@ def ablate(
     if gpus_per_worker < 0:
         raise UsageError(f"--gpus-per-worker must be 0 or more, got {gpus_per_worker:g}")
     the_grid = build_grid(grid, config_file=config_file, baseline=baseline)
+    evaluator = load_evaluator_config(evaluator_config, listener=eval_listener)
     items, errors = load_items(prompts)
     for message in errors:
         _stderr().print(f"[yellow]skipped:[/] {escape(message)}", markup=True, soft_wrap=True)
@@ -412,8 +418,8 @@ def ablate(
             where = escape(f"{event.get('item_id') or event.get('config') or '':<12}")
             console.print(f"[cyan]{where}[/] {escape(event['message'])}", markup=True, soft_wrap=True)
 
-    result = run_ablation(items, the_grid, out_dir=out, workers=workers, backend=backend, backend_options=options,
-                          resume=resume, progress=show)
+    result = run_ablation(items, the_grid, out_dir=out, evaluator_config=evaluator, workers=workers, backend=backend,
+                          backend_options=options, resume=resume, progress=show)
     print(result.markdown_path)
 
 

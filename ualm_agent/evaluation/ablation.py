@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..artifacts import atomic_write_text
-from ..errors import ModelUnavailableError, UsageError
+from ..errors import UalmAgentError, UsageError
 from . import stats
 from .grid import Grid
 
@@ -69,8 +69,8 @@ def run_ablation(
     out_dir = Path(out_dir)
     if not items:
         raise UsageError("no items to run")
-    check_backends_available(grid)
     evaluator_config = evaluator_config if evaluator_config is not None else EvaluatorConfig()
+    check_available(grid, evaluator_config)
     with _backend_session(backend, backend_options):  # joined before anything is written
         prepare_out_dir(out_dir, grid, resume=resume)
         _run_configs(items, grid, out_dir, evaluator_config, workers, backend, backend_options, progress)
@@ -135,19 +135,17 @@ def prepare_out_dir(out_dir: Path, grid: Grid, *, resume: bool) -> None:
     atomic_write_text(grid_file, json.dumps(record, indent=2) + "\n")
 
 
-def check_backends_available(grid: Grid) -> None:
-    """Every chosen backend's packages and model files are present, before any configuration runs."""
-    from .. import registry
-    from ..roles import ROLES
+def check_available(grid: Grid, evaluator_config: Any) -> None:
+    """Every backend of every configuration, and the evaluator's, is installed, before the first one runs."""
+    from . import run
 
     for config in grid.configs:
-        for role in ROLES:
-            spec = config.config.spec(role)
-            if spec is None:
-                continue
-            ok, reason = registry.get(role, spec.kind).availability()
-            if not ok:
-                raise ModelUnavailableError(f"configuration {config.name}: {role} {spec.kind!r} is not available: {reason}")
+        try:
+            run.check_available(config.config, evaluator_config)
+        except UalmAgentError as exc:
+            if str(exc).startswith("evaluator"):  # the same for every configuration
+                raise
+            raise type(exc)(f"configuration {config.name}: {exc}") from None
 
 
 def config_dir(out_dir: Path, folder: str) -> Path:
