@@ -260,6 +260,20 @@ def test_a_crashing_item_is_recorded_and_the_others_complete(tmp_path, monkeypat
     assert item_rows(rows)["boom"][0]["attempt"] == 2
 
 
+def test_a_failed_round_has_empty_metrics_and_the_next_round_is_graded(tmp_path):
+    from ualm_agent.config import ComponentSpec
+
+    cfg = agent_config().model_copy(update={"generator": ComponentSpec(kind="tone", nan_rounds=[0])})
+    rows = eval_run.evaluate_item(_items()[2], cfg, EvaluatorConfig(), tmp_path)
+    assert [r["round"] for r in rows] == [0, 1]
+    failed, good = rows
+    assert failed["round_failed"] and failed["error"] == "generator output contains NaN or infinite samples"
+    assert failed["event_f1"] is None and failed["graded_by"] is None and failed["eval_wall_s"] is None
+    assert not failed["final"] and failed["best_so_far"] is None
+    assert good["final"] and good["best_so_far"] == 1 and good["graded_by"] == "yamnet"
+    assert good["event_f1"] is not None and good.keys() == failed.keys()
+
+
 def test_resume_skips_done_items_repairs_a_cut_line_and_keeps_the_config(tmp_path, monkeypatch):
     out = tmp_path / "eval"
     cfg = agent_config()

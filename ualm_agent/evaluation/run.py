@@ -27,6 +27,7 @@ items to ``ualm_agent.evaluation.ray_backend.run_items_ray``. Either yields each
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import signal
@@ -138,6 +139,7 @@ def evaluate_item(
     from .. import runner
     from ..audio import read_audio
     from ..graphs.reflection import select_best
+    from .evaluator import RESULT_KEYS
     from .items import item_seed
 
     started = time.perf_counter()
@@ -152,15 +154,17 @@ def evaluate_item(
         rows = []
         for i, rnd in enumerate(result.rounds):
             ref = rnd.audio_out or rnd.audio
-            metrics: dict[str, Any] = {}
+            # A round without audio has every metric column, empty, so all rows share one layout.
+            metrics: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
             eval_s = None
             if ref is not None and not rnd.failed:
                 t0 = time.perf_counter()
                 try:
-                    metrics = dict(evaluator.evaluate(item, read_audio(ref.path)))
+                    graded = evaluator.evaluate(item, read_audio(ref.path))
                 except Exception as exc:
                     raise UalmAgentError(f"evaluator failed on round {rnd.index}: {one_line_error(exc)}") from exc
                 eval_s = time.perf_counter() - t0
+                metrics.update({k: _plain(v) for k, v in graded.items()})
             clash = set(metrics) & _AGENT_FIELDS
             if clash:
                 raise UalmAgentError(f"the evaluator returned reserved column(s) {sorted(clash)}")
@@ -192,6 +196,15 @@ _AGENT_FIELDS = frozenset({
     "critic_score", "verdict", "accepted", "rounds_used", "wall_s", "agent_wall_s", "eval_wall_s", "item_wall_s",
     "run_dir", "audio", "worker", "error",
 })
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready metric: numpy scalars as Python numbers, NaN or infinity as None (no value)."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _relative(path: str | Path, root: Path) -> str:

@@ -1,0 +1,94 @@
+"""Throughput of `ualm-agent eval` on the shipped prompt set with the default stack.
+
+For each worker count, runs `ualm-agent eval` as a fresh process (as a user would: worker start-up
+and model loading included) on the first --limit items of prompts/eval_set.jsonl and reports:
+  - items/minute over the eval session (run_eval's own clock: workers start, load and run);
+  - items/minute over the whole process (interpreter start and imports included);
+  - the evaluator's share of the item time (grading every round with its own listener), and the
+    mean agent and evaluator seconds per item.
+
+    python benchmarks/eval_throughput.py [--limit 12] [--workers 1 2] [--out figures.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def shipped_prompts() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("ualm_agent.prompts") / "eval_set.jsonl"))
+
+
+def run_once(prompts: Path, workers: int, limit: int, out: Path, extra: list[str]) -> dict:
+    args = [sys.executable, "-m", "ualm_agent.cli", "eval", str(prompts), "--out", str(out), "--workers", str(workers),
+            "--limit", str(limit), "--json", *extra]
+    t0 = time.perf_counter()
+    res = subprocess.run(args, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise SystemExit(f"eval with {workers} worker(s) failed ({res.returncode}):\n{res.stderr[-2000:]}")
+    report = json.loads(res.stdout)
+    process = report["summary"]["process"]
+    return {
+        "workers": workers,
+        "items": report["ran"],
+        "failed": report["failed"],
+        "session_s": report["wall_s"],
+        "process_s": wall,
+        "items_per_minute": report["items_per_minute"],
+        "items_per_minute_process": report["ran"] / wall * 60.0,
+        "evaluator_share": process["evaluator_share"],
+        "agent_s_per_item": process["agent_wall_s"]["mean"],
+        "eval_s_per_item": process["eval_wall_s"]["mean"],
+        "rounds_per_item": process["rounds_used"]["mean"],
+        "event_f1_final": report["summary"]["final"].get("event_f1", {}).get("mean"),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--prompts", type=Path, default=None, help="JSONL prompt set (default: the shipped eval_set.jsonl)")
+    ap.add_argument("--limit", type=int, default=12, help="items per run (the first N of the set)")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--reflect", type=int, default=None, help="override loop.reflect (default: the config's)")
+    ap.add_argument("--duration", type=float, default=None, help="clip length when a prompt gives none")
+    ap.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    args = ap.parse_args()
+    prompts = args.prompts or shipped_prompts()
+    extra: list[str] = []
+    if args.reflect is not None:
+        extra += ["--reflect", str(args.reflect)]
+    if args.duration is not None:
+        extra += ["--duration", str(args.duration)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="eval-throughput-") as tmp:
+        for workers in args.workers:
+            rows.append(run_once(prompts, workers, args.limit, Path(tmp) / f"w{workers}", extra))
+    machine = {"cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0], "python": sys.version.split()[0]}
+    print(f"{prompts.name}, first {args.limit} items, default stack{' ' + ' '.join(extra) if extra else ''}; "
+          f"{machine['cpus']} CPUs, load {machine['load_avg_1min']:.1f}")
+    header = ("workers", "items", "session s", "items/min", "items/min (process)", "evaluator share",
+              "agent s/item", "eval s/item", "rounds/item")
+    print(" | ".join(header))
+    for r in rows:
+        print(" | ".join([
+            str(r["workers"]), str(r["items"]), f"{r['session_s']:.1f}", f"{r['items_per_minute']:.1f}",
+            f"{r['items_per_minute_process']:.1f}", f"{r['evaluator_share']:.1%}", f"{r['agent_s_per_item']:.2f}",
+            f"{r['eval_s_per_item']:.2f}", f"{r['rounds_per_item']:.2f}",
+        ]))
+    if args.out:
+        args.out.write_text(json.dumps({"prompts": str(prompts), "limit": args.limit, "extra_args": extra,
+                                        "machine": machine, "runs": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
