@@ -343,7 +343,10 @@ def gain_per_round(rows: Sequence[dict[str, Any]], keys: Sequence[str], *, level
 
 
 def plot_gain_per_round(gains: dict[str, dict[str, Any]], path: Path, *, baseline: str) -> Path | None:
-    """One panel per metric: gain over round 0 against the reflection round, a line per configuration."""
+    """One panel per metric: gain over round 0 against the reflection round, a line per configuration.
+
+    Configurations that never revise (a single round) have no gain to draw; a note names them.
+    """
     keys = list(dict.fromkeys(k for g in gains.values() for k in g))
     if not keys:
         return None
@@ -352,18 +355,23 @@ def plot_gain_per_round(gains: dict[str, dict[str, Any]], path: Path, *, baselin
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cols = min(3, len(keys))
-    nrows = math.ceil(len(keys) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False)
+    def rounds(series: dict[str, Any]) -> int:
+        return max((len(points) for points in series.values()), default=0)
+
+    drawn = {name: series for name, series in gains.items() if rounds(series) > 1} or gains
+    single = [name for name in gains if name not in drawn]
+    cols = min(3, len(keys) + 1)
+    nrows = math.ceil((len(keys) + 1) / cols)  # one more cell for the legend
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.0 * nrows), squeeze=False)
     for ax, key in zip(axes.flat, keys):
-        for name, series in gains.items():
+        for name, series in drawn.items():
             points = [p for p in series.get(key, []) if p["mean"] is not None]
             if not points:
                 continue
             xs = [p["round"] for p in points]
             ys = [p["mean"] for p in points]
-            style = {"linewidth": 2.4} if name == baseline else {"linewidth": 1.4}
-            (line,) = ax.plot(xs, ys, marker="o", label=name + (" (baseline)" if name == baseline else ""), **style)
+            label = name + (" (baseline)" if name == baseline else "")
+            (line,) = ax.plot(xs, ys, marker="o", label=label, linewidth=2.4 if name == baseline else 1.4)
             banded = [p for p in points if p["low"] is not None]
             if banded:
                 ax.fill_between([p["round"] for p in banded], [p["low"] for p in banded], [p["high"] for p in banded],
@@ -373,13 +381,18 @@ def plot_gain_per_round(gains: dict[str, dict[str, Any]], path: Path, *, baselin
         ax.set_xlabel("reflection round")
         ax.set_ylabel("gain over round 0")
         ax.xaxis.get_major_locator().set_params(integer=True)
-    for ax in list(axes.flat)[len(keys):]:
-        ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="lower center", ncol=min(3, len(labels)), fontsize=8, frameon=False)
+    spare = list(axes.flat)[len(keys):]
+    for ax in spare:
+        ax.axis("off")
+    handles, labels = {}, {}
+    for ax in axes.flat[: len(keys)]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    note = "no revision, so not drawn: " + "; ".join(single) if single else None
+    spare[0].legend(list(handles.values()), list(handles), loc="center", fontsize=8, frameon=False,
+                    title=note, title_fontsize=7)
     fig.suptitle("Metric gain over round 0 per reflection round (answer with r revisions; 95% CI bands)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.06 + 0.03 * math.ceil(len(labels) / 3), 1, 0.95))
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part.png")
     fig.savefig(tmp, dpi=110)
