@@ -12,6 +12,7 @@ folder all nodes share (NFS, a mounted bucket) to keep the audio next to the res
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,6 +95,8 @@ def _connect(ray, address: str | None) -> bool:
     options: dict[str, Any] = {"log_to_driver": False, "configure_logging": False}
     if address is None:
         options["include_dashboard"] = False
+        # A local instance stays offline: no usage report, unless the user's environment asks for one.
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         ray.init(address=address, **options)
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
