@@ -8,10 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .stats import LOWER_IS_BETTER
-
-# Metrics that live in [0, 1]: their axis stays there (an interval reaching past it is cut at the frame).
-UNIT_RANGE = frozenset({"event_precision", "event_recall", "event_f1", "ordering_error", "segment_f1", "critic_score"})
+from .stats import lower_is_better, unit_range
 
 
 def _pyplot():
@@ -57,10 +54,11 @@ def plot_metric_by_round(summary: dict[str, Any], metric: str, path: Path) -> bo
             ax.errorbar(shifted, budget[1], yerr=budget[2], marker="s", linestyle="--", capsize=4,
                         label="answer with this budget")
         ax.set_xlabel("reflection round")
-        ax.set_ylabel(metric + (" (lower is better)" if metric in LOWER_IS_BETTER else ""))
+        ax.set_ylabel(metric + (" (lower is better)" if lower_is_better(metric) else ""))
         ax.set_title(f"{metric}: mean and {pct}% CI per round")
         ax.set_xticks(sorted(set(rounds[0]) | set(budget[0])))
-        if metric in UNIT_RANGE:
+        if unit_range(metric):
+            # The axis stays on [0, 1]; an interval reaching past it is cut at the frame.
             ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -12,7 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-# The evaluator's metrics (see docs/metrics.md); lower is better for errors and L1 distances.
+# The evaluator's metrics (see docs/metrics.md), in display order; a metric an evaluator adds
+# beyond these is found in the rows and listed after them.
 METRIC_KEYS: tuple[str, ...] = (
     "event_precision",
     "event_recall",
@@ -21,9 +22,25 @@ METRIC_KEYS: tuple[str, ...] = (
     "segment_f1",
     "duration_l1",
     "frequency_l1",
+    "position_accuracy",
+    "level_accuracy",
     "clap_score",
 )
-LOWER_IS_BETTER = frozenset({"ordering_error", "duration_l1", "frequency_l1"})
+
+
+def lower_is_better(metric: str) -> bool:
+    """Error rates and L1 distances: lower is better; for every other metric, higher is."""
+    return metric.endswith(("_error", "_l1"))
+
+
+LOWER_IS_BETTER = frozenset(k for k in METRIC_KEYS if lower_is_better(k))
+
+
+def unit_range(metric: str) -> bool:
+    """Rates, F1, accuracies and the critic's score live in [0, 1]."""
+    return metric == "critic_score" or metric.endswith(("_precision", "_recall", "_f1", "_accuracy", "_error"))
+
+
 # The columns of a result row that are not metrics (see run.py).
 ROW_FIELDS = frozenset({
     "item_id", "prompt", "config_name", "attempt", "seed", "round", "final", "best_so_far", "round_failed",
@@ -245,4 +262,4 @@ def render_markdown(summary: dict[str, Any], title: str = "Evaluation") -> str:
 
 
 def _label(metric: str) -> str:
-    return f"{metric} (lower is better)" if metric in LOWER_IS_BETTER else metric
+    return f"{metric} (lower is better)" if lower_is_better(metric) else metric
