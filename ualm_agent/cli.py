@@ -418,8 +418,13 @@ def ablate(
             where = escape(f"{event.get('item_id') or event.get('config') or '':<12}")
             console.print(f"[cyan]{where}[/] {escape(event['message'])}", markup=True, soft_wrap=True)
 
-    result = run_ablation(items, the_grid, out_dir=out, evaluator_config=evaluator, workers=workers, backend=backend,
-                          backend_options=options, resume=resume, progress=show)
+    try:
+        result = run_ablation(items, the_grid, out_dir=out, evaluator_config=evaluator, workers=workers,
+                              backend=backend, backend_options=options, resume=resume, progress=show)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: finished items are kept in {out}; continue with the same command and --resume",
+                      soft_wrap=True, highlight=False)
+        raise typer.Exit(130) from None
     print(result.markdown_path)
 
 
