@@ -273,9 +273,11 @@ def render_markdown(grid: Grid, table: list[dict[str, Any]], metrics: Sequence[s
     ]
     graded = sorted({g for row in table for g in row["graded_by"]})
     lines += [f"Graded by: {', '.join(graded) or '–'} (the evaluator's listener, not the agent's critic).", ""]
-    lower = [m for m in labels if m in stats.LOWER_IS_BETTER]
+    lower = [m for m in labels if m in metrics and stats.lower_is_better(m)]
     if lower:
         lines += [f"Lower is better for {', '.join(lower)}; higher for the other metrics.", ""]
+    lines += ["critic_score and accept_rate are the agent's own judgement; rounds_used and agent_wall_s "
+              "(seconds per item) are its cost.", ""]
     lines += ["## Configurations", "", "| configuration | items | completed | failed |", "|---|---|---|---|"]
     lines += [f"| {_md_name(r)} | {r['items']} | {r['completed']} | {r['failed']} |" for r in table]
     lines += ["", f"## Final answer: mean [{pct}% CI] (n)", ""]
@@ -377,7 +379,7 @@ def plot_gain_per_round(gains: dict[str, dict[str, Any]], path: Path, *, baselin
                 ax.fill_between([p["round"] for p in banded], [p["low"] for p in banded], [p["high"] for p in banded],
                                 color=line.get_color(), alpha=0.12, linewidth=0)
         ax.axhline(0.0, color="0.6", linewidth=0.8)
-        ax.set_title(key + (" (lower is better)" if key in stats.LOWER_IS_BETTER else ""), fontsize=10)
+        ax.set_title(key + (" (lower is better)" if stats.lower_is_better(key) else ""), fontsize=10)
         ax.set_xlabel("reflection round")
         ax.set_ylabel("gain over round 0")
         ax.xaxis.get_major_locator().set_params(integer=True)
