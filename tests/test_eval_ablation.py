@@ -146,7 +146,7 @@ def test_backend_ray_without_ray_is_a_one_line_error(tmp_path, cli_env):
     assert not (tmp_path / "out").exists()
 
 
-def _rows(item_id, values, *, rounds=None, failed=False):
+def _rows(item_id, values, *, failed=False):
     """Result rows for one item: ``values`` per round (event_f1), the last round final and best."""
     if failed:
         return [{"item_id": item_id, "round": None, "final": False, "error": "crashed", "accepted": False}]
