@@ -258,20 +258,26 @@ def _run_items_local(
                 rows = [failed_row(futures[future], f"worker process failed: {one_line_error(exc)}",
                                    config_name=config_name)]
             yield rows
-    finally:
+    except BaseException:  # Ctrl-C or the caller stopped early: do not wait for running items
         _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _stop_pool(pool: Any) -> None:
-    pool.shutdown(wait=False, cancel_futures=True)
+    """Cancel queued items and end the workers now, without waiting for the items they run."""
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
     if terminate is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
         terminate()
         return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    # shutdown() forgets the worker processes, so take them first.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         if process.is_alive():
             process.terminate()
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    for process in processes:
         process.join(timeout=5)
 
 
