@@ -83,6 +83,18 @@ def test_heard_pieces_go_to_the_expected_event_they_match_best(matcher):
     assert [p.label for p in howl] == ["Howl", "Dog"]
 
 
+def test_a_look_alike_heard_with_another_named_sound_stays_with_that_sound(matcher):
+    # YAMNet hears "Cowbell" during the barks; the church bell rings later. The cowbell is the
+    # barks' look-alike, so it must not pull the church bell's timing to the start.
+    expected = [ExpectedEvent(label="Bark"), ExpectedEvent(label="Church bell")]
+    pieces = [heard("Bark", 0.6, 0.7), heard("Cowbell", 0.6, 0.7), heard("Church bell", 5.0, 6.0), heard("Cowbell", 8.0, 8.5)]
+    bark, bell = metrics.assign(expected, pieces, matcher)
+    assert [p.label for p in bark] == ["Bark"]
+    # A cowbell heard on its own still counts as a bell of the family.
+    assert [(p.label, p.start_s) for p in bell] == [("Church bell", 5.0), ("Cowbell", 8.0)]
+    assert metrics.ordering_error([0, 1], [metrics.occurrences(bark), metrics.occurrences(bell)]) == 0.0
+
+
 # ------------------------------------------------------------------ AudioTime-style metrics
 
 

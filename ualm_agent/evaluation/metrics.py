@@ -117,7 +117,23 @@ def assign(expected: Sequence[ExpectedEvent], heard: Sequence[HeardEvent], match
         for i, s in enumerate(sims):
             if s == best:
                 groups[i].append(piece)
+    # A look-alike heard at the very time another expected event is heard by its own name (a
+    # "Cowbell" during the barks, when a church bell comes later) belongs to that sound, not here.
+    exact = [[p for p in group if matcher.similarity(names[i], p.label) >= EXACT] for i, group in enumerate(groups)]
+    for i, group in enumerate(groups):
+        groups[i] = [
+            p for p in group
+            if matcher.similarity(names[i], p.label) >= EXACT
+            or not any(_overlap(p, q) for j, pieces in enumerate(exact) if j != i for q in pieces)
+        ]
     return groups
+
+
+EXACT = 0.999
+
+
+def _overlap(a: HeardEvent, b: HeardEvent) -> bool:
+    return a.start_s < b.end_s and b.start_s < a.end_s
 
 
 def merge_intervals(intervals: Sequence[Interval], gap_s: float = MERGE_GAP_S) -> list[Interval]:
