@@ -180,7 +180,8 @@ def test_paired_differences_and_gains_match_hand_computed_values(tmp_path):
     mean, low, high, n = other["event_f1"]
     sd = math.sqrt(((0.6 - 23 / 30) ** 2 + (0.9 - 23 / 30) ** 2 + (0.8 - 23 / 30) ** 2) / 2)
     assert n == 3 and mean == pytest.approx(23 / 30)
-    assert (low, high) == pytest.approx((23 / 30 - T_975_DF2 * sd / math.sqrt(3), 23 / 30 + T_975_DF2 * sd / math.sqrt(3)))
+    # The t-interval, clipped to F1's range [0, 1].
+    assert (low, high) == pytest.approx((23 / 30 - T_975_DF2 * sd / math.sqrt(3), 1.0))
     # Paired: differences 0.1, 0.2, -0.1 over the items both completed (d is left out).
     mean, low, high, n = other["event_f1:diff"]
     sd = math.sqrt(((0.1 - 1 / 15) ** 2 + (0.2 - 1 / 15) ** 2 + (-0.1 - 1 / 15) ** 2) / 2)

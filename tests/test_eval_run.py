@@ -432,3 +432,11 @@ def test_item_ids_become_safe_folder_names():
     assert eval_run.item_folder("dog-horn_1.a") == "dog-horn_1.a"
     odd = eval_run.item_folder("Ω sound #1")
     assert odd.startswith("sound_1-") and odd != eval_run.item_folder("Ω sound #2")
+
+
+def test_a_rate_interval_stays_inside_its_range():
+    from ualm_agent.evaluation.stats import UNIT, mean_ci
+
+    mean, low, high, n = mean_ci([1.0, 1.0, 0.5, 1.0], bounds=UNIT)
+    assert n == 4 and mean == 0.875 and high == 1.0 and 0.0 <= low < 0.875
+    assert mean_ci([1.0, 1.0, 0.5, 1.0])[2] > 1.0  # unbounded, the t-interval passes 1

@@ -209,7 +209,8 @@ def compare(
             if key == "accepted":  # a rate: a Wilson interval stays inside [0, 1]
                 row[label] = stats.proportion_ci(sum(bool(r.get(key)) for r in done), len(done), level)
             else:
-                row[label] = stats.mean_ci((_number(r.get(key)) for r in done), level)
+                bounds = stats.UNIT if stats.unit_range(key) else None
+                row[label] = stats.mean_ci((_number(r.get(key)) for r in done), level, bounds)
             pairs = [
                 (_number(r.get(key)), _number(b.get(key)))
                 for item_id, r in mine.items()

@@ -36,6 +36,9 @@ def lower_is_better(metric: str) -> bool:
 LOWER_IS_BETTER = frozenset(k for k in METRIC_KEYS if lower_is_better(k))
 
 
+UNIT = (0.0, 1.0)
+
+
 def unit_range(metric: str) -> bool:
     """Rates, F1, accuracies and the critic's score live in [0, 1]."""
     return metric == "critic_score" or metric.endswith(("_precision", "_recall", "_f1", "_accuracy", "_error"))
@@ -49,10 +52,13 @@ ROW_FIELDS = frozenset({
 })
 
 
-def mean_ci(values: Iterable[float | None], level: float = 0.95) -> tuple[float | None, float | None, float | None, int]:
+def mean_ci(
+    values: Iterable[float | None], level: float = 0.95, bounds: tuple[float, float] | None = None
+) -> tuple[float | None, float | None, float | None, int]:
     """(mean, low, high, n) with a Student-t interval; None and NaN values are skipped.
 
     With no values everything is None; with one value the interval is None (it is undefined).
+    ``bounds`` clips the interval to a metric's range (a rate's t-interval can pass 1).
     """
     xs = [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
     n = len(xs)
@@ -65,7 +71,10 @@ def mean_ci(values: Iterable[float | None], level: float = 0.95) -> tuple[float 
 
     sd = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
     half = float(stats.t.ppf((1.0 + level) / 2.0, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half, n
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(bounds[0], low), min(bounds[1], high)
+    return mean, low, high, n
 
 
 def proportion_ci(successes: int, n: int, level: float = 0.95) -> tuple[float | None, float | None, float | None, int]:
@@ -142,7 +151,7 @@ def summarize(rows: Sequence[dict[str, Any]], *, level: float = 0.95, session: d
     rounds = sorted({r["round"] for r in latest if r.get("round") is not None})
 
     def table(subset: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[str, Any]:
-        return {k: ci_dict(mean_ci((r.get(k) for r in subset), level)) for k in keys}
+        return {k: ci_dict(mean_ci((r.get(k) for r in subset), level, UNIT if unit_range(k) else None)) for k in keys}
 
     process_keys = ["critic_score"]
     per_round = {str(i): table([r for r in round_rows if r["round"] == i], [*metrics, *process_keys]) for i in rounds}
@@ -156,7 +165,7 @@ def summarize(rows: Sequence[dict[str, Any]], *, level: float = 0.95, session: d
     item_s = [f.get("item_wall_s") for f in finals]
     total_item = math.fsum(x for x in item_s if x is not None)
     process = {
-        "critic_score": ci_dict(mean_ci((f.get("critic_score") for f in finals), level)),
+        "critic_score": ci_dict(mean_ci((f.get("critic_score") for f in finals), level, UNIT)),
         "rounds_used": ci_dict(mean_ci((f.get("rounds_used") for f in finals), level)),
         "accept_rate": ci_dict(proportion_ci(sum(bool(f.get("accepted")) for f in finals), len(finals), level)),
         "wall_s_per_node": {n: ci_dict(mean_ci(v, level)) for n, v in per_item_node.items()},
