@@ -12,20 +12,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from . import metrics
+
 # The evaluator's metrics (see docs/metrics.md), in display order; a metric an evaluator adds
 # beyond these is found in the rows and listed after them.
-METRIC_KEYS: tuple[str, ...] = (
-    "event_precision",
-    "event_recall",
-    "event_f1",
-    "ordering_error",
-    "segment_f1",
-    "duration_l1",
-    "frequency_l1",
-    "position_accuracy",
-    "level_accuracy",
-    "clap_score",
-)
+METRIC_KEYS: tuple[str, ...] = (*metrics.METRIC_KEYS, "clap_score")
 
 
 def lower_is_better(metric: str) -> bool:
