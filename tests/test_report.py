@@ -352,3 +352,16 @@ def test_an_unrecognised_folder_is_a_usage_error(tmp_path, cli_env):
     res = cli(["report", str(tmp_path)], cli_env)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     assert "neither a run folder" in res.stderr
+
+
+def test_written_pages_are_readable_like_any_file(tmp_path):
+    import os
+    import stat
+
+    from ualm_agent.artifacts import atomic_write_text
+
+    page = tmp_path / "page.html"
+    atomic_write_text(page, "<p>x</p>")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(page.stat().st_mode) == 0o666 & ~mask
