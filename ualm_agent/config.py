@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, UsageError, validation_summary
 
 MAX_DURATION_S = 60.0
 MAX_PROMPT_CHARS = 2000
@@ -112,7 +112,7 @@ class AgentConfig(BaseModel):
         try:
             return backend.config_cls.model_validate({"kind": spec.kind, **settings})
         except ValidationError as exc:
-            raise ConfigError(f"invalid settings for {role} {spec.kind!r}: {_one_line(exc)}") from None
+            raise ConfigError(f"invalid settings for {role} {spec.kind!r}: {validation_summary(exc)}") from None
 
     def set_model(self, model: str, role: str | None = None) -> list[str]:
         """Point the ``model`` setting of one role, or of every selected backend that has one, at ``model``.
@@ -163,7 +163,7 @@ class AgentConfig(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise ConfigError(f"invalid config: {_one_line(exc)}") from None
+            raise ConfigError(f"invalid config: {validation_summary(exc)}") from None
 
     def to_toml(self) -> str:
         import tomli_w
@@ -196,12 +196,3 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 _ROLE_FIELDS = {"planner", "generator", "codec", "vae", "listener", "captioner", "critic", "reviser"}
-
-
-def _one_line(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
-from .errors import UalmAgentError
+from .errors import UalmAgentError, validation_summary
 from .schema import Critique, RichCaption
 
 T = TypeVar("T")
@@ -55,11 +55,7 @@ def generate_validated(
 
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"])
-            parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
-        return "; ".join(parts)[:300]
+        return validation_summary(exc)[:300]
     return " ".join(str(exc).split())[:300]
 
 

@@ -19,9 +19,9 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
-from ualm_agent.errors import ConfigError
+from ualm_agent.errors import ConfigError, validation_summary
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import HeardEvent, Observation
 from ualm_agent.waveform import Waveform
@@ -61,7 +61,8 @@ class CompositeListener:
         try:
             self.settings = CompositeSettings(**settings)
         except ValueError as exc:
-            raise ConfigError(f"listener composite: {_one_line(exc)}") from None
+            message = validation_summary(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise ConfigError(f"listener composite: {message}") from None
         self._configs = [self._member_config(spec) for spec in self.settings.members]
         self.name = "composite(" + "+".join(spec["kind"] for spec in self.settings.members) + ")"
         self._members: list[Any] | None = None
@@ -126,10 +127,3 @@ def _merge_events(events: list[HeardEvent]) -> list[HeardEvent]:
         else:
             merged.append(e)
     return sorted(merged, key=lambda e: (e.start_s, -e.confidence, e.label))
-
-
-def _one_line(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg'].removeprefix('Value error, ')}".lstrip(": ") for err in errors())
-    return str(exc)

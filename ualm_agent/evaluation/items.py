@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ualm_agent.errors import UsageError
+from ualm_agent.errors import UsageError, validation_summary
 from ualm_agent.labels import exact_audioset_name, name_key
 from ualm_agent.schema import Level, Position
 
@@ -160,7 +160,7 @@ def load_items(path: str | Path) -> tuple[list[EvalItem], list[str]]:
         try:
             item = EvalItem.model_validate(data)
         except ValidationError as exc:
-            errors.append(f"{p}:{number}: {_one_line(exc)}")
+            errors.append(f"{p}:{number}: {validation_summary(exc, root='item')}")
             continue
         if item.id in seen:
             errors.append(f"{p}:{number}: id {item.id!r} already used on line {seen[item.id]}")
@@ -176,14 +176,6 @@ def write_items(items: Iterable[EvalItem], path: str | Path) -> Path:
     lines = [json.dumps(item.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False) for item in items]
     p.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return p
-
-
-def _one_line(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(x) for x in error["loc"]) or "item"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- importers
@@ -227,7 +219,7 @@ def import_audiotime(path: str | Path, task: str | None = None) -> list[EvalItem
         try:
             items.append(_audiotime_item(str(key), entry, task))
         except (ValueError, TypeError, KeyError) as exc:
-            message = _one_line(exc) if isinstance(exc, ValidationError) else str(exc)
+            message = validation_summary(exc, root="item") if isinstance(exc, ValidationError) else str(exc)
             raise UsageError(f"AudioTime file {p}, item {key!r}: {message}") from None
     return items
 
