@@ -76,6 +76,10 @@ def resolve_dtype(name: str, device: "torch.device") -> "torch.dtype":
     return getattr(torch, DTYPES[name])
 
 
-def resolve(settings_device: str = "auto", settings_dtype: str = "auto") -> tuple["torch.device", "torch.dtype"]:
-    device = resolve_device(settings_device)
-    return device, resolve_dtype(settings_dtype, device)
+def resolve(device: "str | torch.device" = "auto", dtype: "str | torch.dtype" = "auto") -> tuple["torch.device", "torch.dtype"]:
+    """torch objects from setting names (``auto``, ``cuda``, ``bf16``...); torch objects pass through."""
+    import torch
+
+    dev = device if isinstance(device, torch.device) else resolve_device(str(device))
+    typ = dtype if isinstance(dtype, torch.dtype) else resolve_dtype(str(dtype), dev)
+    return dev, typ

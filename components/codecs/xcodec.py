@@ -43,9 +43,10 @@ def load_xcodec(
     Offline with the model absent, this raises ModelUnavailableError within
     seconds (see :func:`ualm_agent.model_sources.local_model_dir`).
     """
+    from ualm_agent.devices import resolve
     from ualm_agent.model_sources import local_model_dir
 
-    device, dtype = torch_device_dtype(device, dtype)
+    device, dtype = resolve(device, dtype)
     folder = local_model_dir(model, what=what, must_contain=("config.json",))
     key = (str(folder.resolve()), str(device), str(dtype))
     with _LOCK:
@@ -56,17 +57,6 @@ def load_xcodec(
             codec.requires_grad_(False)
             _LOADED[key] = codec
         return _LOADED[key]
-
-
-def torch_device_dtype(device: Any, dtype: Any) -> tuple["torch.device", "torch.dtype"]:
-    """torch objects from names (``auto``, ``cuda``, ``bf16``...) or torch objects."""
-    import torch
-
-    from ualm_agent.devices import resolve_device, resolve_dtype
-
-    dev = device if isinstance(device, torch.device) else resolve_device(str(device))
-    typ = dtype if isinstance(dtype, torch.dtype) else resolve_dtype(str(dtype), dev)
-    return dev, typ
 
 
 class XcodecSettings(TorchSettings):
