@@ -288,21 +288,11 @@ class EncodecCodec:
         import torch
 
         x = self._input(audio)
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode(), self._in_one_piece():
             if self.implementation == "package":
-                # One piece (no 1 s segments), so the codes are one [codebooks, frames] array.
-                segment, self.model.segment = self.model.segment, None
-                try:
-                    (codes, scale), = self.model.encode(x)
-                finally:
-                    self.model.segment = segment
+                (codes, scale), = self.model.encode(x)
             else:
-                config = self.model.config
-                chunk, config.chunk_length_s = config.chunk_length_s, None
-                try:
-                    out = self.model.encode(x, bandwidth=self.bandwidth, return_dict=True)
-                finally:
-                    config.chunk_length_s = chunk
+                out = self.model.encode(x, bandwidth=self.bandwidth, return_dict=True)
                 codes, scale = out.audio_codes[0], out.audio_scales[0]
         value = None if scale is None else float(scale.reshape(-1)[0])
         return EncodecCodes(codes[0].to("cpu", torch.int64).numpy(), value)
@@ -319,21 +309,23 @@ class EncodecCodec:
         t = torch.from_numpy(arr.astype(np.int64))[None].to(self._device)
         scale = getattr(codes, "scale", None)
         scale_t = None if scale is None else torch.tensor([[scale]], device=self._device, dtype=self._dtype)
-        with self._lock, torch.inference_mode():
+        with self._lock, torch.inference_mode(), self._in_one_piece():
             if self.implementation == "package":
-                segment, self.model.segment = self.model.segment, None
-                try:
-                    out = self.model.decode([(t, scale_t)])
-                finally:
-                    self.model.segment = segment
+                out = self.model.decode([(t, scale_t)])
             else:
-                config = self.model.config
-                chunk, config.chunk_length_s = config.chunk_length_s, None
-                try:
-                    out = self.model.decode(t[None], [scale_t], return_dict=False)[0]
-                finally:
-                    config.chunk_length_s = chunk
+                out = self.model.decode(t[None], [scale_t], return_dict=False)[0]
         return Waveform(out[0].float().cpu().numpy(), self.sample_rate)
+
+    @contextmanager
+    def _in_one_piece(self):
+        """The model's segmenting off for one call, so a clip is one [codebooks, frames] array."""
+        owner, name = (self.model, "segment") if self.implementation == "package" else (self.model.config, "chunk_length_s")
+        saved = getattr(owner, name)
+        setattr(owner, name, None)
+        try:
+            yield
+        finally:
+            setattr(owner, name, saved)
 
     def _max_codebooks(self) -> int:
         return int(self.model.quantizer.n_q if self.implementation == "package" else self.model.config.num_quantizers)
