@@ -122,11 +122,22 @@ def test_the_graph_runs_end_to_end_on_the_unified_model(taught_folder, tmp_path)
     from ualm_agent.graphs.reflection import build_graph, run_config
 
     ctx = AgentContext(config=_config(taught_folder), workdir=str(tmp_path))
+    ualm = ctx.roles.listener
+    heard_calls = [0]
+    hear_messages = ualm.hear_messages
+
+    def counted(audio):
+        heard_calls[0] += 1
+        return hear_messages(audio)
+
+    ualm.hear_messages = counted
     out = build_graph().invoke({"prompt": PROMPT}, run_config(ctx), context=ctx)
     result = out["result"]
     first = result.rounds[0]
     assert first.plan.labels() == ["Dog", "Car"]
     assert first.observation.listener == "ualm" and first.heard.labels() == ["Dog", "Car"]
+    # Listener and captioner are one model hearing one clip: it captions the clip once.
+    assert heard_calls == [1]
     assert first.critique == VERDICT
     assert result.accepted and len(result.rounds) == 1
     assert first.audio.sample_rate == 16000 and first.audio.duration_s == pytest.approx(DURATION)
