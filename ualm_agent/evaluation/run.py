@@ -405,8 +405,7 @@ def load_evaluator_config(path: str | Path | None = None, *, listener: str | Non
 
     from pydantic import ValidationError
 
-    from ..config import _one_line
-    from ..errors import ConfigError
+    from ..errors import ConfigError, validation_summary
     from .evaluator import EvaluatorConfig
 
     if path is not None and listener is not None:
@@ -425,7 +424,7 @@ def load_evaluator_config(path: str | Path | None = None, *, listener: str | Non
     try:
         return EvaluatorConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"invalid evaluator config: {_one_line(exc)}") from None
+        raise ConfigError(f"invalid evaluator config: {validation_summary(exc)}") from None
 
 
 def check_available(agent_config: "AgentConfig", evaluator_config: Any) -> None:
