@@ -127,7 +127,10 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     unrendered = list(result.unrendered)
     if unrendered:
         _emit("generate", index, f"could not render: {', '.join(unrendered)}")
-    return {"current": _timed(cur, "generate", started, audio=ref, unrendered=unrendered)}
+    notes = list(result.notes)
+    for note in notes:
+        _emit("generate", index, note)
+    return {"current": _timed(cur, "generate", started, audio=ref, unrendered=unrendered, notes=notes)}
 
 
 def vae_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

@@ -154,6 +154,8 @@ def render_report(result: RunResult) -> str:
             lines += ["Assumptions:", *[f"- {a}" for a in r.plan.assumptions], ""]
         if r.unrendered:
             lines += [f"Could not render: {', '.join(r.unrendered)}", ""]
+        if r.notes:
+            lines += ["Generator notes:", *[f"- {n}" for n in r.notes], ""]
         if r.failed:
             lines += [f"Error: {r.error}", ""]
         if r.heard is not None:

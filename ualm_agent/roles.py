@@ -38,6 +38,8 @@ class GenerationResult:
     audio: Waveform
     # Plan labels the generator could not render; the critic sees them as missing.
     unrendered: tuple[str, ...] = field(default_factory=tuple)
+    # What the generator changed or could not honour (e.g. a length trimmed to the request), in plain words.
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @runtime_checkable

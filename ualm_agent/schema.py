@@ -235,6 +235,8 @@ class Round(_Model):
     audio: AudioRef | None = None
     audio_out: AudioRef | None = None
     unrendered: list[str] = Field(default_factory=list)
+    # What the generator changed or could not honour this round, stated to the user.
+    notes: list[str] = Field(default_factory=list)
     observation: Observation | None = None
     heard: RichCaption | None = None
     critique: Critique | None = None

@@ -97,7 +97,7 @@ def _round_section(r: Round, result: RunResult, run_dir: Path) -> str:
         parts.append(f"<p class=\"error\">{escape(r.error or 'failed')}</p>")
     parts.append(_media(r, run_dir))
     parts.append("<div class=\"columns\">")
-    parts.append(f"<div class=\"plan\"><h3>Plan</h3>{_plan(r.plan, r.critique, r.unrendered)}</div>")
+    parts.append(f"<div class=\"plan\"><h3>Plan</h3>{_plan(r.plan, r.critique, r.unrendered, r.notes)}</div>")
     parts.append(f"<div class=\"heard\"><h3>Heard</h3>{_heard(r.heard, r.observation)}</div>")
     parts.append(f"<div class=\"critique\"><h3>Critique</h3>{_critique(r.critique)}</div>")
     parts.append("</div>")
@@ -141,7 +141,7 @@ def _kind_tag(issue: Issue) -> str:
     return f"<span class=\"kind\" style=\"color: {kind_colour(issue.kind)}\">{escape(issue.kind)}</span>"
 
 
-def _plan(plan: RichCaption, critique: Critique | None, unrendered: list[str]) -> str:
+def _plan(plan: RichCaption, critique: Critique | None, unrendered: list[str], notes: list[str]) -> str:
     by_event: dict[int, list[Issue]] = {}
     for issue in critique.issues if critique is not None else []:
         if issue.event_index is not None:
@@ -171,6 +171,8 @@ def _plan(plan: RichCaption, critique: Critique | None, unrendered: list[str]) -
         out.append("<ul>" + "".join(f"<li>{escape(a)}</li>" for a in plan.assumptions) + "</ul>")
     if unrendered:
         out.append(f"<p class=\"error\">Could not render: {escape(', '.join(unrendered))}</p>")
+    if notes:
+        out.append("<p class=\"muted\">Generator notes:</p><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
     out.append(f"<details><summary>as text</summary><pre>{escape(plan.to_text())}</pre></details>")
     return "\n".join(out)
 
