@@ -35,7 +35,7 @@ def summarise(state: SceneState) -> dict:
     result = state["result"]
     best = result.best
     score = f"{best.critique.score:.2f}" if best and best.critique else "n/a"
-    return {"summary": f"{len(result.rounds)} round(s), best round {result.best_index} (score {score}): {result.final.path}"}
+    return {"summary": f"{len(result.rounds)} round(s), best round {result.best_index} (score {score}): {result.final_path}"}
 
 
 def build_director():

@@ -123,7 +123,7 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     if problem:
         _emit("generate", index, f"round failed: generator output {problem}")
         return {"current": _timed(cur, "generate", started, failed=True, error=f"generator output {problem}")}
-    ref = write_audio(_audio_path(ctx, index, "_gen"), audio)
+    ref = write_audio(_audio_path(ctx, index, "_gen"), audio, base=ctx.workdir)
     unrendered = list(result.unrendered)
     if unrendered:
         _emit("generate", index, f"could not render: {', '.join(unrendered)}")
@@ -137,11 +137,11 @@ def vae_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str
     ctx = runtime.context
     started = time.perf_counter()
     cur, index = state["current"], state["round_index"]
-    out = ctx.roles.vae.process(load_ref(cur.audio), state["plan"])
+    out = ctx.roles.vae.process(load_ref(cur.audio, ctx.workdir), state["plan"])
     problem = check_signal(out)
     if problem:
         return {"current": _timed(cur, "vae", started, failed=True, error=f"vae output {problem}")}
-    ref = write_audio(_audio_path(ctx, index, ""), out)
+    ref = write_audio(_audio_path(ctx, index, ""), out, base=ctx.workdir)
     _emit("vae", index, f"{out.sample_rate} Hz, {out.channels} channel(s)")
     return {"current": _timed(cur, "vae", started, audio_out=ref)}
 
@@ -150,7 +150,7 @@ def listen_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     started = time.perf_counter()
     cur = state["current"]
-    observation = ctx.roles.listener.listen(load_ref(cur.audio_out), hints=tuple(state["plan"].labels()))
+    observation = ctx.roles.listener.listen(load_ref(cur.audio_out, ctx.workdir), hints=tuple(state["plan"].labels()))
     first: dict[str, float] = {}
     for e in observation.events:
         first.setdefault(e.label, e.start_s)
@@ -163,7 +163,7 @@ def caption_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict
     ctx = runtime.context
     started = time.perf_counter()
     cur = state["current"]
-    heard = ctx.roles.captioner.caption(cur.observation, audio=load_ref(cur.audio_out))
+    heard = ctx.roles.captioner.caption(cur.observation, audio=load_ref(cur.audio_out, ctx.workdir))
     return {"current": _timed(cur, "caption", started, heard=heard)}
 
 

@@ -25,7 +25,7 @@ def as_tool(context: AgentContext | None = None, *, graph: Any = None, name: str
         result = compiled.invoke(inp, run_config(ctx), context=ctx)["result"]
         best = result.best
         return {
-            "audio": result.final.path if result.final else None,
+            "audio": str(result.final_path) if result.final else None,
             "score": None if best is None or best.critique is None else best.critique.score,
             "accepted": result.accepted,
             "rounds": len(result.rounds),

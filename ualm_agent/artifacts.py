@@ -129,9 +129,11 @@ def write_outputs(run_dir: str | Path, result: RunResult) -> None:
     run_dir = Path(run_dir)
     if result.final is not None:
         tmp = run_dir / ".final.wav.tmp"
-        shutil.copyfile(result.final.path, tmp)
+        shutil.copyfile(result.final.resolve(run_dir), tmp)
         os.replace(tmp, run_dir / "final.wav")
-    atomic_write_text(run_dir / "summary.json", result.model_dump_json(indent=2) + "\n")
+    # Recorded relative to the folder itself, so it stays right when the folder moves.
+    recorded = result.model_copy(update={"run_dir": "."})
+    atomic_write_text(run_dir / "summary.json", recorded.model_dump_json(indent=2) + "\n")
     atomic_write_text(run_dir / "report.md", render_report(result))
 
 

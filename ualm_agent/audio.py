@@ -38,8 +38,8 @@ def read_audio(path: str | Path) -> Waveform:
     return Waveform(data.T.copy(), int(rate))
 
 
-def write_audio(path: str | Path, audio: Waveform) -> AudioRef:
-    """Write 16-bit PCM WAV atomically and return its reference."""
+def write_audio(path: str | Path, audio: Waveform, *, base: str | Path | None = None) -> AudioRef:
+    """Write 16-bit PCM WAV atomically and return its reference (its path relative to ``base`` when given)."""
     import soundfile as sf
 
     p = Path(path)
@@ -55,14 +55,15 @@ def write_audio(path: str | Path, audio: Waveform) -> AudioRef:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    ref = audio_ref(p, audio)
+    ref = audio_ref(p, audio, base=base)
     _remember(ref.sha256, Waveform((pcm.T / np.float32(32768)).astype(np.float32), audio.sample_rate))
     return ref
 
 
-def audio_ref(path: str | Path, audio: Waveform) -> AudioRef:
+def audio_ref(path: str | Path, audio: Waveform, *, base: str | Path | None = None) -> AudioRef:
+    recorded = os.path.relpath(path, base) if base is not None else str(path)
     return AudioRef(
-        path=str(path),
+        path=recorded,
         sample_rate=audio.sample_rate,
         channels=audio.channels,
         duration_s=round(audio.duration_s, 6),
@@ -70,11 +71,14 @@ def audio_ref(path: str | Path, audio: Waveform) -> AudioRef:
     )
 
 
-def load_ref(ref: AudioRef) -> Waveform:
-    """The referenced audio; recently written files come from memory (same samples, keyed by hash)."""
+def load_ref(ref: AudioRef, base: str | Path | None = None) -> Waveform:
+    """The referenced audio (resolved against the run folder ``base``); recently written files come
+    from memory (same samples, keyed by hash)."""
     with _RECENT_LOCK:
         cached = _RECENT.get(ref.sha256)
-    return cached if cached is not None else read_audio(ref.path)
+    if cached is not None:
+        return cached
+    return read_audio(ref.resolve(base) if base is not None else ref.path)
 
 
 # The last few files written, by content hash: the next graph node reads what the

@@ -24,9 +24,13 @@ ENTRY_POINT_GROUP = "ualm_agent.components"
 
 
 class BackendConfig(BaseModel):
-    """Base for a backend's typed settings; ``kind`` names the backend."""
+    """Base for a backend's typed settings; ``kind`` names the backend.
 
-    model_config = ConfigDict(extra="forbid")
+    NaN and infinity are refused everywhere: a NaN threshold compares false with every value,
+    so it would silently switch a check off instead of failing.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     kind: str
 
 

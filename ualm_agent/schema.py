@@ -8,6 +8,7 @@ points at a file on disk.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -135,13 +136,26 @@ _EVENT_LINE = re.compile(
 
 
 class AudioRef(_Model):
-    """A reference to an audio file; the graph passes these, never samples."""
+    """A reference to an audio file; the graph passes these, never samples.
+
+    ``path`` is relative to the run folder that holds the file, so a run folder can be
+    moved or copied and still finds its own audio (and only its own).
+    """
 
     path: str
     sample_rate: int = Field(gt=0)
     channels: int = Field(ge=1)
     duration_s: float = Field(ge=0.0)
     sha256: str
+
+    def resolve(self, base: str | Path) -> Path:
+        """The file inside the run folder ``base``.
+
+        Runs recorded before paths were relative stored absolute ones; those are looked up by
+        name in ``base`` too, so a copied folder never reads the original's files.
+        """
+        path = Path(self.path)
+        return Path(base) / (path.name if path.is_absolute() else path)
 
 
 class HeardEvent(_Model):
@@ -262,3 +276,8 @@ class RunResult(_Model):
     @property
     def best(self) -> Round | None:
         return None if self.best_index is None else self.rounds[self.best_index]
+
+    @property
+    def final_path(self) -> Path | None:
+        """The final audio file, resolved against ``run_dir``."""
+        return None if self.final is None else self.final.resolve(self.run_dir)

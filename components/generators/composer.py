@@ -164,8 +164,11 @@ class Composer:
 
 
 def _event_seed(seed: int, round_index: int, label: str, index: int) -> list[int]:
-    """Entropy for one event: stable across runs (crc32, not ``hash``), different per seed and round."""
-    return [int(seed) & 0xFFFFFFFF, int(round_index) & 0xFFFFFFFF, zlib.crc32(label.encode("utf-8")), index]
+    """Entropy for one event: stable across runs (crc32, not ``hash``), different per seed and round.
+
+    numpy's SeedSequence takes integers of any size, so every bit of a 64-bit seed counts.
+    """
+    return [int(seed), int(round_index), zlib.crc32(label.encode("utf-8")), index]
 
 
 def _fill(sample: np.ndarray, n: int, sr: int, single: bool) -> np.ndarray:

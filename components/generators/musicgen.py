@@ -97,7 +97,7 @@ class MusicgenGenerator:
         devices = [self.device] if self.device.type == "cuda" else []
         with self._lock, torch.random.fork_rng(devices=devices), torch.inference_mode():
             # Seeding inside a forked RNG state keeps runs reproducible without touching the caller's RNG.
-            torch.manual_seed(int(request.seed) + self.seed)
+            torch.manual_seed((int(request.seed) + self.seed) % 2**64)  # torch takes 64-bit seeds
             audio = self.model.generate(
                 **inputs,
                 max_new_tokens=tokens,

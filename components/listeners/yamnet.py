@@ -65,17 +65,18 @@ ENVELOPE_STEP_S = 0.01
 
 class YamnetSettings(BackendConfig):
     kind: Literal["yamnet"] = "yamnet"
-    threshold: float = 0.2
-    release_threshold: float = 0.1
-    hint_threshold: float = 0.1
-    min_confidence: float = 0.0
+    # Class probabilities: each threshold is in [0, 1].
+    threshold: float = Field(default=0.2, ge=0.0, le=1.0)
+    release_threshold: float = Field(default=0.1, ge=0.0, le=1.0)
+    hint_threshold: float = Field(default=0.1, ge=0.0, le=1.0)
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     # Patches every 0.24 s (half YAMNet's own hop): short sounds near a patch
     # edge get a second look, and onsets are placed twice as finely.
     patch_hop_frames: int = Field(default=24, ge=4, le=96)
-    fill_gap_s: float = 0.48
-    min_duration_s: float = 0.05
+    fill_gap_s: float = Field(default=0.48, ge=0.0)
+    min_duration_s: float = Field(default=0.05, ge=0.0)
     refine_with_energy: bool = True
-    split_gap_s: float = 0.2
+    split_gap_s: float = Field(default=0.2, ge=0.0)
     region_below_peak_db: float = 25.0
     silence_floor_db: float = -70.0
     above_background_db: float = 6.0

@@ -23,7 +23,7 @@ RESULT_KEYS = (*metrics.METRIC_KEYS, "clap_score", "graded_by")
 
 
 class EvaluatorConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     listener: dict[str, Any] = Field(default_factory=lambda: {"kind": "yamnet"}, description="listener that grades")
     clap: dict[str, Any] | None = Field(default=None, description="clap listener entry for the CLAP score, e.g. {kind = 'clap'}")

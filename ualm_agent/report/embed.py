@@ -22,13 +22,16 @@ def data_uri(payload: bytes, mime: str) -> str:
 
 
 def locate(ref: AudioRef | None, run_dir: Path, fallback: str) -> Path | None:
-    """The round's audio file: where the summary says, else by name inside the run folder (which may have moved)."""
-    candidates = []
-    if ref is not None:
-        candidates += [Path(ref.path), run_dir / Path(ref.path).name]
+    """The round's audio file inside ``run_dir``: where the summary says, else by its usual name.
+
+    Only files inside the folder being rendered count (links resolved), so a copied folder's page
+    never embeds the original's audio, nor a summary's path any file elsewhere.
+    """
+    candidates = [ref.resolve(run_dir)] if ref is not None else []
     candidates.append(run_dir / fallback)
+    root = run_dir.resolve()
     for path in candidates:
-        if path.is_file():
+        if path.is_file() and path.resolve().is_relative_to(root):
             return path
     return None
 
