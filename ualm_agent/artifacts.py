@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .errors import UsageError
+from .files import atomic_write_text
 from .schema import RunResult
 
 RUN_META = "run.json"
@@ -58,26 +58,6 @@ def create_run_dir(out_root: str | Path, prompt: str, now: datetime | None = Non
     except OSError as exc:
         raise UsageError(f"cannot write to output folder {root}: {exc.strerror or exc}") from None
     raise UsageError(f"too many runs named {base} in {root}")
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        # mkstemp makes the file private; give it the permissions a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def to_jsonable(value: Any) -> Any:

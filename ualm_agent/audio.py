@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioInputError
+from .files import atomic_write_bytes
 from .schema import AudioRef
 from .waveform import Waveform
 
@@ -47,28 +48,21 @@ def write_audio(path: str | Path, audio: Waveform, *, base: str | Path | None = 
     # Quantise here (faster than libsndfile's float path) so the samples a later
     # read returns are known without reading: int16 / 32768.
     pcm = np.round(np.clip(audio.samples.T, -1.0, 32767 / 32768) * 32768).astype(np.int16)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".wav", dir=p.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, pcm, audio.sample_rate, subtype="PCM_16", format="WAV")
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    ref = audio_ref(p, audio, base=base)
-    _remember(ref.sha256, Waveform((pcm.T / np.float32(32768)).astype(np.float32), audio.sample_rate))
-    return ref
-
-
-def audio_ref(path: str | Path, audio: Waveform, *, base: str | Path | None = None) -> AudioRef:
-    recorded = os.path.relpath(path, base) if base is not None else str(path)
-    return AudioRef(
-        path=recorded,
+    # Encoded in memory and written by plain file I/O: a full disk is an OSError (ENOSPC)
+    # naming the file, not an opaque libsndfile error.
+    buf = io.BytesIO()
+    sf.write(buf, pcm, audio.sample_rate, subtype="PCM_16", format="WAV")
+    data = buf.getvalue()
+    atomic_write_bytes(p, data)
+    ref = AudioRef(
+        path=os.path.relpath(p, base) if base is not None else str(p),
         sample_rate=audio.sample_rate,
         channels=audio.channels,
         duration_s=round(audio.duration_s, 6),
-        sha256=sha256_file(path),
+        sha256=hashlib.sha256(data).hexdigest(),
     )
+    _remember(ref.sha256, Waveform((pcm.T / np.float32(32768)).astype(np.float32), audio.sample_rate))
+    return ref
 
 
 def load_ref(ref: AudioRef, base: str | Path | None = None) -> Waveform:
