@@ -23,8 +23,7 @@ from ualm_agent.labels import is_audioset_name
 
 DATA = Path(__file__).parent / "data"
 CATEGORIES = {"order", "counts", "timestamps", "overlap", "position", "level"}
-# The shared data folder sits beside the checkout (as for the planner's AudioCaps test).
-AUDIOCAPS_TEST = Path(__file__).resolve().parents[2] / "shared" / "data" / "audiocaps" / "test.csv"
+AUDIOCAPS_TEST = DATA / "audiocaps" / "test.csv"
 
 
 def _good(item_id: str) -> str:
@@ -156,7 +155,7 @@ def test_audiocaps_captions_become_items_without_expectations(tmp_path):
 
 
 def test_the_real_audiocaps_test_split_imports_whole():
-    assert AUDIOCAPS_TEST.exists(), f"{AUDIOCAPS_TEST} is missing (the shared data folder sits beside the checkout)"
+    assert AUDIOCAPS_TEST.exists(), f"{AUDIOCAPS_TEST} is missing from the checkout"
     items = import_audiocaps(AUDIOCAPS_TEST)
     assert len(items) == 4875 and len({i.id for i in items}) == 4875
 

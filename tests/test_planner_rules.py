@@ -22,7 +22,7 @@ TESTS = Path(__file__).resolve().parent
 CASES = TESTS / "data" / "planner_cases.jsonl"
 # Written apart from the planner and never tuned against: a check that the bar holds on unseen prompts.
 HELDOUT = TESTS / "data" / "planner_cases_heldout.jsonl"
-AUDIOCAPS = TESTS.parent.parent / "shared" / "data" / "audiocaps" / "test.csv"
+AUDIOCAPS = TESTS / "data" / "audiocaps" / "test.csv"
 ASPECTS = ("events", "counts", "order", "overlap", "timestamps", "durations", "position", "level", "clip")
 TOL = 0.05
 
@@ -192,7 +192,7 @@ def test_scoring_notices_wrong_plans(planner):
 
 
 def test_every_audiocaps_caption_plans_into_a_sensible_layout(planner):
-    assert AUDIOCAPS.exists(), f"{AUDIOCAPS} is missing (the shared data folder sits beside the checkout)"
+    assert AUDIOCAPS.exists(), f"{AUDIOCAPS} is missing from the checkout"
     with open(AUDIOCAPS, newline="", encoding="utf-8") as f:
         captions = [row["caption"] for row in csv.DictReader(f)]
     assert len(captions) > 4000
