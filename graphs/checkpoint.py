@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -23,6 +24,9 @@ def serializer():
 def sqlite_saver(path: str | Path):
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    # Created here as a plain open() would, not with SQLite's fixed 0644: its -wal and -shm files copy
+    # the database's mode, so the checkpoint's files match every other file of the run folder.
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o666))
     conn = sqlite3.connect(str(path), check_same_thread=False)
     # WAL without fsync per commit: a killed process loses nothing (the OS has the
     # pages); only a power cut could, and then only the last steps.

@@ -39,3 +39,16 @@ def cli_env(tmp_path):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(TESTS / "plugin"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
+
+
+@pytest.fixture
+def fake_config(tmp_path):
+    """Writes the tone-world config (tests/cli_helpers.py); ``extra`` lines go under [generator]."""
+    from cli_helpers import FAKE_CONFIG
+
+    def make(generator_extra=""):
+        p = tmp_path / "fake.toml"
+        p.write_text(FAKE_CONFIG.format(generator_extra=generator_extra))
+        return p
+
+    return make

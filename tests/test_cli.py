@@ -3,56 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-FAKE_CONFIG = """
-duration_s = 4.0
-[loop]
-reflect = 2
-[planner]
-kind = "scripted"
-[generator]
-kind = "tone"
-{generator_extra}
-[vae]
-kind = "identity"
-[listener]
-kind = "tone"
-[captioner]
-kind = "echo"
-[critic]
-kind = "scripted"
-scores = [0.4, 0.7, 0.5]
-[reviser]
-kind = "note"
-"""
-
-
-def cli(args, env, cwd=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "ualm_agent.cli", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture
-def fake_config(tmp_path):
-    def make(generator_extra=""):
-        p = tmp_path / "fake.toml"
-        p.write_text(FAKE_CONFIG.format(generator_extra=generator_extra))
-        return p
-    return make
-
-
-def _run_dirs(out: Path) -> list[Path]:
-    return sorted(p for p in out.iterdir() if p.is_dir())
+from cli_helpers import cli, run_dirs as _run_dirs
 
 
 def test_run_writes_a_complete_run_folder(tmp_path, cli_env, fake_config):

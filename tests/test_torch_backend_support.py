@@ -110,14 +110,15 @@ def test_a_local_folder_is_used_as_is(tmp_path):
     assert local_model_dir(str(tmp_path), what="x", must_contain=("config.json",)) == tmp_path
 
 
-def test_a_folder_without_the_model_files_is_rejected(tmp_path):
-    with pytest.raises(ModelUnavailableError, match="missing config.json"):
+def test_a_folder_without_the_model_files_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="not a model folder .it lacks config.json"):
         local_model_dir(str(tmp_path), what="generator test", must_contain=("config.json",))
 
 
-def test_a_missing_path_names_it_and_how_to_supply(tmp_path):
-    with pytest.raises(ModelUnavailableError, match="no such folder .*--model"):
+def test_a_missing_path_is_a_usage_error_that_names_it_and_suggests_no_download(tmp_path):
+    with pytest.raises(UsageError, match="no such folder .*--model") as err:
         local_model_dir(str(tmp_path / "nope"), what="generator test")
+    assert "hf download" not in str(err.value)
 
 
 def test_an_uncached_hub_id_fails_fast_offline():

@@ -18,17 +18,22 @@ import json
 import os
 import re
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from .display import printable
 from .errors import UsageError
 from .files import atomic_write_text
 from .schema import RunResult
 
 RUN_META = "run.json"
+LOCK_FILE = ".lock"
 
 
 def slugify(text: str, limit: int = 40) -> str:
@@ -60,6 +65,38 @@ def create_run_dir(out_root: str | Path, prompt: str, now: datetime | None = Non
     raise UsageError(f"too many runs named {base} in {root}")
 
 
+@contextmanager
+def exclusive(folder: str | Path) -> Iterator[None]:
+    """Hold ``folder`` for one writer: a second holder is refused at once, naming the first.
+
+    An OS lock (flock) on ``folder/.lock``: the kernel drops it when the holder exits or is
+    killed, so there is never a stale lock to clean up.
+    """
+    import fcntl
+
+    path = Path(folder) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise UsageError(f"cannot lock {folder}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another process"
+            raise UsageError(f"{folder} is in use by {holder}; wait for it to finish or stop it, then try again") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, _holder_text().encode("utf-8"), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _holder_text() -> str:
+    command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]) if sys.argv and sys.argv[0] else "python"
+    return f"process {os.getpid()} ({command})"
+
+
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
@@ -84,6 +121,9 @@ class TraceWriter:
             current = update.get("current")
             if current is not None:
                 line["round"] = current.index
+            result = update.get("result")
+            if isinstance(result, RunResult):  # the folder is recorded as itself, so the trace moves with it
+                update = {**update, "result": result.model_copy(update={"run_dir": "."})}
         line["update"] = to_jsonable(update)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
@@ -118,7 +158,9 @@ def write_outputs(run_dir: str | Path, result: RunResult) -> None:
 
 
 def render_report(result: RunResult) -> str:
-    lines = [f"# {result.prompt}", ""]
+    """report.md. Every value passes through ``printable``: a prompt or a model's text with control
+    characters or line breaks can neither reach a terminal raw (``cat report.md``) nor break the page."""
+    lines = [f"# {printable(result.prompt)}", ""]
     if result.best_index is not None:
         best = result.rounds[result.best_index]
         verdict = "accepted" if result.accepted else "not accepted"
@@ -131,24 +173,34 @@ def render_report(result: RunResult) -> str:
             title += " (failed)"
         elif r.critique is not None:
             title += f" (score {r.critique.score:.2f}, {r.critique.verdict})"
-        lines += [title, "", "### Plan", "", "```", r.prompt_text, "```", ""]
-        if r.plan.assumptions:
-            lines += ["Assumptions:", *[f"- {a}" for a in r.plan.assumptions], ""]
+        lines += [title, "", "### Plan", "", *_fenced(r.prompt_text), ""]
+        lines += _bullets("Assumptions:", r.plan.assumptions)
         if r.unrendered:
-            lines += [f"Could not render: {', '.join(r.unrendered)}", ""]
-        if r.notes:
-            lines += ["Generator notes:", *[f"- {n}" for n in r.notes], ""]
+            lines += [f"Could not render: {printable(', '.join(r.unrendered))}", ""]
+        lines += _bullets("Generator notes:", r.notes)
         if r.failed:
-            lines += [f"Error: {r.error}", ""]
+            lines += [f"Error: {printable(r.error)}", ""]
         if r.heard is not None:
-            lines += ["### Heard", "", "```", r.heard.to_text(), "```", ""]
+            lines += ["### Heard", "", *_fenced(r.heard.to_text()), ""]
         if r.critique is not None:
             lines += ["### Critique", ""]
             if r.critique.issues:
-                lines += [f"- **{i.kind}**: {i.message}" for i in r.critique.issues]
+                lines += [f"- **{i.kind}**: {printable(i.message)}" for i in r.critique.issues]
             else:
                 lines += ["- no issues"]
             lines.append("")
         if r.timings:
             lines += ["Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in r.timings.items()), ""]
     return "\n".join(lines)
+
+
+def _bullets(heading: str, items: list[str]) -> list[str]:
+    return [heading, *[f"- {printable(item)}" for item in items], ""] if items else []
+
+
+def _fenced(text: str) -> list[str]:
+    """A code block whose fence is longer than any run of backticks inside, so the text cannot close it."""
+    body = printable(text, multiline=True)
+    longest = max((len(run) for run in re.findall("`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, body, fence]

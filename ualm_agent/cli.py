@@ -34,10 +34,9 @@ def _stderr():
 
 
 def _fail(message: str, code: int) -> None:
-    from rich.markup import escape
-
-    # Escaped: a message may hold brackets, e.g. pip install 'ualm-agent[ray]'.
-    _stderr().print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
+    # Escaped: a message may hold brackets, e.g. pip install 'ualm-agent[ray]', and the user's own
+    # text (a prompt, a file name) with control characters.
+    _stderr().print(f"[bold red]error:[/] {_shown(message)}", markup=True, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -58,6 +57,12 @@ def handle_errors(fn):
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except OSError as exc:
+            from .errors import disk_full, no_space_message
+
+            if _debug() or not disk_full(exc):
+                raise
+            _fail(f"{no_space_message(exc, os.getcwd())}; free some space and try again", 1)
         except Exception as exc:  # anything unexpected is still one line unless debugging
             if _debug():
                 raise
@@ -79,6 +84,15 @@ def _config(config_file: Optional[Path], **overrides: Any):
     return AgentConfig.load(config_file, **overrides)
 
 
+def _shown(text: Any) -> str:
+    """Text from a user or a model, ready for rich markup: control characters escaped, brackets literal."""
+    from rich.markup import escape
+
+    from .display import printable
+
+    return escape(printable(text))
+
+
 def _emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
     sys.stdout.flush()
@@ -89,7 +103,8 @@ def _progress_printer():
 
     def show(event: dict[str, Any]) -> None:
         where = f"round {event['round']}" if event.get("round") is not None else ""
-        console.print(f"[dim]{where:>8}[/] [cyan]{event['node']:<9}[/] {event['message']}", markup=True, soft_wrap=True)
+        console.print(f"[dim]{where:>8}[/] [cyan]{event['node']:<9}[/] {_shown(event['message'])}", markup=True,
+                      soft_wrap=True)
 
     return show
 
@@ -159,7 +174,7 @@ def run(
     if samples is not None:
         from .config import ComponentSpec
 
-        cfg.generator = ComponentSpec(kind=cfg.generator.kind, **{**cfg.generator.settings(), "samples": str(samples)})
+        cfg.generator = ComponentSpec(kind=cfg.generator.kind, **{**cfg.generator.settings(), "samples": str(samples.resolve())})
     result, run_dir = runner.run(
         prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None
     )
@@ -167,14 +182,20 @@ def run(
 
 
 def _apply_models(cfg, models: list[str]) -> None:
+    from .errors import UsageError
     from .roles import ROLES
 
     for value in models:
         role, sep, rest = value.partition("=")
-        if sep and role in ROLES:
-            cfg.set_model(rest, role)
-        else:
-            cfg.set_model(value)
+        if sep and role not in ROLES:  # hub ids and folders hold no "="
+            raise UsageError(f"--model {value}: {role!r} is not a role; use ROLE=MODEL with a role from {', '.join(ROLES)}")
+        cfg.set_model(_local_path(rest if sep else value), role if sep else None)
+
+
+def _local_path(value: str) -> str:
+    """An existing folder or file as an absolute path, so the run folder's config works from anywhere."""
+    path = Path(value).expanduser()
+    return str(path.resolve()) if value.strip() and path.exists() else value
 
 
 def _report(result, run_dir: Path, as_json: bool) -> None:
@@ -196,14 +217,25 @@ def _report(result, run_dir: Path, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .display import printable
+
     table = Table(title=f"{len(result.rounds)} round(s); best: {result.best_index}")
     for col in ("round", "score", "issues"):
         table.add_column(col)
     for r in summary["rounds"]:
         score = "failed" if r["failed"] else ("-" if r["score"] is None else f"{r['score']:.2f}")
-        table.add_row(str(r["index"]), score, "; ".join(r["issues"]) or "none")
-    Console(stderr=True).print(table)
-    print(run_dir / "final.wav")
+        table.add_row(str(r["index"]), score, printable("; ".join(r["issues"]) or "none"))
+    console = Console(stderr=True, highlight=False)
+    console.print(table)
+    chosen = result.best or (result.rounds[-1] if result.rounds else None)
+    if chosen is not None:
+        # What the toolkit changed or could not honour is stated, never silent.
+        for heading, lines in (("Assumptions", chosen.plan.assumptions), ("Generator notes", chosen.notes)):
+            if lines:
+                console.print(f"{heading} (round {chosen.index}):", markup=False, soft_wrap=True)
+                for line in lines:
+                    console.print(f"  - {printable(line)}", markup=False, soft_wrap=True)
+    print(printable(str(run_dir / "final.wav")))
 
 
 @app.command()
@@ -226,14 +258,16 @@ def report(
     out: Optional[Path] = typer.Option(
         None, "--out", "-o", help="The page to write (default FOLDER/report.html, or FOLDER/index.html for an eval folder)."
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the --out file if it exists."),
 ) -> None:
     """Write a self-contained HTML report: per round a spectrogram with plan and heard events, audio and critique."""
+    from .display import printable
     from .report import write_report
 
-    written = write_report(folder, out)
+    written = write_report(folder, out, overwrite=overwrite)
     for line in written.failures:
-        _stderr().print(f"[yellow]warning:[/] no report for {line}", markup=True, soft_wrap=True)
-    print(written.path)
+        _stderr().print(f"[yellow]warning:[/] no report for {_shown(line)}", markup=True, soft_wrap=True)
+    print(printable(str(written.path)))
 
 
 @app.command()
@@ -248,6 +282,7 @@ def plan(
 ) -> None:
     """Turn prompts into rich captions (keywords, layout, description)."""
     from .builders import build_component
+    from .display import printable
     from .errors import UsageError
     from .runner import check_prompt
 
@@ -271,12 +306,15 @@ def plan(
             caption = planner_obj.plan(check_prompt(text), duration_s=cfg.duration_s)
         except UsageError as exc:
             bad += 1
-            _stderr().print(f"{file}:{lineno}: {exc}" if lineno else str(exc))
+            where = f"{file}:{lineno}: " if lineno else "error: "
+            _stderr().print(printable(f"{where}{exc}"), markup=False, highlight=False, soft_wrap=True)
             continue
         if as_json:
             _emit_json({"prompt": text, "text": caption.to_text(), "caption": caption.model_dump(mode="json")})
         else:
-            print(f"# {text}\n{caption.to_text()}\n")
+            assumed = "".join(f"\n- {a}" for a in caption.assumptions)
+            shown = caption.to_text() + (f"\nAssumptions:{assumed}" if assumed else "")
+            print(f"# {printable(text)}\n{printable(shown, multiline=True)}\n")
     if bad:
         raise typer.Exit(2)
 
@@ -397,7 +435,7 @@ def ablate(
     evaluator = load_evaluator_config(evaluator_config, listener=eval_listener)
     items, errors = load_items(prompts)
     for message in errors:
-        _stderr().print(f"[yellow]skipped:[/] {escape(message)}", markup=True, soft_wrap=True)
+        _stderr().print(f"[yellow]skipped:[/] {_shown(message)}", markup=True, soft_wrap=True)
     items = items[:limit] if limit else items
     if not items:
         raise UsageError(f"{prompts} has no valid items")
@@ -415,8 +453,8 @@ def ablate(
 
     def show(event: dict[str, Any]) -> None:
         if event.get("message"):
-            where = escape(f"{event.get('item_id') or event.get('config') or '':<12}")
-            console.print(f"[cyan]{where}[/] {escape(event['message'])}", markup=True, soft_wrap=True)
+            where = _shown(f"{event.get('item_id') or event.get('config') or '':<12}")
+            console.print(f"[cyan]{where}[/] {_shown(event['message'])}", markup=True, soft_wrap=True)
 
     try:
         result = run_ablation(items, the_grid, out_dir=out, evaluator_config=evaluator, workers=workers,
@@ -468,7 +506,7 @@ def eval_command(
     items, errors = load_items(prompts)
     console = _stderr()
     for message in errors:
-        console.print(f"[yellow]skipped:[/] {message}", markup=True, soft_wrap=True)
+        console.print(f"[yellow]skipped:[/] {_shown(message)}", markup=True, soft_wrap=True)
     items = items[:limit] if limit else items
     if not items:
         raise UsageError(f"{prompts} has no valid items")
@@ -480,10 +518,10 @@ def eval_command(
         if event["event"] == "item":
             width = len(str(event["total"]))
             style = "red" if event["status"] == "failed" else "cyan"
-            console.print(f"[dim][{event['done']:>{width}}/{event['total']}][/] [{style}]{event['item_id']}[/] "
-                          f"{event['message']}", markup=True, soft_wrap=True, highlight=False)
+            console.print(f"[dim]\\[{event['done']:>{width}}/{event['total']}][/] [{style}]{_shown(event['item_id'])}[/] "
+                          f"{_shown(event['message'])}", markup=True, soft_wrap=True, highlight=False)
         else:
-            console.print(event["message"], soft_wrap=True, highlight=False)
+            console.print(_shown(event["message"]), markup=True, soft_wrap=True, highlight=False)
 
     try:
         result = run_eval(items, agent_config=cfg, evaluator_config=evaluator, out_dir=out, workers=workers,
@@ -521,6 +559,14 @@ def eval_command(
 
 
 def main() -> None:
+    import warnings
+
+    if not _debug() and "--debug" not in sys.argv[1:]:
+        # Library warnings (numpy RuntimeWarnings, deprecations) are for developers: keep them off the
+        # user's terminal, in this process and in the worker processes it starts.
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     app()
 
 

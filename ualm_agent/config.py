@@ -16,6 +16,8 @@ from .errors import ConfigError, UsageError, validation_summary
 
 MAX_DURATION_S = 60.0
 MAX_PROMPT_CHARS = 2000
+# Seeds are honoured in full up to 64 bits (what torch's generators take); larger ones are refused.
+MAX_SEED = 2**64 - 1
 
 
 class ComponentSpec(BaseModel):
@@ -29,7 +31,7 @@ class ComponentSpec(BaseModel):
 
 
 class LoopConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     reflect: int = Field(default=2, description="maximum revisions after the first generation")
     max_reflect: int = Field(default=10, ge=0, le=100, description="cap on --reflect")
@@ -54,7 +56,7 @@ class LoopConfig(BaseModel):
 
 
 class AgentConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     planner: ComponentSpec = ComponentSpec(kind="rules")
     generator: ComponentSpec = ComponentSpec(kind="composer")
@@ -66,7 +68,7 @@ class AgentConfig(BaseModel):
     reviser: ComponentSpec = ComponentSpec(kind="rules")
     loop: LoopConfig = LoopConfig()
     duration_s: float = Field(default=10.0, description="clip length when the prompt gives none")
-    seed: int = Field(default=0, ge=0)
+    seed: int = 0
     # Defaults for every torch backend that does not set its own.
     device: str | None = Field(default=None, description="auto, cpu, cuda or cuda:N")
     dtype: str | None = Field(default=None, description="auto, float32, float16 or bfloat16")
@@ -84,6 +86,13 @@ class AgentConfig(BaseModel):
         from .devices import check_dtype_name
 
         return None if v is None else _as_value_error(check_dtype_name, v)
+
+    @field_validator("seed")
+    @classmethod
+    def _seed_in_range(cls, v: int) -> int:
+        if not 0 <= v <= MAX_SEED:
+            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED} (64 bits), got {v}")
+        return v
 
     @field_validator("duration_s")
     @classmethod
@@ -122,6 +131,9 @@ class AgentConfig(BaseModel):
         from . import registry
         from .roles import ROLES
 
+        if not model.strip():
+            flag = f"--model {role}=" if role else "--model ''"
+            raise ConfigError(f"{flag}: no model given; give a model id or folder, e.g. --model generator=facebook/musicgen-small")
         changed = []
         for name in (role,) if role else ROLES:
             if name not in ROLES:
@@ -150,13 +162,7 @@ class AgentConfig(BaseModel):
     def load(cls, path: str | Path | None = None, **overrides: Any) -> "AgentConfig":
         data: dict[str, Any] = {}
         if path is not None:
-            p = Path(path)
-            try:
-                data = tomllib.loads(p.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise ConfigError(f"config file not found: {p}") from None
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+            data = _read_toml(Path(path))
         for key, value in overrides.items():
             if value is not None:
                 _set_dotted(data, key, value)
@@ -169,6 +175,37 @@ class AgentConfig(BaseModel):
         import tomli_w
 
         return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+def _read_toml(p: Path) -> dict[str, Any]:
+    """The config file's tables, checked for shape before any value is read."""
+    if p.is_dir():
+        raise ConfigError(f"--config {p} is a folder; give a TOML file, e.g. configs/ualm.toml")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {p}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+    for key in ("loop", *_ROLE_FIELDS):
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            example = "reflect = 3" if key == "loop" else 'kind = "..."'
+            raise ConfigError(
+                f"config file {p}: {key} = {_toml_value(value)} must be a table, e.g. [{key}] with {example} under it"
+            )
+    return data
+
+
+def _toml_value(value: Any) -> str:
+    import tomli_w
+
+    try:
+        return tomli_w.dumps({"v": value}).strip().removeprefix("v = ")[:60]
+    except (TypeError, ValueError):
+        return repr(value)[:60]
 
 
 def _as_value_error(check, value):

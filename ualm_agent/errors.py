@@ -30,9 +30,39 @@ def validation_summary(exc, *, root: str = "") -> str:
     for err in exc.errors():
         where = ".".join(str(x) for x in err["loc"]) or root
         what = err["msg"].removeprefix("Value error, ")
+        given = err.get("input")
+        # Name the bad value when it is a plain one (a value error's own message usually already does).
+        if isinstance(given, (str, int, float, bool)) and not err["type"].startswith("value_error") and len(repr(given)) <= 80:
+            what = f"{what}, got {given!r}"
         parts.append(f"{where}: {what}" if where else what)
     return "; ".join(parts)
 
 
 class AudioInputError(UsageError):
     """An audio file that is missing, empty, corrupt or not audio (exit code 2)."""
+
+
+class DiskFullError(UalmAgentError):
+    """The disk filled up while writing (exit code 1); the message says where and how to go on."""
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True for a write that failed because the disk (or the user's quota) is full."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
+def no_space_message(exc: BaseException, folder) -> str:
+    """'no space left on DEVICE (FOLDER)': the mount point that filled up and the folder being written."""
+    import os
+
+    target = getattr(exc, "filename", None) or str(folder)
+    where = os.path.dirname(os.path.abspath(target)) if getattr(exc, "filename", None) else os.path.abspath(target)
+    mount = where
+    while not os.path.ismount(mount) and os.path.dirname(mount) != mount:
+        mount = os.path.dirname(mount)
+    return f"no space left on {mount} (writing in {where})"

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import ModelUnavailableError
+from .errors import ModelUnavailableError, UsageError
 
 HUB_PROBE_TIMEOUT_S = 3.0
 
@@ -67,18 +67,25 @@ def local_model_dir(
     ``allow_patterns`` limits a download to the files needed (e.g. only the
     configs and tokenizer of a backbone whose weights come from elsewhere).
     """
+    if not model.strip():
+        raise UsageError(f"{what}: no model given; set --model (or the `{setting}` setting) to a model id or folder")
     path = Path(model).expanduser()
+    # A path the user named is their mistake to fix (exit 2), not a download to suggest.
     if path.exists():
         missing = [name for name in must_contain if not (path / name).exists()]
         if not path.is_dir() or missing:
-            raise ModelUnavailableError(
-                f"{what}: {path} is not a model folder (missing {', '.join(missing) or 'a folder'}); "
-                + how_to_supply(model, setting=setting)
+            lacks = f"it lacks {', '.join(missing)}" if path.is_dir() else "it is a file"
+            raise UsageError(
+                f"{what}: {path} is not a model folder ({lacks}); give --model (or the `{setting}` setting) the folder"
+                " that holds the model's files"
             )
         return path
     # Hub ids are "name" or "owner/name"; anything else is meant as a path.
     if model.startswith((".", "/", "~")) or model.count("/") > 1:
-        raise ModelUnavailableError(f"{what}: no such folder {model}; " + how_to_supply(model, setting=setting))
+        raise UsageError(
+            f"{what}: no such folder {model}; give --model (or the `{setting}` setting) an existing model folder,"
+            " or a Hugging Face id such as owner/name"
+        )
     folder = _cached_snapshot(model)
     if folder is None:
         if not hub_reachable():

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import artifacts
-from .builders import Components
+from .builders import Components, build_components
 from .config import MAX_PROMPT_CHARS, AgentConfig
-from .errors import UalmAgentError, UsageError
+from .errors import DiskFullError, UalmAgentError, UsageError, disk_full, no_space_message
 from .schema import Question, RunResult
 
 # progress(event) receives {"node", "round", "message", ...} from the nodes.
@@ -39,12 +41,21 @@ def run(
     """Plan, generate, listen, critique and revise; returns the result and the run folder."""
     prompt = check_prompt(prompt)
     config.validate_components()
+    # Models load before the run folder exists: a wrong model path or missing weights leaves nothing behind.
+    components = components if components is not None else build_components(config)
     run_dir = artifacts.create_run_dir(out_root, prompt)
-    artifacts.atomic_write_text(run_dir / "config.toml", config.to_toml())
-    meta = {"prompt": prompt, "thread_id": uuid.uuid4().hex, "status": "running"}
-    artifacts.write_meta(run_dir, meta)
-    inp = {"prompt": prompt, "duration_s": config.duration_s, "seed": config.seed}
-    result = _drive(run_dir, config, meta, inp, components=components, progress=progress, ask=ask)
+    with artifacts.exclusive(run_dir):
+        try:
+            artifacts.atomic_write_text(run_dir / "config.toml", config.to_toml())
+            meta = {"prompt": prompt, "thread_id": uuid.uuid4().hex, "status": "running"}
+            artifacts.write_meta(run_dir, meta)
+            inp = {"prompt": prompt, "duration_s": config.duration_s, "seed": config.seed}
+            result = _drive(run_dir, config, meta, inp, components=components, progress=progress, ask=ask)
+        except UsageError:
+            # Refused before any round made audio (e.g. no sound event in the prompt): the run never started.
+            if not any(run_dir.glob("round_*.wav")):
+                shutil.rmtree(run_dir, ignore_errors=True)
+            raise
     return result, run_dir
 
 
@@ -58,8 +69,9 @@ def resume(
     """Continue a killed run from its last checkpoint; finished rounds are not redone."""
     run_dir = Path(run_dir)
     meta = artifacts.read_meta(run_dir)
-    config = AgentConfig.load(run_dir / "config.toml")
-    return _drive(run_dir, config, meta, None, components=components, progress=progress, ask=ask)
+    with artifacts.exclusive(run_dir):
+        config = AgentConfig.load(run_dir / "config.toml")
+        return _drive(run_dir, config, meta, None, components=components, progress=progress, ask=ask)
 
 
 def _drive(
@@ -72,49 +84,61 @@ def _drive(
     progress: ProgressFn | None,
     ask: AskFn | None,
 ) -> RunResult:
-    from langgraph.types import Command
-
     from .graphs.checkpoint import sqlite_saver
     from .graphs.context import AgentContext
-    from .graphs.reflection import build_graph, run_config
 
     context = AgentContext(config=config, components=components, workdir=str(run_dir))
     saver = sqlite_saver(run_dir / "checkpoint.sqlite")
     try:
-        graph = build_graph(checkpointer=saver)
-        cfg = run_config(context, meta["thread_id"])
-        if inp is None:
-            snapshot = graph.get_state(cfg)
-            if not snapshot.next and "result" in snapshot.values:
-                return _finish(run_dir, meta, snapshot.values["result"])
-            if not snapshot.values:
-                raise UsageError(f"{run_dir} has no checkpoint to resume from")
-            pending = _pending_questions(snapshot)
-            if pending is not None:
-                inp = Command(resume=_answer(pending, ask))
-        trace = artifacts.TraceWriter(run_dir / "trace.jsonl")
-        while True:
-            interrupted = None
-            for mode, chunk in graph.stream(
-                inp, cfg, context=context, stream_mode=["updates", "custom"], durability="sync"
-            ):
-                if mode == "custom":
-                    if progress is not None:
-                        progress(chunk)
-                    continue
-                for node, update in chunk.items():
-                    if node == "__interrupt__":
-                        interrupted = update
-                    else:
-                        trace.write(node, update)
-            if interrupted is None:
-                break
-            questions = [Question.model_validate(q) for q in interrupted[0].value["questions"]]
-            inp = Command(resume=_answer(questions, ask))
-        values = graph.get_state(cfg).values
-        return _finish(run_dir, meta, values["result"])
+        return _stream(run_dir, context, saver, meta, inp, progress=progress, ask=ask)
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not disk_full(exc):
+            raise
+        raise DiskFullError(
+            f"{no_space_message(exc, run_dir)}; free some space, then continue with `ualm-agent resume {run_dir}`"
+        ) from None
     finally:
         saver.conn.close()
+
+
+def _stream(run_dir: Path, context: Any, saver: Any, meta: dict[str, Any], inp: dict[str, Any] | None, *,
+            progress: ProgressFn | None, ask: AskFn | None) -> RunResult:
+    from langgraph.types import Command
+
+    from .graphs.reflection import build_graph, run_config
+
+    graph = build_graph(checkpointer=saver)
+    cfg = run_config(context, meta["thread_id"])
+    if inp is None:
+        snapshot = graph.get_state(cfg)
+        if not snapshot.next and "result" in snapshot.values:
+            return _finish(run_dir, meta, snapshot.values["result"])
+        if not snapshot.values:
+            raise UsageError(f"{run_dir} has no checkpoint to resume from")
+        pending = _pending_questions(snapshot)
+        if pending is not None:
+            inp = Command(resume=_answer(pending, ask))
+    trace = artifacts.TraceWriter(run_dir / "trace.jsonl")
+    while True:
+        interrupted = None
+        for mode, chunk in graph.stream(
+            inp, cfg, context=context, stream_mode=["updates", "custom"], durability="sync"
+        ):
+            if mode == "custom":
+                if progress is not None:
+                    progress(chunk)
+                continue
+            for node, update in chunk.items():
+                if node == "__interrupt__":
+                    interrupted = update
+                else:
+                    trace.write(node, update)
+        if interrupted is None:
+            break
+        questions = [Question.model_validate(q) for q in interrupted[0].value["questions"]]
+        inp = Command(resume=_answer(questions, ask))
+    values = graph.get_state(cfg).values
+    return _finish(run_dir, meta, values["result"])
 
 
 def _pending_questions(snapshot: Any) -> list[Question] | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..artifacts import atomic_write_text
+from ..artifacts import atomic_write_text, exclusive
 from ..errors import UalmAgentError, UsageError
 from . import stats
 from .grid import Grid
@@ -73,8 +73,9 @@ def run_ablation(
     check_available(grid, evaluator_config)
     with _backend_session(backend, backend_options):  # joined before anything is written
         prepare_out_dir(out_dir, grid, resume=resume)
-        _run_configs(items, grid, out_dir, evaluator_config, workers, backend, backend_options, progress)
-    return write_comparison(out_dir, grid, level=level)
+        with exclusive(out_dir):  # one ablation writes a folder at a time
+            _run_configs(items, grid, out_dir, evaluator_config, workers, backend, backend_options, progress)
+            return write_comparison(out_dir, grid, level=level)
 
 
 @contextmanager
@@ -387,7 +388,7 @@ def plot_gain_per_round(gains: dict[str, dict[str, Any]], path: Path, *, baselin
     spare = list(axes.flat)[len(keys):]
     for ax in spare:
         ax.axis("off")
-    handles, labels = {}, {}
+    handles = {}
     for ax in axes.flat[: len(keys)]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)

@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..artifacts import exclusive
 from ..errors import UalmAgentError, UsageError
 
 if TYPE_CHECKING:
@@ -491,12 +492,21 @@ def run_eval(
         raise UsageError(f"--workers must be 1 or more, got {workers}")
     if workers is None and backend == "local":
         workers = 1
-    run_items = _backend(backend)
+    run_items = _backend(backend)  # an unknown backend fails before anything is written
     if backend == "local" and backend_options:
         raise UsageError(f"the local backend takes no options; got {', '.join(sorted(backend_options))}")
     check_available(agent_config, evaluator_config)
     out_dir = Path(out_dir)
     _prepare_out_dir(out_dir, _manifest(agent_config, evaluator_config, config_name), resume)
+    with exclusive(out_dir):  # a second `eval --resume` on this folder is refused, not run twice
+        return _run_pending(items, out_dir, run_items, agent_config=agent_config, evaluator_config=evaluator_config,
+                            workers=workers, backend=backend, backend_options=backend_options, progress=progress,
+                            config_name=config_name)
+
+
+def _run_pending(items: list["EvalItem"], out_dir: Path, run_items: Callable[..., Any], *, agent_config: "AgentConfig",
+                 evaluator_config: Any, workers: int | None, backend: str, backend_options: dict[str, Any] | None,
+                 progress: ProgressFn | None, config_name: str) -> EvalSummary:
     results = out_dir / RESULTS
     from .stats import item_rows
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .. import artifacts
+from ..display import printable
 from ..errors import UalmAgentError, UsageError
 from ..schema import Critique, Issue, Observation, RichCaption, Round, RunResult
 from .embed import AUDIO_MIME, PAGE_RATE, data_uri, locate, page_audio
@@ -52,7 +53,7 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
 def render_run_page(result: RunResult, run_dir: Path) -> str:
     header = _header(result)
     rounds = "\n".join(_round_section(r, result, run_dir) for r in result.rounds)
-    return page(f"ualm-agent: {result.prompt}", f"{header}\n<main>\n{_overview(result)}\n{rounds}\n</main>")
+    return page(f"ualm-agent: {printable(result.prompt)}", f"{header}\n<main>\n{_overview(result)}\n{rounds}\n</main>")
 
 
 def _header(result: RunResult) -> str:
@@ -62,7 +63,7 @@ def _header(result: RunResult) -> str:
                 f"(score {result.best.score:.2f}, {verdict})")
     else:
         line = f"{len(result.rounds)} round(s); every round failed"
-    return f"<header>\n<h1>{escape(result.prompt)}</h1>\n<div class=\"muted\">{escape(line)}</div>\n</header>"
+    return f"<header>\n<h1>{escape(printable(result.prompt))}</h1>\n<div class=\"muted\">{escape(line)}</div>\n</header>"
 
 
 def _overview(result: RunResult) -> str:

@@ -1,0 +1,210 @@
+"""Run folders: relative paths (move, copy, any working directory), one writer at a time, a full disk,
+and files that all get the same permissions. The CLI runs on the fake tone-world backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import cli, run_dirs, start_cli, trace_nodes, wait_for_round
+
+
+def _killed_after_round_0(tmp_path: Path, env, cfg: Path) -> Path:
+    """A run killed with SIGKILL while round 1 generates: round 0 is in the checkpoint."""
+    out = tmp_path / "runs"
+    proc = start_cli(["run", "x y", "--config", str(cfg), "--out", str(out)], env)
+    try:
+        run_dir = wait_for_round(out, 1)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    assert not (run_dir / "final.wav").exists()
+    return run_dir
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def _recorded_paths(summary: dict) -> list[str]:
+    refs = [summary["final"]] + [r[key] for r in summary["rounds"] for key in ("audio", "audio_out") if r[key]]
+    return [ref["path"] for ref in refs]
+
+
+def test_a_run_records_every_path_relative_to_its_folder(tmp_path, cli_env, fake_config):
+    out = tmp_path / "runs"
+    res = cli(["run", "x y", "--config", str(fake_config()), "--out", str(out)], cli_env)
+    assert res.returncode == 0, res.stderr
+    (run_dir,) = run_dirs(out)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["run_dir"] == "."
+    paths = _recorded_paths(summary)
+    assert paths and all(not Path(p).is_absolute() and (run_dir / p).is_file() for p in paths)
+    trace = (run_dir / "trace.jsonl").read_text()
+    assert str(tmp_path) not in trace and str(tmp_path) not in (run_dir / "report.md").read_text()
+
+
+def test_a_moved_run_resumes_and_reports_from_any_working_directory(tmp_path, cli_env, fake_config):
+    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config("delay_s = 1.0"))
+    moved = tmp_path / "elsewhere" / "moved-run"
+    moved.parent.mkdir()
+    shutil.move(str(run_dir), moved)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    res = cli(["resume", str(moved), "--json"], cli_env, cwd=elsewhere)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert len(data["rounds"]) == 3 and (moved / "final.wav").is_file()
+    assert not run_dir.exists() and not list(elsewhere.iterdir())  # nothing written where the run started or ran
+    report = cli(["report", str(moved)], cli_env, cwd="/")
+    assert report.returncode == 0, report.stderr
+    html = (moved / "report.html").read_text()
+    assert html.count("data:audio/flac;base64,") == 3
+
+
+def test_a_copied_run_never_reads_or_writes_the_original(tmp_path, cli_env, fake_config):
+    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config("delay_s = 0.3"))
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    # The original is renamed away: a copy that still pointed at it would fail to find its audio.
+    hidden = run_dir.with_name(run_dir.name + ".original")
+    run_dir.rename(hidden)
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in hidden.iterdir() if p.is_file()}
+    res = cli(["resume", str(copy), "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    assert not run_dir.exists()
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in hidden.iterdir() if p.is_file()} == before
+    assert (copy / "final.wav").is_file() and (copy / "round_02.wav").is_file()
+
+
+def test_a_report_embeds_audio_only_from_inside_the_folder(tmp_path):
+    from ualm_agent.report.embed import locate
+    from ualm_agent.schema import AudioRef
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    outside = tmp_path / "secret.wav"
+    outside.write_bytes(b"RIFF")
+    (run_dir / "link.wav").symlink_to(outside)
+    ref = dict(sample_rate=16000, channels=1, duration_s=1.0, sha256="0" * 64)
+    for path in (str(outside), "../secret.wav", "link.wav"):
+        assert locate(AudioRef(path=path, **ref), run_dir, "round_00.wav") is None
+    inside = run_dir / "round_00.wav"
+    inside.write_bytes(b"RIFF")
+    # An absolute path from an older run is looked up by name inside the folder, never followed.
+    assert locate(AudioRef(path=str(outside.parent / "round_00.wav"), **ref), run_dir, "x.wav") == inside
+
+
+# ---- one writer --------------------------------------------------------------------------------
+
+
+def test_a_second_writer_is_refused_at_once_and_naming_the_holder(tmp_path, cli_env, fake_config):
+    out = tmp_path / "runs"
+    cfg = fake_config("delay_s = 1.5")
+    proc = start_cli(["run", "x y", "--config", str(cfg), "--out", str(out)], cli_env)
+    try:
+        run_dir = wait_for_round(out, 1)
+        started = time.monotonic()
+        second = cli(["resume", str(run_dir)], cli_env)
+        assert time.monotonic() - started < 15  # refused at once, not after waiting for the run
+        assert second.returncode == 2
+        assert f"in use by process {proc.pid}" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1 and "Traceback" not in second.stderr
+    finally:
+        stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    # One history: every round once, in order.
+    nodes = trace_nodes(run_dir)
+    assert nodes.count("generate") == 3 and nodes.count("finalize") == 1
+
+
+def test_two_concurrent_resumes_leave_one_history(tmp_path, cli_env, fake_config):
+    log = tmp_path / "calls.jsonl"
+    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config(f'delay_s = 1.0\nlog = "{log}"'))
+    first = start_cli(["resume", str(run_dir), "--json"], cli_env)
+    deadline = time.time() + 60
+    while time.time() < deadline and (run_dir / ".lock").read_text().find(str(first.pid)) < 0:
+        time.sleep(0.05)
+    second = cli(["resume", str(run_dir), "--json"], cli_env)
+    stdout, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    assert second.returncode == 2 and "in use by process" in second.stderr
+    rounds = [r["index"] for r in json.loads(stdout)["result"]["rounds"]]
+    assert rounds == [0, 1, 2]
+    calls = [json.loads(line)["round"] for line in log.read_text().splitlines()]
+    assert sorted(calls) == [0, 1, 1, 2]  # round 1 was cut by the kill; redone once, by one process
+
+
+def test_a_killed_writer_leaves_no_stale_lock(tmp_path, cli_env, fake_config):
+    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config("delay_s = 0.3"))
+    assert (run_dir / ".lock").exists()  # the file stays; the kernel dropped the lock with the process
+    res = cli(["resume", str(run_dir)], cli_env)
+    assert res.returncode == 0, res.stderr
+
+
+def test_an_eval_folder_has_one_writer(tmp_path, cli_env, fake_config):
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps({"id": f"i{n}", "prompt": "x y"}) + "\n" for n in range(2)))
+    out = tmp_path / "eval"
+    args = ["eval", str(items), "--out", str(out), "--config", str(fake_config("delay_s = 1.0")), "--reflect", "0"]
+    first = start_cli(args, cli_env)
+    deadline = time.time() + 60
+    while time.time() < deadline and not ((out / ".lock").exists() and str(first.pid) in (out / ".lock").read_text()):
+        time.sleep(0.05)
+    second = cli([*args, "--resume"], cli_env)
+    _, stderr = first.communicate(timeout=180)
+    assert first.returncode == 0, stderr
+    assert second.returncode == 2 and f"in use by process {first.pid}" in second.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(r["item_id"] for r in rows) == ["i0", "i1"]  # each item ran once
+
+
+# ---- a full disk -------------------------------------------------------------------------------
+
+
+def test_a_full_disk_names_the_place_and_resume_works_once_space_is_free(tmp_path, cli_env, fake_config):
+    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config("delay_s = 0.3"))
+    before = _files(run_dir)
+    trace = run_dir / "trace.jsonl"
+    kept = trace.read_bytes()
+    trace.unlink()
+    trace.symlink_to("/dev/full")  # every write to it fails with ENOSPC, as on a full disk
+    res = cli(["resume", str(run_dir)], cli_env)
+    assert res.returncode == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    (line,) = [text for text in res.stderr.splitlines() if text.startswith("error:")]
+    assert "no space left on " in line and str(run_dir) in line and "ualm-agent resume" in line
+    assert (run_dir / "round_00.wav").read_bytes() == before["round_00.wav"]
+    trace.unlink()  # space is free again
+    trace.write_bytes(kept)
+    res = cli(["resume", str(run_dir), "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    assert [r["index"] for r in json.loads(res.stdout)["rounds"]] == [0, 1, 2]
+    assert (run_dir / "round_00.wav").read_bytes() == before["round_00.wav"]
+
+
+# ---- permissions -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_every_file_in_a_run_folder_gets_the_same_permissions(tmp_path, cli_env, fake_config, mask):
+    out = tmp_path / "runs"
+    old = os.umask(mask)  # the child inherits it
+    try:
+        res = cli(["run", "x y", "--config", str(fake_config()), "--out", str(out)], cli_env)
+        assert res.returncode == 0, res.stderr
+        (run_dir,) = run_dirs(out)
+        report = cli(["report", str(run_dir)], cli_env)
+        assert report.returncode == 0, report.stderr
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in run_dir.iterdir() if p.is_file()}
+    assert {"round_00.wav", "round_00_gen.wav", "final.wav", "summary.json", "checkpoint.sqlite", "report.html"} <= set(modes)
+    assert set(modes.values()) == {0o666 & ~mask}, modes

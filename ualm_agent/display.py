@@ -1,0 +1,35 @@
+"""Text made safe to show: on a terminal, in a Markdown report, in one line of a table.
+
+Prompts, file names and model output can hold control characters and terminal escape sequences
+(ESC [ 31 m recolours a terminal, a carriage return overwrites a line, a bidirectional override
+reverses what follows). Shown raw they change what the reader sees; here each becomes a visible
+escape such as ``\\x1b``.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls (tab and newline are handled apart), DEL, and the bidirectional marks,
+# embeddings, overrides and isolates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object, *, multiline: bool = False) -> str:
+    """``text`` with every control character shown as an escape.
+
+    One line (the default): tabs and line breaks become single spaces, so a value cannot start a
+    new line of a table or a Markdown heading. ``multiline`` keeps newlines (and tabs) as they are.
+    """
+    value = str(text)
+    if multiline:
+        value = value.replace("\r\n", "\n")
+        lines = [_CONTROL.sub(_escape, line.replace("\t", "    ")) for line in re.split("[\n\u2028\u2029\x85]", value)]
+        return "\n".join(lines)
+    return _CONTROL.sub(_escape, _LINE_BREAKS.sub(" ", value))
