@@ -23,19 +23,15 @@ def read_audio(path: str | Path) -> Waveform:
     """Read any soundfile-supported file; clear errors for missing/empty/corrupt input."""
     import soundfile as sf
 
-    p = Path(path)
-    if not p.exists():
-        raise AudioInputError(f"audio file not found: {p}")
-    if p.is_dir():
-        raise AudioInputError(f"expected an audio file, got a folder: {p}")
-    if p.stat().st_size == 0:
-        raise AudioInputError(f"audio file is empty: {p}")
+    from .audio_stream import probe_audio, unreadable
+
+    source = probe_audio(path)
     try:
-        data, rate = sf.read(str(p), dtype="float32", always_2d=True)
+        data, rate = sf.read(str(source.path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioInputError(f"cannot read {p} as audio ({_short(exc)}); use WAV, FLAC or OGG") from None
+        raise unreadable(source.path, exc) from None
     if data.shape[0] == 0:
-        raise AudioInputError(f"audio file has no samples: {p}")
+        raise AudioInputError(f"audio file has no samples: {source.path}")
     return Waveform(data.T.copy(), int(rate))
 
 
@@ -123,25 +119,34 @@ def check_signal(audio: Waveform) -> str:
 
 
 def loudness_lufs(audio: Waveform) -> float | None:
-    """Integrated loudness (ITU-R BS.1770) or None for clips too short/quiet to gate."""
-    import pyloudnorm
+    """Integrated loudness (ITU-R BS.1770) of any channel count, or None for clips too short/quiet to gate."""
+    from .loudness import LoudnessMeter
 
-    if audio.duration_s < 0.4:
-        return None
-    meter = pyloudnorm.Meter(audio.sample_rate)
-    value = float(meter.integrated_loudness(audio.samples.T.astype(np.float64)))
-    return value if np.isfinite(value) else None
+    meter = LoudnessMeter(audio.sample_rate, audio.channels)
+    meter.add(audio.samples.T)
+    return meter.integrated()
+
+
+def front_pair(channels: int) -> tuple[int, int] | None:
+    """The (left, right) channels that stereo balance compares, or None when there are none.
+
+    Channels 0 and 1 are front left and front right in the WAVE_FORMAT_EXTENSIBLE /
+    SMPTE order libsndfile reads (and in every standard layout up to 7.1); a file with
+    more than 8 channels names no layout, so it has no left/right to compare.
+    """
+    return (0, 1) if 2 <= channels <= 8 else None
 
 
 def stereo_balance(samples: np.ndarray) -> float:
-    """(R - L) / (R + L) energy in [-1, 1]; 0 for mono or silence."""
-    if samples.ndim != 2 or samples.shape[0] < 2:
+    """(R - L) / (R + L) energy of the front pair, in [-1, 1]; 0 for mono, silence or no known layout."""
+    pair = front_pair(samples.shape[0]) if samples.ndim == 2 else None
+    if pair is None:
         return 0.0
-    left = float(np.sum(samples[0].astype(np.float64) ** 2))
-    right = float(np.sum(samples[1].astype(np.float64) ** 2))
-    total = left + right
-    return 0.0 if total <= 1e-12 else (right - left) / total
+    left = float(np.sum(samples[pair[0]].astype(np.float64) ** 2))
+    right = float(np.sum(samples[pair[1]].astype(np.float64) ** 2))
+    return balance_of(left, right)
 
 
-def _short(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+def balance_of(left_energy: float, right_energy: float) -> float:
+    total = left_energy + right_energy
+    return 0.0 if total <= 1e-12 else (right_energy - left_energy) / total

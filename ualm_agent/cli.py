@@ -329,12 +329,24 @@ def listen(
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
 ) -> None:
     """What the listener hears: timed events, loudness, balance, and a rich caption."""
-    from .audio import read_audio
-    from .builders import build_component
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    audio = read_audio(audio_file)
+    from .audio_stream import STREAM_ABOVE_BYTES, probe_audio
+    from .builders import build_component
+    from .components.listeners.streaming import listen_to_file
+
+    source = probe_audio(audio_file)
     cfg = _config(config_file, listener=listener, captioner=captioner)
-    observation = build_component("listener", cfg).listen(audio)
+    # Files long enough to stream show a bar on stderr (stdout stays the result alone): live on a
+    # terminal and gone when done; elsewhere rich writes its final state once.
+    console = _stderr()
+    bar = Progress(TextColumn("listening"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                   TimeRemainingColumn(), console=console, transient=console.is_terminal,
+                   disable=source.decoded_bytes <= STREAM_ABOVE_BYTES)
+    with bar:
+        task = bar.add_task("listening", total=source.duration_s)
+        observation, audio = listen_to_file(build_component("listener", cfg), source,
+                                            progress=lambda done_s: bar.update(task, completed=done_s))
     caption = build_component("captioner", cfg).caption(observation, audio=audio)
     if as_json:
         _emit_json({"observation": observation.model_dump(mode="json"), "caption": caption.model_dump(mode="json"),

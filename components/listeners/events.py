@@ -13,6 +13,45 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class SparseScores:
+    """Patch probabilities kept only where they reach ``floor``, for files too long
+    to hold every class of every patch (521 floats per patch).
+
+    With ``floor`` at or below every keep threshold, ``active`` gives
+    ``frame_spans`` the same spans as the dense scores: a value under the floor
+    can neither start nor hold a run, nor be a run's maximum.
+    """
+
+    def __init__(self, floor: float, classes: int) -> None:
+        self.floor = floor
+        self.classes = classes
+        self.patches = 0
+        self._rows: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+        self._values: list[np.ndarray] = []
+
+    def add(self, probs: np.ndarray) -> None:
+        rows, cols = np.nonzero(probs >= self.floor)
+        self._rows.append((rows + self.patches).astype(np.int32))
+        self._cols.append(cols.astype(np.int16))
+        self._values.append(probs[rows, cols].astype(np.float32))
+        self.patches += len(probs)
+
+    def active(self, start_thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(classes that start a run somewhere, their dense scores [patches, len(classes)], 0 under the floor)."""
+        rows = np.concatenate([np.zeros(0, np.int32), *self._rows])
+        cols = np.concatenate([np.zeros(0, np.int16), *self._cols])
+        values = np.concatenate([np.zeros(0, np.float32), *self._values])
+        starting = values >= start_thresholds[cols]
+        classes = np.unique(cols[starting]).astype(np.int64)
+        position = np.full(self.classes, -1)
+        position[classes] = np.arange(len(classes))
+        dense = np.zeros((self.patches, len(classes)), dtype=np.float32)
+        keep = position[cols] >= 0
+        dense[rows[keep], position[cols[keep]]] = values[keep]
+        return classes, dense
+
+
 @dataclass(frozen=True)
 class Span:
     label_index: int
@@ -100,15 +139,31 @@ def bridge_spans(spans: list[Span], classes: set[int], max_gap_s: float) -> list
 
 def energy_envelope_db(mono: np.ndarray, rate: int, step_s: float = 0.01) -> np.ndarray:
     """Short-term RMS level in dBFS every ``step_s`` seconds."""
-    step = max(1, int(round(rate * step_s)))
-    usable = (len(mono) // step) * step
-    if usable == 0:
+    step = envelope_step(rate, step_s)
+    if len(mono) < step:
         return np.full(1, -120.0)
+    return level_db(step_mean_squares(mono, step))
+
+
+def envelope_step(rate: int, step_s: float = 0.01) -> int:
+    """Samples per envelope step."""
+    return max(1, int(round(rate * step_s)))
+
+
+def step_mean_squares(mono: np.ndarray, step: int) -> np.ndarray:
+    """Mean square of every ``step`` samples, a shorter last step included. Blocks
+    cut at multiples of ``step`` give, joined, exactly what the whole signal gives."""
+    usable = (len(mono) // step) * step
     blocks = mono[:usable].astype(np.float64).reshape(-1, step)
-    rms = np.sqrt(np.mean(blocks**2, axis=1))
+    squares = np.mean(blocks**2, axis=1)
     if len(mono) > usable:
-        rms = np.append(rms, np.sqrt(np.mean(mono[usable:].astype(np.float64) ** 2)))
-    return 20.0 * np.log10(np.maximum(rms, 1e-6))
+        squares = np.append(squares, np.mean(mono[usable:].astype(np.float64) ** 2))
+    return squares
+
+
+def level_db(mean_square: np.ndarray | float) -> np.ndarray:
+    """RMS level in dBFS (floored at -120 dB) of mean squares."""
+    return 20.0 * np.log10(np.maximum(np.sqrt(mean_square), 1e-6))
 
 
 def sound_regions(

@@ -81,3 +81,60 @@ def patches(spec: np.ndarray, log_offset: float = DEFAULT_LOG_OFFSET, hop: int =
         spec = np.concatenate([spec, silence])
     view = np.lib.stride_tricks.sliding_window_view(spec, PATCH_FRAMES, axis=0)[::hop][:count]
     return np.ascontiguousarray(view.transpose(0, 2, 1))
+
+
+class PatchStream:
+    """``patches(log_mel(x))`` of a signal fed in pieces, patch by patch as they complete.
+
+    Frames and patches at the same positions as the whole-signal functions, the
+    end padded the same way, so the concatenated output equals theirs.
+    """
+
+    def __init__(self, log_offset: float = DEFAULT_LOG_OFFSET, hop: int = PATCH_HOP) -> None:
+        self.log_offset = log_offset
+        self.hop = hop
+        self._samples = np.zeros(0, dtype=np.float32)  # from the next frame's first sample
+        self._seen = 0
+        self._frames = np.zeros((0, N_MELS), dtype=np.float32)  # from the next patch's first frame
+        self._frame_count = 0
+        self._patch_count = 0
+
+    def push(self, mono16k: np.ndarray) -> np.ndarray:
+        """Patches [N, 96, 64] completed by these samples (N may be 0)."""
+        x = np.concatenate([self._samples, np.asarray(mono16k, dtype=np.float32)])
+        self._seen += len(mono16k)
+        n = 0 if x.size < WIN_LENGTH else 1 + (x.size - WIN_LENGTH) // HOP_LENGTH
+        self._samples = x[n * HOP_LENGTH :]
+        if n == 0:
+            return self._empty()
+        return self._add_frames(log_mel(x[: (n - 1) * HOP_LENGTH + WIN_LENGTH], self.log_offset))
+
+    def finish(self) -> np.ndarray:
+        """The remaining patches, the last ones padded with silence past the end."""
+        if self._frame_count == 0:  # under one window: log_mel pads it to one frame
+            self._add_frames(log_mel(self._samples, self.log_offset))
+        count = 1 + max(0, -(-(self._frame_count - PATCH_FRAMES) // self.hop))
+        remaining = count - self._patch_count
+        if remaining <= 0:
+            return self._empty()
+        needed = (remaining - 1) * self.hop + PATCH_FRAMES
+        silence = np.full((max(0, needed - len(self._frames)), N_MELS), np.log(self.log_offset), dtype=np.float32)
+        frames = np.concatenate([self._frames, silence])
+        self._patch_count = count
+        return self._windows(frames, remaining)
+
+    def _add_frames(self, spec: np.ndarray) -> np.ndarray:
+        self._frame_count += len(spec)
+        frames = np.concatenate([self._frames, spec])
+        ready = 0 if len(frames) < PATCH_FRAMES else 1 + (len(frames) - PATCH_FRAMES) // self.hop
+        self._frames = frames[ready * self.hop :]
+        self._patch_count += ready
+        return self._windows(frames, ready) if ready else self._empty()
+
+    def _windows(self, frames: np.ndarray, count: int) -> np.ndarray:
+        view = np.lib.stride_tricks.sliding_window_view(frames, PATCH_FRAMES, axis=0)[:: self.hop][:count]
+        return np.ascontiguousarray(view.transpose(0, 2, 1))
+
+    @staticmethod
+    def _empty() -> np.ndarray:
+        return np.zeros((0, PATCH_FRAMES, N_MELS), dtype=np.float32)

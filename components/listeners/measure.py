@@ -23,13 +23,18 @@ def heard_event(label: str, start: float, end: float, confidence: float, audio: 
     b = max(a + 1, int(end * audio.sample_rate))
     part = audio.samples[:, a:b].astype(np.float64)
     rms = float(np.sqrt(np.mean(part.mean(axis=0) ** 2))) if part.size else 0.0
+    return measured_event(label, start, end, confidence, rms, stereo_balance(audio.samples[:, a:b]))
+
+
+def measured_event(label: str, start: float, end: float, confidence: float, rms: float, balance: float) -> HeardEvent:
+    """An event as listeners report it: times to the millisecond, level in dBFS, balance clipped to [-1, 1]."""
     return HeardEvent(
         label=label,
         start_s=round(start, 3),
         end_s=round(end, 3),
         confidence=round(min(1.0, max(0.0, confidence)), 4),
         loudness_db=round(20.0 * np.log10(max(rms, 1e-6)), 2),
-        balance=clip_balance(stereo_balance(audio.samples[:, a:b])),
+        balance=clip_balance(balance),
     )
 
 
@@ -37,13 +42,29 @@ def observation(
     audio: Waveform, events: list[HeardEvent], speech: list[SpeechSegment], listener: str, *, transcribed: bool = False
 ) -> Observation:
     """An observation with the clip's integrated loudness, balance and duration measured."""
-    lufs = loudness_lufs(audio)
+    return measured_observation(
+        events, speech, listener, loudness_lufs(audio), stereo_balance(audio.samples), audio.duration_s,
+        transcribed=transcribed,
+    )
+
+
+def measured_observation(
+    events: list[HeardEvent],
+    speech: list[SpeechSegment],
+    listener: str,
+    lufs: float | None,
+    balance: float,
+    duration_s: float,
+    *,
+    transcribed: bool = False,
+) -> Observation:
+    """An observation from figures measured elsewhere (a streamed file's), rounded as every listener reports them."""
     return Observation(
         events=sorted(events, key=lambda e: (e.start_s, -e.confidence, e.label)),
         speech=speech,
         loudness_lufs=None if lufs is None else round(lufs, 2),
-        balance=clip_balance(stereo_balance(audio.samples)),
-        duration_s=round(audio.duration_s, 6),
+        balance=clip_balance(balance),
+        duration_s=round(duration_s, 6),
         listener=listener,
         transcribed=transcribed,
     )

@@ -18,7 +18,9 @@ never dropped because trimming found nothing loud enough in it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -26,7 +28,7 @@ from pydantic import Field
 import numpy as np
 
 from ualm_agent.audio import resample, to_mono
-from ualm_agent.errors import AudioInputError
+from ualm_agent.audio_stream import AudioFileInfo, probe_audio
 from ualm_agent.labels import audioset_names, exact_audioset_name
 from ualm_agent.modelpacks import YAMNET
 from ualm_agent.registry import BackendConfig, register
@@ -35,6 +37,7 @@ from ualm_agent.waveform import Waveform
 
 from . import events as ev
 from . import logmel, measure
+from .streaming import Progress, stream_file
 
 # Broad parents that say little once a more specific class covers the same time.
 GENERIC_LABELS: tuple[str, ...] = (
@@ -125,8 +128,6 @@ class YamnetListener:
     def _get_model(self):
         with self._lock:
             if self._model is None:
-                from pathlib import Path
-
                 from .yamnet_model import YamnetModel
 
                 path = Path(self.settings.model_path) if self.settings.model_path else YAMNET.locate()
@@ -140,26 +141,69 @@ class YamnetListener:
         YAMNet's own 0.48 s, i.e. the model's raw frame scores.
         """
         mono16k = resample(to_mono(audio), MODEL_RATE).samples[0]
-        spec = logmel.log_mel(mono16k, self.settings.log_offset)
-        logits = self._get_model().logits(logmel.patches(spec, self.settings.log_offset, hop_frames))
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
+        scorer = self._scorer(hop_frames)
+        # A minute at a time: a clip of up to a minute is one piece, as it always was;
+        # a longer one never holds its whole spectrogram.
+        piece = 60 * MODEL_RATE
+        scored = [scorer.push(mono16k[i : i + piece]) for i in range(0, len(mono16k), piece)]
+        return np.concatenate([*scored, scorer.finish()])
+
+    def _scorer(self, hop_frames: int) -> PatchScorer:
+        return PatchScorer(self._get_model(), logmel.PatchStream(self.settings.log_offset, hop_frames))
 
     # -- listening ---------------------------------------------------------
     def listen(self, audio: Waveform, *, hints: Sequence[str] = ()) -> Observation:
-        if audio.frames == 0:
-            raise AudioInputError("cannot listen to audio with no samples")
-        if not np.all(np.isfinite(audio.samples)):
-            raise AudioInputError("cannot listen to audio with NaN or infinite samples")
+        measure.check_listenable(audio)
+        probs = self.frame_probabilities(audio, self.settings.patch_hop_frames)
+        envelope = ev.energy_envelope_db(audio.mono(), audio.sample_rate, ENVELOPE_STEP_S)
+
+        def heard_event(label: str, start: float, end: float, confidence: float) -> HeardEvent:
+            return measure.heard_event(label, start, end, confidence, audio)
+
+        heard = self._heard(np.arange(probs.shape[1]), probs, envelope, audio.duration_s, hints, heard_event)
+        return measure.observation(audio, heard, measure.speech_segments(heard), self.name)
+
+    def listen_file(
+        self, source: AudioFileInfo | str | Path, *, hints: Sequence[str] = (), progress: Progress | None = None
+    ) -> Observation:
+        """What ``listen`` hears in the file, read in blocks: any length in bounded memory, any channel count."""
         s = self.settings
-        duration = audio.duration_s
-        probs = self.frame_probabilities(audio, s.patch_hop_frames)
+        source = source if isinstance(source, AudioFileInfo) else probe_audio(source)
+        # Under every start and keep threshold (hinted or not), so nothing frame_spans reads is lost.
+        scores = ev.SparseScores(min(s.threshold, s.release_threshold, s.hint_threshold), len(audioset_names()))
+        scorer = self._scorer(s.patch_hop_frames)
+        signal = stream_file(
+            source, MODEL_RATE, lambda x: scores.add(scorer.push(x)), step_s=ENVELOPE_STEP_S, progress=progress
+        )
+        scores.add(scorer.finish())
+        start_thr, _ = self._thresholds(len(audioset_names()), hints)
+        classes, probs = scores.active(start_thr)
+        levels = signal.levels
+        heard = self._heard(classes, probs, levels.envelope, signal.duration_s, hints, levels.heard_event)
+        speech = measure.speech_segments(heard)
+        return measure.measured_observation(
+            heard, speech, self.name, signal.loudness_lufs, levels.balance(), signal.duration_s
+        )
+
+    def _heard(
+        self,
+        classes: np.ndarray,
+        probs: np.ndarray,
+        envelope: np.ndarray,
+        duration: float,
+        hints: Sequence[str],
+        heard_event: Callable[[str, float, float, float], HeardEvent],
+    ) -> list[HeardEvent]:
+        """Events from the scores of ``classes`` (columns of ``probs``) and the clip's 10 ms envelope."""
+        s = self.settings
         names = audioset_names()
         start_thr, keep_thr = self._thresholds(len(names), hints)
         hop_s = self._hop_s
         fill_gap = int(round(s.fill_gap_s / hop_s))
-        spans = ev.frame_spans(probs, start_thr, keep_thr, hop_s, logmel.PATCH_S, duration, fill_gap)
-        mono = audio.mono()
-        envelope = ev.energy_envelope_db(mono, audio.sample_rate, ENVELOPE_STEP_S)
+        spans = ev.frame_spans(
+            probs, start_thr[classes], keep_thr[classes], hop_s, logmel.PATCH_S, duration, fill_gap
+        )
+        spans = [replace(span, label_index=int(classes[span.label_index])) for span in spans]
         background = ev.background_level_db(envelope)
         textures = self._texture_classes(spans, envelope, background, duration)
         # The model's score for a texture dips now and then, or while another
@@ -179,14 +223,14 @@ class YamnetListener:
                 # Confident but nothing stood out from the clip's level: trust the model's timing.
                 parts = [(span.start_s, span.end_s)]
             for start, end in parts:
-                heard.append(measure.heard_event(label, start, end, span.confidence, audio))
+                heard.append(heard_event(label, start, end, span.confidence))
         if s.suppress_generic:
             # A label the plan asks for is never suppressed: the critic looks for it.
             hinted = {exact_audioset_name(h) for h in hints}
             heard = _drop_covered_generics(
                 heard, set(s.generic_labels) - hinted, s.generic_cover, s.generic_keep_uncovered_s
             )
-        return measure.observation(audio, heard, measure.speech_segments(heard), self.name)
+        return heard
 
     @property
     def _hop_s(self) -> float:
@@ -266,6 +310,24 @@ class YamnetListener:
             s.above_background_db,
         )
         return regions
+
+
+class PatchScorer:
+    """Class probabilities of a 16 kHz signal fed in pieces, patch by patch (see ``logmel.PatchStream``)."""
+
+    def __init__(self, model, patches: logmel.PatchStream) -> None:
+        self._model = model
+        self._patches = patches
+
+    def push(self, mono16k: np.ndarray) -> np.ndarray:
+        return self._probabilities(self._patches.push(mono16k))
+
+    def finish(self) -> np.ndarray:
+        return self._probabilities(self._patches.finish())
+
+    def _probabilities(self, patches: np.ndarray) -> np.ndarray:
+        logits = self._model.logits(patches)
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
 
 
 def _drop_covered_generics(
