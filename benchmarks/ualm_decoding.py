@@ -96,13 +96,14 @@ def build_model(backbone: dict | None = None, *, seed: int = 0, device: str = "c
 
 def timed_decode(lm, prompt, steps: int, **options) -> dict:
     """One decoding of exactly `steps` delayed frames; prefill and per-step times from the logits stamps."""
-    from ualm_agent.components.ualm.decoding import decode_audio
+    from ualm_agent.components.ualm.decoding import decode_audio, fixed_length
 
     frames = steps - lm.num_streams + 1
     two_passes = options.get("cfg_scale", 3.0) != 1.0 and not options.get("batched_cfg", True)
     clock = StepClock(lm, forwards_per_step=2 if two_passes else 1)
     t0 = time.perf_counter()
-    out = decode_audio(clock, prompt, max_frames=frames, min_frames=frames, generator=0, **options)
+    # A fixed length: the model must not end the audio early, or runs would time different step counts.
+    out = decode_audio(clock, prompt, **fixed_length(frames, lm.num_streams), generator=0, **options)
     total = time.perf_counter() - t0
     assert out.delayed.shape[0] == steps, out.delayed.shape
     per_step = [b - a for a, b in zip(clock.stamps, clock.stamps[1:])]

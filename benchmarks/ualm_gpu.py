@@ -69,12 +69,13 @@ def kv_bytes_per_step(lm, batch: int, length: float) -> float:
 
 
 def decode_once(lm, prompt, frames: int, cfg_scale: float, sync) -> dict:
-    from ualm_agent.components.ualm.decoding import decode_audio
+    from ualm_agent.components.ualm.decoding import decode_audio, fixed_length
 
     clock = StepClock(lm)
     sync()
     t0 = time.perf_counter()
-    out = decode_audio(clock, prompt, max_frames=frames, min_frames=frames, cfg_scale=cfg_scale, generator=0)
+    # A fixed length, so every run times the same number of steps whatever the random model samples.
+    out = decode_audio(clock, prompt, **fixed_length(frames, lm.num_streams), cfg_scale=cfg_scale, generator=0)
     sync()
     wall = time.perf_counter() - t0
     steps = int(out.delayed.shape[0])

@@ -3,6 +3,9 @@
 The tiny random UALM is first taught (tests/ualm_teaching.py) to answer this
 file's prompts, so the roles run the product's whole path, from sequence
 building through decoding to the typed data, and the graph runs end to end.
+The generator's tests use the untaught model (the taught one ends audio at once,
+having learnt <|eos|>), steered (tests/tiny_ualm.Boosted) where a test needs the
+model to end its audio at a known frame.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tiny_ualm import make_tiny_ualm_folder, write_nvidia_checkpoint
+from tiny_ualm import Boosted, make_tiny_ualm_folder
 from ualm_teaching import teach
 from ualm_agent import builders
 from ualm_agent.config import AgentConfig
@@ -24,6 +28,7 @@ from ualm_agent.schema import Critique, LayoutEvent, Observation, RichCaption
 from ualm_agent.structured import ModelOutputError
 from ualm_agent.waveform import Waveform
 
+PARITY = Path(__file__).resolve().parent / "data" / "ualm-nvidia-parity"
 PROMPT = "a dog barks then a car passes"
 DURATION = 4.0
 PLAN = RichCaption(
@@ -104,24 +109,101 @@ def test_roles_parse_model_text_into_the_typed_data(taught_folder):
     assert observation.events[1].start_s == pytest.approx(2.0)
 
 
-def test_generator_decodes_codes_to_audio_of_the_planned_length(taught_folder):
-    ualm = builders.build_component("generator", _config(taught_folder))
+def _backend(folder, **settings):
+    from ualm_agent.components.ualm.backend import UalmBackend
 
+    return UalmBackend(model=str(folder), device="cpu", **settings)
+
+
+def _request(seed: int = 1) -> GenerationRequest:
+    return GenerationRequest(caption=PLAN, text=PLAN.to_text(), duration_s=DURATION, seed=seed)
+
+
+def _ending_at(ualm, step: int, token: str = "<|eos|>", *, once: bool = False):
+    """The backend's model made to write `token` in stream 0 at audio step `step` (pass 0 is the prefill)."""
+    ualm.lm = Boosted(ualm.lm, ualm.lm.vocab.special(token), after=step, until=step + 1 if once else None)
+    return ualm
+
+
+def test_generator_keeps_the_length_the_model_chose_and_says_so(random_folder):
+    ualm = _ending_at(_backend(random_folder), 57)  # 57 delayed frames hold 50 whole frames: 1 s
+    result = ualm.generate(_request())
+    assert result.audio.sample_rate == 16000 and result.audio.duration_s == pytest.approx(1.0)
+    assert np.isfinite(result.audio.samples).all() and np.abs(result.audio.samples).max() > 0
+    assert result.notes == ("UALM ended the audio at 1.00 s; 4.00 s was requested; kept as the model made it "
+                            "(duration_mode 'model')",)
+    at_once = _ending_at(_backend(random_folder), 0).generate(_request())
+    assert at_once.audio.duration_s == pytest.approx(0.02) and np.abs(at_once.audio.samples).max() == 0
+    assert at_once.notes == ("UALM ended the audio at once (no frames; 4.00 s requested); 0.02 s of silence stands "
+                             "in for it",)
+
+
+def test_generator_trims_or_pads_to_the_request_when_asked_and_says_so(random_folder):
+    short = _ending_at(_backend(random_folder, duration_mode="trim_or_pad"), 57).generate(_request())
+    assert short.audio.duration_s == pytest.approx(DURATION)
+    assert np.abs(short.audio.samples[0, 16000:]).max() == 0  # the padding is silence
+    assert short.notes == ("UALM made 1.00 s; padded with 3.00 s of silence to the requested 4.00 s "
+                           "(duration_mode 'trim_or_pad')",)
+    long = _ending_at(_backend(random_folder, duration_mode="trim_or_pad"), 257).generate(_request())
+    assert long.audio.duration_s == pytest.approx(DURATION)
+    assert long.notes == ("UALM made 5.00 s; trimmed to the requested 4.00 s (duration_mode 'trim_or_pad')",)
+
+
+def test_generator_can_force_the_requested_length_as_an_option(random_folder):
     def take(seed):
-        return ualm.generate(GenerationRequest(caption=PLAN, text=PLAN.to_text(), duration_s=DURATION, seed=seed)).audio
+        ualm = _ending_at(_backend(random_folder, duration_mode="forced", force_delay_pads=True), 0)
+        return ualm.generate(_request(seed))
 
     first, again, other = take(1), take(1), take(2)
-    assert first.sample_rate == 16000 and first.duration_s == pytest.approx(DURATION)
-    assert np.isfinite(first.samples).all() and np.abs(first.samples).max() > 0
-    assert np.array_equal(first.samples, again.samples)
-    assert not np.array_equal(first.samples, other.samples)
+    # The model's <|eos|> from the first frame on is held back: the length is the request's.
+    assert first.audio.duration_s == pytest.approx(DURATION) and first.notes == ()
+    assert np.array_equal(first.audio.samples, again.audio.samples)
+    assert not np.array_equal(first.audio.samples, other.audio.samples)
+
+
+def test_generator_states_the_step_cap_when_the_model_does_not_end_the_audio(random_folder):
+    result = _backend(random_folder, max_audio_steps=32).generate(_request(seed=3))
+    assert result.audio.duration_s == pytest.approx((32 - 7) / 50)
+    assert result.notes[0] == "UALM did not end the audio within the step cap (32 steps); it was cut there " \
+                              "(max_audio_steps)"
+    assert "kept as the model made it" in result.notes[1]
+
+
+def test_generator_goes_on_after_eot_and_appends_the_next_audio_segment(random_folder):
+    ualm = _ending_at(_backend(random_folder, max_audio_steps=60), 57, "<|eot|>", once=True)
+    ualm = _ending_at(ualm, 58, "<|audio|>", once=True)  # pass 58: the model's choice of what follows
+    result = ualm.generate(_request())
+    # 50 frames, then a second segment cut by the cap at 60 steps: 53 frames.
+    assert result.audio.duration_s == pytest.approx((50 + 53) / 50)
+    assert result.notes[:2] == ("after <|eot|> UALM went on with another audio segment (1.06 s), appended to the clip",
+                                "UALM did not end the audio within the step cap (60 steps); it was cut there "
+                                "(max_audio_steps)")
+
+
+def test_text_after_eot_is_stated_not_heard(random_folder):
+    ualm = _ending_at(_backend(random_folder, max_text_tokens=4), 57, "<|eot|>", once=True)
+    ualm = _ending_at(ualm, 58, "<|text|>", once=True)
+    result = ualm.generate(_request())
+    assert result.audio.duration_s == pytest.approx(1.0)
+    assert result.notes[0].startswith("after <|eot|> UALM went on with text, not part of the clip: '")
+
+
+def test_a_clip_longer_than_the_encoder_hears_is_cut_and_said_so(random_folder):
+    ualm = _backend(random_folder)
+    assert ualm.lm.encoder.max_seconds == 300  # the Omni front end's chunk_length, as in the recipe
+    long = Waveform(np.random.default_rng(1).normal(0, 0.1, 16000 * 301).astype(np.float32), 16000)
+    with pytest.warns(UserWarning, match=r"ualm hears at most 300 s of a clip .*this clip is 301\.0 s"):
+        messages = ualm.hear_messages(long)
+    assert messages[1].content.shape[0] == 300 * 25
 
 
 def test_the_graph_runs_end_to_end_on_the_unified_model(taught_folder, tmp_path):
     from ualm_agent.graphs.context import AgentContext
     from ualm_agent.graphs.reflection import build_graph, run_config
 
-    ctx = AgentContext(config=_config(taught_folder), workdir=str(tmp_path))
+    # The taught model learnt text answers only: under the recipe's decoding it ends audio at once, and the
+    # round would fail on a silent clip. The option that holds decoding to the requested length keeps it audible.
+    ctx = AgentContext(config=_config(taught_folder, duration_mode="forced"), workdir=str(tmp_path))
     ualm = ctx.roles.listener
     heard_calls = [0]
     hear_messages = ualm.hear_messages
@@ -134,6 +216,7 @@ def test_the_graph_runs_end_to_end_on_the_unified_model(taught_folder, tmp_path)
     out = build_graph().invoke({"prompt": PROMPT}, run_config(ctx), context=ctx)
     result = out["result"]
     first = result.rounds[0]
+    assert not first.failed, first.error
     assert first.plan.labels() == ["Dog", "Car"]
     assert first.observation.listener == "ualm" and first.heard.labels() == ["Dog", "Car"]
     # Listener and captioner are one model hearing one clip: it captions the clip once.
@@ -141,12 +224,16 @@ def test_the_graph_runs_end_to_end_on_the_unified_model(taught_folder, tmp_path)
     assert first.critique == VERDICT
     assert result.accepted and len(result.rounds) == 1
     assert first.audio.sample_rate == 16000 and first.audio.duration_s == pytest.approx(DURATION)
+    assert first.notes == []  # a forced length leaves nothing to state
 
 
 def test_cli_switches_every_role_to_the_model_with_one_model_flag(taught_folder, tmp_path, cli_env):
     role_flags = [x for role in ROLES for x in (f"--{role}", "ualm")]
+    # As in the graph test: the taught model ends audio at once unless its length is held to the request.
+    config = tmp_path / "forced-length.toml"
+    config.write_text('[generator]\nkind = "ualm"\nduration_mode = "forced"\n')
     proc = subprocess.run(
-        [sys.executable, "-m", "ualm_agent.cli", "run", PROMPT, *role_flags, "--vae", "identity",
+        [sys.executable, "-m", "ualm_agent.cli", "run", PROMPT, "--config", str(config), *role_flags, "--vae", "identity",
          "--model", str(taught_folder), "--device", "cpu", "--duration", str(DURATION), "--json", "-o", str(tmp_path)],
         capture_output=True, text=True, env=cli_env, timeout=300,
     )
@@ -155,19 +242,21 @@ def test_cli_switches_every_role_to_the_model_with_one_model_flag(taught_folder,
     assert summary["accepted"] and summary["rounds"][0]["score"] == pytest.approx(0.9)
 
 
-def test_a_checkpoint_of_the_recipe_serves_the_roles(taught_folder, tmp_path):
+def test_nvidia_s_checkpoint_serves_the_backend_with_nvidia_s_text(tmp_path):
     from ualm_agent.components.ualm.backend import UalmBackend
+    from ualm_agent.components.ualm.sequence import audio_to_caption_messages
 
-    taught = UalmBackend(model=str(taught_folder), device="cpu")
-    ckpt = write_nvidia_checkpoint(taught.lm, tmp_path / "global_step100")
-    sources = taught_folder.parent.parent / "ualm-random0" / "ualm-sources"
-    if not sources.exists():  # the random folder's sources sit beside it
-        sources = next(taught_folder.parent.parent.glob("ualm-random*/ualm-sources"))
-    from_ckpt = UalmBackend(
-        checkpoint=str(ckpt), backbone=str(sources / "backbone"), codec=str(sources / "xcodec"),
-        encoder=str(sources / "omni"), device="cpu",
-    )
-    assert from_ckpt.plan(PROMPT, duration_s=DURATION) == taught.plan(PROMPT, duration_s=DURATION)
+    ualm = UalmBackend(checkpoint=str(PARITY / "checkpoint"), backbone=str(PARITY / "backbone"),
+                       codec=str(PARITY / "xcodec"), encoder=str(PARITY / "encoder"), device="cpu",
+                       dtype="float32", attn_implementation="eager", max_audio_steps=20)
+    with np.load(PARITY / "refs.npz") as refs:
+        wav, nvidia_tokens = refs["wav"], refs["text_tokens"][:-1, 0]
+    # The backend's text path (segments, greedy first try) writes what NVIDIA's code decoded for this prompt.
+    caption = ualm._answer(audio_to_caption_messages(ualm.lm.encode_audio(wav)), parse=str, what="caption")
+    assert caption == ualm.lm.tokenizer.decode(ualm.lm.vocab.text_tokens(nvidia_tokens.tolist()))
+    result = ualm.generate(_request())
+    assert 0 < result.audio.duration_s <= (20 - 7) / 50 and np.isfinite(result.audio.samples).all()
+    assert any("4.00 s was requested" in note for note in result.notes)
 
 
 def test_text_that_never_parses_fails_after_bounded_retries(random_folder):

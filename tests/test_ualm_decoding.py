@@ -1,4 +1,5 @@
-"""UALM decoding on a tiny random model: delay pattern, CFG against a reference, KV cache, seeds, sequences."""
+"""UALM decoding on a tiny random model: delay pattern, CFG against a reference, KV cache, seeds, sequences,
+the recipe's free sampling and stopping, and answers continued after <|eot|>."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 import torch
 
 from conftest import ROOT
+from tiny_ualm import Boosted, CountingForwards
 from ualm_agent.components.ualm import decoding, sampling, sequence
+from ualm_agent.components.ualm.decoding import AudioOptions, TextOptions, fixed_length
 from ualm_agent.components.ualm.delay import apply_delay, delay_region, invert_delay
 from ualm_agent.components.ualm.sequence import Message, build_sequence
 from ualm_agent.components.ualm.vocabulary import UalmVocabulary
@@ -36,40 +39,6 @@ def vocab(lm):
 
 def _prompt(vocab, n_text=5):
     return build_sequence(vocab, [Message("user", "text", list(range(1, n_text + 1)))]).ids
-
-
-class Boosted:
-    """Delegates to a model; from its `after`-th forward pass on, pushes the hidden state along one token's
-    head row, so that token dominates stream 0 (whichever way the decoder reads the head)."""
-
-    def __init__(self, lm, token: int, after: int, strength: float = 200.0) -> None:
-        self._lm, self.token, self.after, self.calls = lm, token, after, 0
-        row = lm.lm_head.weight[token]
-        self.push = row * (strength / float(row @ row))
-
-    def __getattr__(self, name):
-        return getattr(self._lm, name)
-
-    def forward_hidden(self, inputs_embeds, **kwargs):
-        hidden, cache = self._lm.forward_hidden(inputs_embeds, **kwargs)
-        if self.calls >= self.after:
-            hidden = hidden + self.push
-        self.calls += 1
-        return hidden, cache
-
-
-class CountingForwards:
-    """Delegates to a model and records the batch size and length of every forward pass."""
-
-    def __init__(self, lm) -> None:
-        self._lm, self.shapes = lm, []
-
-    def __getattr__(self, name):
-        return getattr(self._lm, name)
-
-    def forward_hidden(self, inputs_embeds, **kwargs):
-        self.shapes.append(tuple(inputs_embeds.shape[:2]))
-        return self._lm.forward_hidden(inputs_embeds, **kwargs)
 
 
 # --- delay pattern ---------------------------------------------------------------------------------
@@ -206,7 +175,7 @@ def test_cfg_logits_equal_separate_conditional_and_unconditional_forwards(lm, vo
     feats = torch.randn(4, lm.encoder.feature_dim, generator=torch.Generator().manual_seed(0))
     seq = build_sequence(vocab, [Message("user", "text", [3, 4]), Message("user", "audio", feats)], modality="audio")
     prompt = seq.ids
-    frames = decoding.decode_audio(lm, prompt, continuous=seq.continuous(), max_frames=12, min_frames=12,
+    frames = decoding.decode_audio(lm, prompt, continuous=seq.continuous(), **fixed_length(12, 8),
                                    generator=0).delayed
     assert frames.shape == (12 + 7, 8)
     scale = 3.0
@@ -239,18 +208,18 @@ def test_cfg_logits_equal_separate_conditional_and_unconditional_forwards(lm, vo
 def test_cfg_runs_both_branches_in_one_forward_per_step_and_none_at_scale_one(lm, vocab):
     prompt = _prompt(vocab)
     counted = CountingForwards(lm)
-    codes = decoding.generate_audio(counted, prompt, max_frames=6, min_frames=6, generator=0)
+    codes = decoding.generate_audio(counted, prompt, **fixed_length(6, 8), generator=0)
     assert codes.shape == (6, 8)
     L = prompt.shape[0] + 1  # <|audio|> appended
     assert counted.shapes == [(2, L)] + [(2, 1)] * (6 + 7 - 1)
     counted.shapes.clear()
-    decoding.generate_audio(counted, prompt, max_frames=6, min_frames=6, generator=0, cfg_scale=1.0)
+    decoding.generate_audio(counted, prompt, **fixed_length(6, 8), generator=0, cfg_scale=1.0)
     assert counted.shapes == [(1, L)] + [(1, 1)] * (6 + 7 - 1)
 
 
 def test_batched_cfg_gives_the_same_tokens_as_two_passes(lm, vocab):
     prompt = _prompt(vocab)
-    kw = dict(max_frames=25, min_frames=25, generator=5)
+    kw = dict(fixed_length(25, 8), generator=5)
     batched = decoding.generate_audio(lm, prompt, **kw)
     two = decoding.generate_audio(lm, prompt, batched_cfg=False, **kw)
     assert batched.shape == (25, 8) and torch.equal(batched, two)
@@ -261,7 +230,7 @@ def test_batched_cfg_gives_the_same_tokens_as_two_passes(lm, vocab):
 def test_kv_cached_decoding_gives_the_same_tokens_as_full_recomputation(lm, vocab):
     prompt = _prompt(vocab)
     for cfg in (3.0, 1.0):
-        kw = dict(max_frames=20, min_frames=20, generator=7, cfg_scale=cfg)
+        kw = dict(fixed_length(20, 8), generator=7, cfg_scale=cfg)
         cached = decoding.decode_audio(lm, prompt, **kw).delayed
         full = decoding.decode_audio(lm, prompt, use_cache=False, **kw).delayed
         assert cached.shape == (27, 8) and torch.equal(cached, full)
@@ -271,7 +240,7 @@ def test_kv_cached_decoding_gives_the_same_tokens_as_full_recomputation(lm, voca
 
 def test_same_seed_same_codes_and_another_seed_other_codes(lm, vocab):
     prompt = _prompt(vocab)
-    kw = dict(max_frames=20, min_frames=20)
+    kw = fixed_length(20, 8)
     a = decoding.generate_audio(lm, prompt, generator=11, **kw)
     b = decoding.generate_audio(lm, prompt, generator=torch.Generator().manual_seed(11), **kw)
     c = decoding.generate_audio(lm, prompt, generator=12, **kw)
@@ -280,8 +249,24 @@ def test_same_seed_same_codes_and_another_seed_other_codes(lm, vocab):
     assert int(a.min()) >= -1 and int(a.max()) < vocab.codebook_size
 
 
-def test_decoding_respects_the_delay_pattern(lm, vocab):
-    out = decoding.decode_audio(lm, _prompt(vocab), max_frames=5, min_frames=5, generator=1)
+def test_delay_regions_are_sampled_freely_and_the_codes_keep_each_stream_s_own_span(lm, vocab):
+    out = decoding.decode_audio(lm, _prompt(vocab), **fixed_length(5, 8), generator=1)
+    assert out.stop is None and out.delayed.shape == (5 + 7, 8)
+    leading = [int(out.delayed[step, n]) for n in range(1, 8) for step in range(n)]
+    pads = [vocab.stream_pad(n) for n in range(1, 8) for step in range(n)]
+    # As in the recipe, a stream that has not started yet is sampled like any other: it rarely picks its pad.
+    assert sum(a != b for a, b in zip(leading, pads)) > len(leading) // 2
+    for n in range(8):
+        start, end = vocab.stream_interval(n)
+        assert ((out.delayed[:, n] >= start) & (out.delayed[:, n] < end)).all()
+    codes = out.codes(vocab)
+    assert codes.shape == (5, 8)
+    for n in range(8):  # stream n's codes are its delayed frames n .. n + 4; the rest is dropped
+        assert codes[:, n].tolist() == vocab.ids_to_codes(out.delayed[n:n + 5]).T[n].tolist()
+
+
+def test_forcing_the_delay_pads_is_an_option(lm, vocab):
+    out = decoding.decode_audio(lm, _prompt(vocab), **fixed_length(5, 8), force_delay_pads=True, generator=1)
     assert out.stop is None and out.delayed.shape == (5 + 7, 8)
     for n in range(8):
         column = out.delayed[:, n]
@@ -290,22 +275,48 @@ def test_decoding_respects_the_delay_pattern(lm, vocab):
         assert column[n + 5:].tolist() == [start] * (7 - n)  # already finished
         assert ((column >= start) & (column < end)).all()
     assert out.codes(vocab).shape == (5, 8)
+    free = decoding.decode_audio(lm, _prompt(vocab), **fixed_length(5, 8), generator=1)
+    assert not torch.equal(out.delayed, free.delayed)
 
 
-def test_audio_decoding_stops_at_eos_in_stream_zero(lm, vocab):
+def test_the_model_ends_the_audio_with_eos_or_eot_and_nothing_holds_it_back(lm, vocab):
+    for name in ("eos", "eot"):
+        token = vocab.special(name)
+        # As published, a stop may come at any frame, even the first.
+        first = decoding.decode_audio(Boosted(lm, token, after=0), _prompt(vocab), generator=0)
+        assert first.stop == token and first.delayed.shape == (0, 8) and first.codes(vocab).shape == (0, 8)
+        late = decoding.decode_audio(Boosted(lm, token, after=14), _prompt(vocab), generator=0)
+        assert late.stop == token and late.delayed.shape == (14, 8) and late.codes(vocab).shape == (14 - 7, 8)
+    plain = decoding.decode_audio(lm, _prompt(vocab), max_steps=14, generator=0)
+    assert torch.equal(late.delayed, plain.delayed)  # the same draws up to the stop
+    # A stop before the delay tail is complete leaves fewer delayed frames than S - 1: no whole frame.
+    early = decoding.generate_audio(Boosted(lm, vocab.special("eos"), after=5), _prompt(vocab), generator=0)
+    assert early.shape == (0, 8)
+
+
+def test_the_step_cap_ends_audio_the_model_does_not_end(lm, vocab):
+    counted = CountingForwards(lm)
+    capped = decoding.decode_audio(counted, _prompt(vocab), max_steps=9, generator=3)
+    assert capped.stop is None and capped.delayed.shape == (9, 8) and capped.codes(vocab).shape == (2, 8)
+    assert len(counted.shapes) == 9  # the prefill and 8 steps; the last frame is not fed back
+    assert decoding.RECIPE_AUDIO_STEPS == 1024 and AudioOptions().max_steps == 1024
+    assert AudioOptions().min_frames == 0 and not AudioOptions().force_delay_pads
+
+
+def test_min_frames_holds_the_stop_back_for_a_fixed_length(lm, vocab):
     eos = vocab.special("eos")
-    # As published, a stop may come at any frame, even the first.
-    first = decoding.decode_audio(Boosted(lm, eos, after=0), _prompt(vocab), max_frames=50, generator=0)
-    assert first.stop == eos and first.delayed.shape == (0, 8) and first.codes(vocab).shape == (0, 8)
-    # min_frames holds the stop back until that many whole frames exist (3 + 7 delayed frames here).
-    held = decoding.decode_audio(Boosted(lm, eos, after=0), _prompt(vocab), max_frames=50, min_frames=3, generator=0)
+    held = decoding.decode_audio(Boosted(lm, eos, after=0), _prompt(vocab), max_steps=50, min_frames=3, generator=0)
     assert held.stop == eos and held.delayed.shape == (3 + 7, 8) and held.codes(vocab).shape == (3, 8)
-    late = decoding.decode_audio(Boosted(lm, eos, after=14), _prompt(vocab), max_frames=50, min_frames=3, generator=0)
-    assert late.stop == eos and late.delayed.shape == (14, 8)
-    plain = decoding.decode_audio(lm, _prompt(vocab), max_frames=50, min_frames=3, generator=0)
-    assert torch.equal(late.delayed, plain.delayed[:14])  # the same draws up to the stop
-    codes = decoding.generate_audio(Boosted(lm, eos, after=14), _prompt(vocab), max_frames=50, min_frames=3, generator=0)
-    assert torch.equal(codes, late.codes(vocab)) and codes.shape == (14 - 7, 8)
+    fixed = decoding.decode_audio(Boosted(lm, eos, after=0), _prompt(vocab), **fixed_length(4, 8), generator=0)
+    assert fixed.stop is None and fixed.codes(vocab).shape == (4, 8)
+
+
+def test_kept_logits_are_the_guided_masked_logits_the_tokens_were_drawn_from(lm, vocab):
+    out = decoding.decode_audio(lm, _prompt(vocab), max_steps=6, temperature=0, keep_logits=True)
+    assert out.logits.shape == (6, 8, vocab.size)
+    assert torch.equal(out.logits.argmax(-1), out.delayed)  # greedy: each frame is the argmax
+    allowed = sampling.audio_mask(vocab, 8)
+    assert torch.isfinite(out.logits[:, allowed]).all() and not torch.isfinite(out.logits[:, ~allowed]).any()
 
 
 def test_text_generation_is_greedy_masked_to_text_and_stops_at_eos(lm, vocab):
@@ -337,13 +348,60 @@ def test_choose_modality_takes_the_argmax_over_allowed_modalities(lm, vocab):
         decoding.choose_modality(lm, prompt[:-1])
 
 
+# --- answers of several segments -------------------------------------------------------------------
+
+def _row(vocab, name):
+    return sequence.special_row(vocab, name, 8)
+
+
+def test_an_audio_segment_ending_in_eot_is_continued_by_another_assistant_segment(lm, vocab):
+    prompt = _prompt(vocab)
+    eot = vocab.special("eot")
+    # Passes: 0 the prefill, 1..5 steps, so the sixth frame is <|eot|>; pass 6 is the next segment's prefill.
+    steered = CountingForwards(Boosted(lm, eot, after=5, until=6))
+    segments = decoding.generate_segments(steered, prompt, first="audio", then=("audio",),
+                                          audio=AudioOptions(max_steps=12), generator=4)
+    assert [s.modality for s in segments] == ["audio", "audio"]
+    assert segments[0].stop == eot and segments[0].decoded.delayed.shape == (5, 8)
+    assert segments[1].stop is None and segments[1].decoded.delayed.shape == (12, 8)
+    # The answer so far, in the training format: <|audio|> frames <|eot|> <|assistant|>, then <|audio|> again.
+    continued = torch.cat([prompt, _row(vocab, "<|audio|>"), segments[0].decoded.delayed, _row(vocab, "<|eot|>"),
+                           _row(vocab, "<|assistant|>")])
+    assert steered.shapes[6] == (2, continued.shape[0] + 1)
+    gen = torch.Generator().manual_seed(4)
+    decoding.decode_audio(Boosted(lm, eot, after=5, until=6), prompt, max_steps=12, generator=gen)
+    again = decoding.decode_audio(lm, continued, max_steps=12, generator=gen)
+    assert torch.equal(again.delayed, segments[1].decoded.delayed)
+
+
+def test_the_model_chooses_what_follows_an_eot_and_text_continues_too(lm, vocab):
+    eot, text, audio = vocab.special("eot"), vocab.special("text"), vocab.special("audio")
+    for chosen, token in (("text", text), ("audio", audio)):
+        # Pass 3 makes the fourth text token <|eot|>; pass 4 is the modality choice, steered to `token`.
+        steered = Boosted(Boosted(lm, eot, after=3, until=4), token, after=4, until=5)
+        segments = decoding.generate_segments(steered, _prompt(vocab), first="text", then=("text", "audio"),
+                                              text=TextOptions(max_tokens=5), audio=AudioOptions(max_steps=9),
+                                              generator=0)
+        assert [s.modality for s in segments] == ["text", chosen]
+        assert segments[0].stop == eot and len(segments[0].decoded.ids) == 3
+        assert segments[1].stop is None  # its own cap: 5 tokens, 9 audio steps
+    assert len(segments[1].decoded.delayed) == 9
+
+
+def test_max_segments_bounds_an_answer_that_keeps_continuing(lm, vocab):
+    eot = vocab.special("eot")
+    segments = decoding.generate_segments(Boosted(lm, eot, after=0), _prompt(vocab), first="text", then=("text",),
+                                          max_segments=3)
+    assert len(segments) == 3 and all(s.stop == eot and s.decoded.ids == [] for s in segments)
+
+
 # --- the two published tasks end to end ------------------------------------------------------------
 
 def test_text_to_audio_and_audio_to_caption_run_through_the_model_io(lm, vocab):
     import numpy as np
 
     prompt = build_sequence(vocab, sequence.text_to_audio_messages("a dog barks twice"), tokenizer=lm.tokenizer)
-    codes = decoding.generate_audio(lm, prompt.ids, max_frames=10, min_frames=10, generator=0)
+    codes = decoding.generate_audio(lm, prompt.ids, **fixed_length(10, 8), generator=0)
     assert codes.shape == (10, 8)
     wave = lm.codec_decode(codes)
     assert wave.shape == (10 * 320,) and torch.isfinite(wave).all()

@@ -3,8 +3,9 @@
 The signal layout is the real one (16 kHz, X-codec hop 320 = 50 frames/s with
 8 codebooks of 1,024 codes, encoder features at 25 Hz); only widths and depths
 are small. Builders write Hugging Face-style folders that the product loads
-through its normal code paths, and a DeepSpeed-style checkpoint in the key
-layout of NVIDIA's UALM recipe.
+through its normal code paths (a checkpoint NVIDIA's own code wrote is in
+tests/data/ualm-nvidia-parity). Wrappers steer or count a model's forward
+passes, so decoding tests can make the model stop or choose when they need it.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def tiny_af_whisper_config() -> dict:
     ).to_dict()
 
 
-# Qwen2.5-Omni-7B's front end takes up to 300 s (chunk_length); UALM still hears only the first 30 s.
+# Qwen2.5-Omni-7B's front end: up to 300 s (chunk_length), which is as much of a clip as UALM hears.
 FRONT_END = {"feature_size": 16, "sampling_rate": 16000, "hop_length": 160, "chunk_length": 300, "n_fft": 400, "padding_value": 0.0}
 
 
@@ -216,65 +217,39 @@ def make_tiny_ualm_folder(path: str | Path, seed: int = 0) -> Path:
     return path
 
 
-# ---------------------------------------------------------------- NVIDIA's checkpoint layout
+# ---------------------------------------------------------------- steering and counting forward passes
 
 
-def nvidia_state_dict(lm) -> dict:
-    """``lm``'s weights under the key names NVIDIA's recipe model has, spelled out part by part.
+class Boosted:
+    """Delegates to a model; on forward passes `after` .. `until` - 1 (counted from 0, prefills included) it
+    pushes the hidden state along one token's head row, so that token dominates stream 0 (whichever way
+    the decoder reads the head). Wrappers nest: each counts the passes it sees."""
 
-    The recipe's model subclasses the backbone's causal LM (``model.*``, ``lm_head``), adds ``stream_emb``,
-    ``multimodal_io_dict`` (DiscreteAudioIO keeps X-codec at ``codec_model``; ContinuousAudioIO keeps the
-    Omni thinker, stripped to its ``audio_tower``, at ``model``, or an AF-Whisper encoder at ``model``)
-    and ``adaptor`` (one nn.Linear per continuous IO).
-    """
-    state = {}
-    for k, v in lm.model.state_dict().items():
-        state[f"model.{k}"] = v
-    state["lm_head.weight"] = lm.lm_head.weight
-    state["stream_emb.weight"] = lm.stream_emb.weight
-    for k, v in lm.codec.codec_model.state_dict().items():
-        state[f"multimodal_io_dict.discrete_audio.codec_model.{k}"] = v
-    encoder_prefix = "model.audio_tower." if lm.encoder.kind == "qwen2.5-omni" else "model."
-    for k, v in lm.encoder.encoder.state_dict().items():
-        state[f"multimodal_io_dict.continuous_audio.{encoder_prefix}{k}"] = v
-    state["adaptor.continuous_audio.weight"] = lm.adaptor["continuous_audio"].weight
-    state["adaptor.continuous_audio.bias"] = lm.adaptor["continuous_audio"].bias
-    return {k: v.detach().clone() for k, v in state.items()}
+    def __init__(self, lm, token: int, after: int, until: int | None = None, strength: float = 200.0) -> None:
+        self._lm, self.token, self.after, self.until, self.calls = lm, token, after, until, 0
+        row = lm.lm_head.weight[token]
+        self.push = row * (strength / float(row @ row))
+
+    def __getattr__(self, name):
+        return getattr(self._lm, name)
+
+    def forward_hidden(self, inputs_embeds, **kwargs):
+        hidden, cache = self._lm.forward_hidden(inputs_embeds, **kwargs)
+        if self.after <= self.calls and (self.until is None or self.calls < self.until):
+            hidden = hidden + self.push
+        self.calls += 1
+        return hidden, cache
 
 
-def write_nvidia_checkpoint(lm, path: str | Path, *, state: dict | None = None) -> Path:
-    """A DeepSpeed ``mp_rank_00_model_states.pt`` for ``lm`` in the recipe's layout; ``path`` is a folder.
+class CountingForwards:
+    """Delegates to a model and records the batch size and length of every forward pass."""
 
-    Besides ``module``, the file carries the bookkeeping entries DeepSpeed writes (shapes, config, counters).
-    """
-    from collections import OrderedDict
+    def __init__(self, lm) -> None:
+        self._lm, self.shapes = lm, []
 
-    import torch
+    def __getattr__(self, name):
+        return getattr(self._lm, name)
 
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    module = nvidia_state_dict(lm) if state is None else state
-    saved = {
-        "module": module,
-        "buffer_names": [k for k, _ in lm.named_buffers()],
-        "optimizer": None,
-        "param_shapes": [OrderedDict((k, v.shape) for k, v in module.items())],
-        "frozen_param_shapes": None,
-        "shared_params": {},
-        "frozen_param_fragments": None,
-        "lr_scheduler": {"last_epoch": 1000},
-        "data_sampler": None,
-        "random_ltd": None,
-        "sparse_tensor_module_names": set(),
-        "skipped_steps": 0,
-        "global_steps": 1000,
-        "global_samples": 16000,
-        "dp_world_size": 1,
-        "mp_world_size": 1,
-        "ds_config": {"bf16": {"enabled": True}, "zero_optimization": {"stage": 2}},
-        "ds_version": "0.16.4",
-        "global_step": 1000,
-    }
-    file = folder / "mp_rank_00_model_states.pt"
-    torch.save(saved, file)
-    return file
+    def forward_hidden(self, inputs_embeds, **kwargs):
+        self.shapes.append(tuple(inputs_embeds.shape[:2]))
+        return self._lm.forward_hidden(inputs_embeds, **kwargs)

@@ -6,7 +6,10 @@
   features from a 16 kHz log-mel front end: the Qwen2.5-Omni audio tower
   (``qwen2.5-omni``, the recipe's default) or an AF-Whisper encoder
   (``af-whisper``, Whisper's encoder with a stride-2 pool, as
-  ``transformers.Qwen2AudioEncoder`` builds it).
+  ``transformers.Qwen2AudioEncoder`` builds it). It hears as much of a clip as
+  the encoder's front end takes, as the recipe does: the Omni front end's
+  ``n_samples`` (its chunk_length, 300 s for Qwen2.5-Omni-7B), AF-Whisper's
+  30 s window; the rest is cut.
 
 Attribute names follow NVIDIA's UALM recipe so that a checkpoint trained there
 loads strictly: the codec sits at ``codec_model``; the encoder at ``model``,
@@ -37,9 +40,6 @@ DEFAULT_ENCODER = "Qwen/Qwen2.5-Omni-7B"
 EncoderKind = Literal["qwen2.5-omni", "af-whisper"]
 ENCODER_KINDS: tuple[str, ...] = ("qwen2.5-omni", "af-whisper")
 SAMPLE_RATE = 16000
-# UALM hears at most 30 s of a clip. The AF-Whisper window is 30 s anyway; the Omni front end would take
-# up to its chunk_length (300 s for Qwen2.5-Omni-7B), far past the clip lengths UALM is trained on.
-MAX_INPUT_SECONDS = 30.0
 # The Whisper-style front end's settings that matter; the rest are library defaults.
 _FRONT_END_KEYS = ("feature_size", "sampling_rate", "hop_length", "chunk_length", "n_fft", "padding_value")
 
@@ -142,14 +142,20 @@ class ContinuousAudioIO(nn.Module):
         if kind == "qwen2.5-omni":
             self.model = _OmniThinkerAudio(encoder)
             self.feature_dim = int(encoder.config.output_dim)
-            self.max_samples = min(int(feature_extractor.n_samples), int(MAX_INPUT_SECONDS * self.sample_rate))
+            # The recipe cuts a clip at the front end's n_samples (chunk_length * rate: 300 s for Omni-7B).
+            self.max_samples = int(feature_extractor.n_samples)
         else:
             self.model = encoder
             self.feature_dim = int(encoder.config.d_model)
             # The AF-Whisper encoder takes exactly max_source_positions * 2 mel frames (30 s), padded.
             self.window_samples = int(encoder.config.max_source_positions) * 2 * self.hop_length
-            self.max_samples = min(self.window_samples, int(MAX_INPUT_SECONDS * self.sample_rate))
+            self.max_samples = self.window_samples
         self.model.eval().requires_grad_(False)
+
+    @property
+    def max_seconds(self) -> float:
+        """The longest clip the encoder hears; encode() cuts the rest."""
+        return self.max_samples / self.sample_rate
 
     @property
     def encoder(self) -> nn.Module:
@@ -171,7 +177,7 @@ class ContinuousAudioIO(nn.Module):
         return (after_conv - 2) // 2 + 1
 
     def encode(self, waveform_16k: Any) -> torch.Tensor:
-        """Features [frames, feature_dim] for a 16 kHz mono waveform; past 30 s is cut, under 40 ms padded."""
+        """Features [frames, feature_dim] for a 16 kHz mono waveform; past max_seconds is cut, under 40 ms padded."""
         wav = _as_mono_16k(waveform_16k)[: self.max_samples]
         if len(wav) < self.hop_length * 4:  # under one 40 ms feature frame: pad with silence to one frame
             wav = np.pad(wav, (0, self.hop_length * 4 - len(wav)))

@@ -8,11 +8,18 @@ default), later tries sample, so a retry can give a different answer.
 
 To hear its own output the model takes the waveform (the graph already decoded
 the codes) through its continuous encoder, as the maintainers describe.
+
+Decoding follows NVIDIA's recipe (decoding.py): every audio stream is sampled
+freely, the model ends the audio itself (or the step cap does), and an answer
+that ends a segment with <|eot|> goes on with another segment. How the clip's
+length meets the requested duration is ``duration_mode`` (clip.py); whatever
+differs is stated in the result's notes.
 """
 
 from __future__ import annotations
 
 import tomllib
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Literal
@@ -25,6 +32,8 @@ from ualm_agent.roles import GenerationRequest, GenerationResult
 from ualm_agent.schema import Critique, HeardEvent, Observation, RichCaption
 from ualm_agent.structured import generate_validated, parse_critique, parse_rich_caption
 from ualm_agent.waveform import Waveform
+
+from .clip import DurationMode
 
 MODEL_RATE = 16000
 FRAME_RATE = 50  # X-codec frames per second at 16 kHz
@@ -41,11 +50,23 @@ class UalmSettings(TorchSettings):
     encoder: str = "Qwen/Qwen2.5-Omni-7B"
     encoder_kind: Literal["qwen2.5-omni", "af-whisper"] = "qwen2.5-omni"
     attn_implementation: str = "sdpa"
+    # UNSAFE when True: torch.load then unpickles arbitrary objects from the checkpoint, and unpickling can
+    # run any code the file's author put there. Set it only for a checkpoint you made or otherwise trust;
+    # left False, only tensors and plain containers load (weights_only=True).
     trust_pickle: bool = False
     # Audio decoding: the recipe's defaults.
     cfg_scale: float = 3.0
     top_k: int = 20
     temperature: float = 0.8
+    # The model ends the audio with <|eos|>/<|eot|>, or this many delayed frames end it (the recipe's 1,024, ~20 s).
+    max_audio_steps: int = 1024
+    # How the clip meets the requested duration: keep the model's length ("model", the recipe), cut or pad it
+    # with silence ("trim_or_pad"), or hold decoding to it ("forced"); any difference is stated in the notes.
+    duration_mode: DurationMode = "model"
+    # Hold each audio stream to its pad inside the delay pattern's regions (the recipe samples them freely).
+    force_delay_pads: bool = False
+    # An answer goes on after <|eot|> with another segment, as in the recipe, up to this many segments.
+    max_segments: int = 4
     # Text decoding.
     max_text_tokens: int = 384
     retries: int = 2
@@ -83,15 +104,24 @@ class UalmBackend:
         cfg_scale: float = 3.0,
         top_k: int = 20,
         temperature: float = 0.8,
+        max_audio_steps: int = 1024,
+        duration_mode: str = "model",
+        force_delay_pads: bool = False,
+        max_segments: int = 4,
         max_text_tokens: int = 384,
         retries: int = 2,
         device: str = "auto",
         dtype: str = "auto",
     ) -> None:
         from .checkpoint import build_ualm
+        from .clip import DURATION_MODES
 
         if top_k < 1 or temperature <= 0 or cfg_scale <= 0:
             raise UsageError("ualm: top_k must be at least 1, and temperature and cfg_scale above 0")
+        if max_audio_steps < 1 or max_segments < 1:
+            raise UsageError("ualm: max_audio_steps and max_segments must be at least 1")
+        if duration_mode not in DURATION_MODES:
+            raise UsageError(f"ualm: duration_mode must be one of {', '.join(DURATION_MODES)}, not {duration_mode!r}")
         self.lm = build_ualm(
             model,
             checkpoint=checkpoint,
@@ -108,33 +138,41 @@ class UalmBackend:
             raise UsageError(f"ualm: {model or backbone} has no text tokenizer files")
         self.name = f"ualm({model or checkpoint})"
         self.cfg_scale, self.top_k, self.temperature = cfg_scale, top_k, temperature
-        self.max_text_tokens, self.retries = max_text_tokens, retries
+        self.max_audio_steps, self.duration_mode, self.force_delay_pads = max_audio_steps, duration_mode, force_delay_pads
+        self.max_segments, self.max_text_tokens, self.retries = max_segments, max_text_tokens, retries
         # As listener and captioner the model hears the same clip twice a round: caption it once.
         self._heard: tuple[bytes, RichCaption] | None = None
 
     # ------------------------------------------------------------ text in, text out
 
+    def _text_options(self, *, greedy: bool):
+        from .decoding import TextOptions
+
+        return TextOptions(max_tokens=self.max_text_tokens, greedy=greedy, top_k=self.top_k,
+                           temperature=self.temperature)
+
     def _answer(self, messages, *, parse, what: str, seed: int = 0):
-        from .decoding import generate_text
+        from .decoding import generate_segments
         from .sequence import build_sequence, decode_text
 
-        seq = build_sequence(self.lm.vocab, messages, tokenizer=self.lm.tokenizer, modality="text")
+        seq = build_sequence(self.lm.vocab, messages, tokenizer=self.lm.tokenizer)
         continuous = seq.continuous(0)
         tries = iter(range(self.retries + 1))
 
         def produce(_feedback: str | None) -> str:
             attempt = next(tries)
-            ids = generate_text(
+            # A text answer that ends a segment with <|eot|> goes on in another text segment, as in the recipe.
+            segments = generate_segments(
                 self.lm,
                 seq.ids.to(self.lm.device),
-                max_tokens=self.max_text_tokens,
-                greedy=attempt == 0,
-                top_k=self.top_k,
-                temperature=self.temperature,
                 continuous=continuous,
+                first="text",
+                then=("text",),
+                max_segments=self.max_segments,
+                text=self._text_options(greedy=attempt == 0),
                 generator=seed + attempt,
             )
-            return decode_text(self.lm.vocab, self.lm.tokenizer, ids)
+            return "\n".join(decode_text(self.lm.vocab, self.lm.tokenizer, s.decoded.ids) for s in segments)
 
         return generate_validated(produce, parse, retries=self.retries, what=what, model=self.name)
 
@@ -165,29 +203,42 @@ class UalmBackend:
 
     # ------------------------------------------------------------ generator
 
+    def _audio_options(self, requested_frames: int):
+        from .decoding import AudioOptions, fixed_length
+
+        length = fixed_length(requested_frames, self.lm.num_streams) if self.duration_mode == "forced" else {
+            "max_steps": self.max_audio_steps}
+        return AudioOptions(**length, force_delay_pads=self.force_delay_pads, cfg_scale=self.cfg_scale,
+                            top_k=self.top_k, temperature=self.temperature)
+
     def generate(self, request: GenerationRequest) -> GenerationResult:
         import torch
 
-        from .decoding import generate_audio
+        from .clip import fit_to_request, joined_codes, segment_notes
+        from .decoding import generate_segments
         from .sequence import build_sequence, text_to_audio_messages
 
-        seq = build_sequence(
-            self.lm.vocab, text_to_audio_messages(request.text), tokenizer=self.lm.tokenizer, modality="audio"
-        )
+        seq = build_sequence(self.lm.vocab, text_to_audio_messages(request.text), tokenizer=self.lm.tokenizer)
         frames = max(1, round(request.duration_s * FRAME_RATE))
-        codes = generate_audio(
+        options = self._audio_options(frames)
+        # The generator's answer opens with audio; after an <|eot|> the model picks what follows.
+        segments = generate_segments(
             self.lm,
             seq.ids.to(self.lm.device),
-            max_frames=frames,
-            min_frames=frames,
-            cfg_scale=self.cfg_scale,
-            top_k=self.top_k,
-            temperature=self.temperature,
+            first="audio",
+            then=("text", "audio"),
+            max_segments=self.max_segments,
+            audio=options,
+            text=self._text_options(greedy=True),
             generator=request.seed,
         )
         with torch.inference_mode():
-            samples = self.lm.codec_decode(codes).float().cpu().numpy()
-        return GenerationResult(audio=Waveform(samples[None, :], MODEL_RATE))
+            samples = self.lm.codec_decode(joined_codes(self.lm, segments)).float().cpu().numpy()
+        hop = self.lm.codec.hop_length
+        samples, fitted = fit_to_request(samples, frames * hop, mode=self.duration_mode, rate=MODEL_RATE, floor=hop)
+        cap = None if self.duration_mode == "forced" else options.max_steps
+        notes = segment_notes(self.lm, segments, max_steps=cap) + fitted
+        return GenerationResult(audio=Waveform(samples[None, :], MODEL_RATE), notes=tuple(notes))
 
     # ------------------------------------------------------------ hearing
 
@@ -198,6 +249,10 @@ class UalmBackend:
         from .sequence import Message
 
         mono = resample(Waveform(audio.mono(), audio.sample_rate), MODEL_RATE).samples[0]
+        heard_s = self.lm.encoder.max_seconds
+        if len(mono) > self.lm.encoder.max_samples:
+            warnings.warn(f"ualm hears at most {heard_s:g} s of a clip (its {self.lm.encoder.kind} encoder's front end); "
+                          f"this clip is {audio.duration_s:.1f} s, so the rest was not heard", stacklevel=2)
         with torch.inference_mode():
             feats = self.lm.encode_audio(mono)
         return [self._text(_prompts()["tasks"]["audio_to_rich_caption"]), Message("user", "audio", feats)]

@@ -125,7 +125,12 @@ def find_model_states(path: str | Path) -> Path:
 
 
 def read_deepspeed_module(path: str | Path, *, trust_pickle: bool = False) -> dict[str, torch.Tensor]:
-    """The ``"module"`` state dict of a DeepSpeed model-states file, loaded with ``weights_only`` unless trusted."""
+    """The ``"module"`` state dict of a DeepSpeed model-states file, loaded with ``weights_only=True``.
+
+    ``trust_pickle=True`` is unsafe: torch.load then unpickles whatever objects the file holds, and
+    unpickling can run arbitrary code. Pass it only for a file you made or otherwise trust (a file
+    DeepSpeed wrote with objects ``weights_only`` refuses, for instance).
+    """
     file = find_model_states(path)
     try:
         try:
@@ -269,6 +274,9 @@ def build_ualm(
     Either ``model`` (a folder written by :func:`save_pretrained`, or a hub id of one), or ``checkpoint``
     (NVIDIA's recipe's DeepSpeed file or folder) with the ``backbone`` id/path it was trained on; ``codec``
     and ``encoder`` (ids or folders) must be the ones in the recipe's training config.
+
+    ``trust_pickle`` (unsafe) lets torch.load unpickle arbitrary objects from the checkpoint, which can run
+    code: only for files you trust (see :func:`read_deepspeed_module`).
     """
     from ualm_agent.model_sources import local_model_dir
 

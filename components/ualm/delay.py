@@ -42,7 +42,7 @@ def invert_delay(delayed: "torch.Tensor") -> "torch.Tensor":
 
 
 def delay_region(step: int, num_streams: int, num_frames: int | None = None) -> list[bool]:
-    """Which streams sit in a delay region (and so must hold their pad) at delayed frame `step`.
+    """Which streams sit in a delay region at delayed frame `step` (decoding may hold them to their pad).
 
     Stream n carries content at delayed frames [n, n + num_frames); before that it has not started.
     With `num_frames` None the end is open (decoding has not decided the length yet), so only the

@@ -210,7 +210,7 @@ class UalmLM(nn.Module):
     # ------------------------------------------------------------ audio
 
     def encode_audio(self, waveform_16k: Any) -> torch.Tensor:
-        """Continuous features [T_frames, D] (25 Hz) of a 16 kHz mono waveform; past 30 s is cut."""
+        """Continuous features [T_frames, D] (25 Hz) of a 16 kHz mono waveform; past encoder.max_seconds is cut."""
         return self.encoder.encode(waveform_16k)
 
     def codec_encode(self, waveform_16k: Any) -> torch.Tensor:

@@ -73,6 +73,12 @@ class UalmVocabulary:
         except KeyError:
             raise KeyError(f"no UALM special token {name!r}") from None
 
+    def special_name(self, token_id: int) -> str:
+        """Name of a special token by id."""
+        if not 0 <= token_id < NUM_SPECIAL:
+            raise ValueError(f"id {token_id} is not a special token (they are below {NUM_SPECIAL})")
+        return SPECIAL_TOKENS[token_id]
+
     def stream_interval(self, n: int) -> tuple[int, int]:
         """``(start, end)`` of audio stream ``n``; ``start`` is its pad token, ``end`` is exclusive."""
         if not 0 <= n < self.num_streams:
