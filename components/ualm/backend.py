@@ -61,7 +61,8 @@ class UalmSettings(TorchSettings):
     # The model ends the audio with <|eos|>/<|eot|>, or this many delayed frames end it (the recipe's 1,024, ~20 s).
     max_audio_steps: int = 1024
     # How the clip meets the requested duration: keep the model's length ("model", the recipe), cut or pad it
-    # with silence ("trim_or_pad"), or hold decoding to it ("forced"); any difference is stated in the notes.
+    # with silence ("trim_or_pad"), or hold decoding to it ("forced", which max_audio_steps does not cap); any
+    # difference is stated in the notes.
     duration_mode: DurationMode = "model"
     # Hold each audio stream to its pad inside the delay pattern's regions (the recipe samples them freely).
     force_delay_pads: bool = False
