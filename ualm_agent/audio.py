@@ -123,7 +123,9 @@ def loudness_lufs(audio: Waveform) -> float | None:
     from .loudness import LoudnessMeter
 
     meter = LoudnessMeter(audio.sample_rate, audio.channels)
-    meter.add(audio.samples.T)
+    block = 10 * audio.sample_rate  # the meter filters in float64: 10 s at a time keeps that small
+    for start in range(0, audio.frames, block):
+        meter.add(audio.samples[:, start : start + block].T)
     return meter.integrated()
 
 

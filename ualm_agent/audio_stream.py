@@ -17,9 +17,10 @@ import numpy as np
 
 from .errors import AudioInputError
 
-# Listeners that stream take files decoded larger than this in blocks; smaller
-# ones are read whole, as the graph's own clips are (up to 60 s of 48 kHz stereo).
-STREAM_ABOVE_BYTES = 64 * 2**20
+# Listeners that stream take files decoded larger than this in blocks (2.9 min of
+# 48 kHz stereo, 8.7 min of 16 kHz mono); smaller ones are read whole, as the
+# graph's own clips are (up to 60 s of 48 kHz stereo, 22 MiB).
+STREAM_ABOVE_BYTES = 32 * 2**20
 # Listeners that cannot stream read the whole file; past this they refuse it.
 WHOLE_FILE_LIMIT_BYTES = 512 * 2**20
 

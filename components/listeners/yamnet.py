@@ -17,6 +17,8 @@ never dropped because trimming found nothing loud enough in it.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -336,16 +338,36 @@ def _drop_covered_generics(
     """Drop a generic event when specific events cover at least ``cover`` of its
     span, keeping any stretch of it at least ``keep_uncovered_s`` long that no
     specific event covers."""
-    specific = [e for e in events if e.label not in generic]
+    specific = _Overlaps([e for e in events if e.label not in generic])
     kept = []
     for e in events:
-        if e.label in generic and _covered_fraction(e, specific) >= cover:
-            for a, b in _uncovered_stretches(e, specific):
+        if e.label not in generic:
+            kept.append(e)
+            continue
+        near = specific.overlapping(e)
+        if _covered_fraction(e, near) >= cover:
+            for a, b in _uncovered_stretches(e, near):
                 if b - a >= keep_uncovered_s:
                     kept.append(e.model_copy(update={"start_s": round(a, 3), "end_s": round(b, 3)}))
             continue
         kept.append(e)
     return kept
+
+
+class _Overlaps:
+    """Events sorted by start, for finding those that overlap a span without
+    comparing every pair (an hour-long file is heard as thousands of events)."""
+
+    def __init__(self, events: list[HeardEvent]) -> None:
+        self._events = sorted(events, key=lambda e: e.start_s)
+        self._starts = [e.start_s for e in self._events]
+        self._reach = list(itertools.accumulate((e.end_s for e in self._events), max))
+
+    def overlapping(self, span: HeardEvent) -> list[HeardEvent]:
+        # Events from the first whose reach passes the span's start to the last starting before its end.
+        first = bisect.bisect_right(self._reach, span.start_s)
+        last = bisect.bisect_left(self._starts, span.end_s)
+        return [e for e in self._events[first:last] if e.end_s > span.start_s]
 
 
 def _uncovered_stretches(event: HeardEvent, others: list[HeardEvent]) -> list[tuple[float, float]]:

@@ -2,8 +2,10 @@
 
 The pack is a zip holding ``model.onnx`` plus its weights in ``model.data``.
 Both are read into memory (nothing is extracted to disk), the weights are
-placed inline, and the batch axis is made dynamic so one call scores every
-patch of a clip.
+placed inline, and the batch axis is made dynamic so one call scores any
+number of patches; they run through the session at most ``BATCH`` at a time,
+since the graph's activations grow with the batch (a 30-minute clip in one run
+took gigabytes) and larger batches are no faster.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ualm_agent.errors import ModelUnavailableError
+
+BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class YamnetModel:
     def logits(self, patches: np.ndarray) -> np.ndarray:
         if len(patches) == 0:
             return np.zeros((0, 521), dtype=np.float32)
+        out = [self._run(patches[i : i + BATCH]) for i in range(0, len(patches), BATCH)]
+        return np.concatenate(out)
+
+    def _run(self, patches: np.ndarray) -> np.ndarray:
         q = self.quantisation.quantise(patches)[:, None, :, :]
         (out,) = self._session.run(None, {self._input: q})
         return self.quantisation.dequantise(out)
