@@ -8,6 +8,7 @@ Naming the sound is left to :mod:`.labelling`.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,13 +21,15 @@ from .lexicon import NUMBER_WORDS, SOURCE_NOUNS
 Relation = Literal["first", "seq", "pre", "par", "and"]
 
 _NUMW = "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True))
-_NUM = rf"(\d+(?:\.\d+)?|\.\d+|half\s+a|a\s+half|{_NUMW}|a|an|one)"
-_UNIT = r"(s|secs?|seconds?|ms|milliseconds?|mins?|minutes?)\b\.?"
+# A leading minus is read, so a negative time is stated rather than left in the sound's words.
+_NUM = rf"(-?\d+(?:\.\d+)?|-?\.\d+|half\s+a|a\s+half|{_NUMW}|a|an|one)"
+_UNIT = r"(s|secs?|seconds?|ms|milliseconds?|mins?|minutes?|h|hrs?|hours?)\b\.?"
 _APPROX = r"(?:(?:about|around|roughly|approximately|nearly|almost|just|over|under|exactly)\s+)?"
 
 
 def to_number(word: str) -> float | None:
     word = re.sub(r"\s+", " ", word.strip().lower())
+    word = re.sub(r"^-\s*", "-", word)
     if word in ("half a", "a half"):
         return 0.5
     if word in ("a", "an"):
@@ -48,15 +51,27 @@ def _seconds(value: str, unit: str | None) -> float | None:
         return number / 1000.0
     if unit.startswith("min"):
         return number * 60.0
+    if unit.startswith("h"):
+        return number * 3600.0
     return number
 
 
 @dataclass
 class Timing:
-    kind: Literal["range", "start", "end", "dur", "clip"]
+    """A time expression: its kind and seconds, the user's words, and how it was read when it
+    could not be taken as written ("from 5 s to 2 s" ends before it starts)."""
+
+    kind: Literal["range", "start", "end", "dur", "clip", "none"]  # none: left out, only ``change`` remains
     a: float
     b: float | None = None
+    words: str = ""
+    change: str = ""
 
+
+# "at minute 3", "from second 2": the unit before the number, turned around so the patterns below read it.
+_UNIT_FIRST = re.compile(
+    r"\b(at|from|to|until|till|after|between|and|by)\s+(?:the\s+)?(second|minute|hour)\s+(-?\d+(?:\.\d+)?)\b"
+)
 
 # Order matters: ranges before starts ("from 1 to 2 s" is not "from 1 s").
 _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -106,28 +121,62 @@ def extract_timings(text: str) -> tuple[str, list[Timing]]:
     def replace(kind: str):
         def sub(m: re.Match[str]) -> str:
             groups = m.groups()
+            words = " ".join(m.group(0).split())
             if kind == "range":
                 a = _seconds(groups[0], groups[1] or groups[3])
                 b = _seconds(groups[2], groups[3] or groups[1])
-                if a is None or b is None or b <= a or (groups[0] in ("a", "an", "one") and not (groups[1] or groups[3])):
+                if a is None or b is None or (groups[0] in ("a", "an", "one") and not (groups[1] or groups[3])):
                     return m.group(0)
-                found.append(Timing("range", a, b))
+                found.append(_range(a, b, words))
             else:
                 value = _seconds(groups[0], groups[1] or None)
                 if value is None:
                     return m.group(0)
                 if kind == "start" and groups[0] in ("a", "an"):
                     return m.group(0)
-                if kind in ("dur", "clip") and value <= 0:
-                    return m.group(0)
-                found.append(Timing(kind, value))  # type: ignore[arg-type]
+                found.append(_single(kind, value, words))
             return f" ⟦{len(found) - 1}⟧ "
 
         return sub
 
+    text = _UNIT_FIRST.sub(_number_first, text)
     for kind, pattern in _TIMING_PATTERNS:
         text = pattern.sub(replace(kind), text)
     return text, found
+
+
+def _number_first(m: re.Match[str]) -> str:
+    """"at minute 3" -> "at 3 minutes"."""
+    number = m.group(3)
+    return f"{m.group(1)} {number} {m.group(2)}{'' if number == '1' else 's'}"
+
+
+def _range(a: float, b: float, words: str) -> Timing:
+    """A span as the user wrote it, or the nearest one that can be planned, with what was changed."""
+    if b == a:
+        start = max(0.0, a)
+        return Timing("start", start, words=words, change=f"it has no length, so it is read as starting at {start:g} s")
+    problem = ""
+    if b < a:
+        a, b = b, a
+        problem = "it ends before it starts"
+    if b <= 0:
+        return Timing("none", 0.0, words=words, change="it is before the clip starts, so the time is left out")
+    if a < 0:
+        a = 0.0
+        problem = problem or "it starts before the clip"
+    change = f"{problem}, so it is read as {a:g}-{b:g} s" if problem else ""
+    return Timing("range", a, b, words=words, change=change)
+
+
+def _single(kind: str, value: float, words: str) -> Timing:
+    if kind == "start" and value < 0:
+        return Timing("start", 0.0, words=words, change="it is before the clip starts, so it is read as 0 s")
+    if kind == "end" and value <= 0:
+        return Timing("none", 0.0, words=words, change="it is before the clip starts, so the time is left out")
+    if kind == "dur" and value <= 0:
+        return Timing("none", 0.0, words=words, change="it is no length, so the time is left out")
+    return Timing(kind, value, words=words)  # type: ignore[arg-type]
 
 
 # Two-word pairs joined by "and" that name one thing, not two events.
@@ -211,7 +260,12 @@ _POSITION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _MOVES_ACROSS = re.compile(r"\bfrom\s+(?:the\s+)?(?:left|right)\s+to\s+(?:the\s+)?(?:left|right)\b")
 
-_COUNT_TIMES = re.compile(rf"\b(?:repeat(?:ing|s|ed)?\s+|repeated\s+)?({_NUMW}|\d+)\s*(?:more\s+)?(?:times|x)\b")
+# Negative and fractional numbers are read too, so "2.5 times" is not taken for "5 times".
+_COUNT_TIMES = re.compile(
+    rf"(?<![\w.-])(?:repeat(?:ing|s|ed)?\s+|repeated\s+)?({_NUMW}|-?\d+(?:\.\d+)?)\s*(?:more\s+)?(?:times|x)\b"
+)
+# The most repeats one layout event holds (``LayoutEvent.count``).
+MAX_COUNT = 100
 _COUNT_WORDS = re.compile(r"\b(twice|thrice|once)\b(?!\s+(?:again|more|before|it|the))")
 _COUNT_VAGUE = re.compile(
     r"\b(?:(?:several|multiple|a\s+few|many|numerous|repeated|a\s+number\s+of)\s+times|repeatedly|over[\s_]+and[\s_]+over|"
@@ -257,6 +311,9 @@ class Clause:
     after_comma: bool = False  # split off by a bare comma ("a short, sharp beep")
     joiner: str = ""  # the connective before the clause ("while", "followed by")
     notes: list[str] = field(default_factory=list)
+    time_words: list[str] = field(default_factory=list)  # the user's words for when and how long
+    # What could not be taken as written: (the user's words, what was done instead).
+    changes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def timed(self) -> bool:
@@ -416,6 +473,10 @@ def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]
     clip_found = False
     for m in _PLACEHOLDER.finditer(text):
         t = timings[int(m.group(1))]
+        if t.kind != "clip":
+            clause.time_words.append(t.words)
+        if t.change:
+            clause.changes.append((t.words, t.change))
         if t.kind == "range":
             clause.start, clause.end = t.a, t.b
         elif t.kind == "start":
@@ -465,12 +526,12 @@ def _count(clause: Clause, text: str) -> str:
     m = _COUNT_TIMES.search(text)
     if m:
         number = to_number(m.group(1))
-        if number is not None and number >= 1:
-            clause.count = int(number)
+        if number is not None:
+            _set_count(clause, number, " ".join(m.group(0).split()))
             return text[: m.start()] + " " + text[m.end():]
     m = _COUNT_WORDS.search(text)
     if m:
-        clause.count = {"once": 1, "twice": 2, "thrice": 3}[m.group(1)]
+        _set_count(clause, {"once": 1, "twice": 2, "thrice": 3}[m.group(1)], m.group(1))
         return text[: m.start()] + " " + text[m.end():]
     stripped = text.strip()
     m = _COUNT_QUANTITY.match(stripped)
@@ -479,8 +540,8 @@ def _count(clause: Clause, text: str) -> str:
         number = {"a couple of": 2, "a pair of": 2, "a single": 1, "single": 1}.get(word)
         if number is None:
             number = to_number(word)
-        if number is not None and 1 <= number <= 100:
-            clause.count = int(number)
+        if number is not None and number >= 1:
+            _set_count(clause, number, f"{m.group(1)} times")
             return stripped[: m.start(1)] + " " + m.group(2) + m.group(3) + stripped[m.end():]
     m = _COUNT_VAGUE.search(text)
     if m and m.group(0) in ("several", "multiple") and SOURCE_NOUNS.match(text[m.end():].strip()):
@@ -492,6 +553,19 @@ def _count(clause: Clause, text: str) -> str:
         if "times" in m.group(0) or m.group(0).startswith(("repeatedly", "over", "again", "a ")):
             return text[: m.start()] + " " + text[m.end():]
     return _REPEAT_WORD.sub(" ", text) if clause.count else text
+
+
+def _set_count(clause: Clause, number: float, words: str) -> None:
+    """The count as asked, or the nearest one a layout event holds, with what was changed."""
+    whole = max(1, min(MAX_COUNT, math.floor(number + 0.5)))
+    clause.count = whole
+    planned = {1: "once", 2: "twice"}.get(whole, f"{whole} times")
+    if number < 1:
+        clause.changes.append((words, "a sound plays at least once, so it is planned once"))
+    elif number > MAX_COUNT:
+        clause.changes.append((words, f"one event holds at most {MAX_COUNT} repeats, so it is planned {planned}"))
+    elif whole != number:
+        clause.changes.append((words, f"repeats are whole, so it is planned {planned}"))
 
 
 def _is_silence(words: str) -> bool:

@@ -21,10 +21,11 @@ from ualm_agent.prompts import dialogue
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import LayoutEvent, Question, RichCaption
 
-from .clauses import Clause, normalise, protect_quotes, restore_quotes, split_clauses
+from . import no_sound_event
+from .clauses import MAX_COUNT, Clause, normalise, protect_quotes, restore_quotes, split_clauses
 from .labelling import Labelled, Labeller
 from .lexicon import IMPULSES, TEXTURES, contexts_in
-from .timeline import Slot, place, required_clip, round_clip
+from .timeline import MIN_CLIP_S, MIN_EVENT_S, MIN_REPEAT_SLOT_S, Slot, place, required_clip, round_clip
 
 
 _PERSON_ONLY = re.compile(
@@ -34,6 +35,8 @@ _PERSON_ONLY = re.compile(
 _TOGETHER_ANSWER = re.compile(r"\b(?:together|same\s+time|simultaneous\w*|overlap\w*|at\s+once|parallel)\b")
 _JOINERS = {"seq": " then ", "pre": " after ", "par": " as ", "and": " and ", "first": " "}
 _COUNT_TEXT = {1: "once", 2: "twice"}
+# A planned time this close to the stated one honours it (spans are rounded to the millisecond).
+_TIME_TOLERANCE_S = 0.01
 
 
 class RulesPlannerSettings(BackendConfig):
@@ -83,10 +86,11 @@ class RulesPlanner:
         if not prompt or not prompt.strip():
             raise UsageError("the prompt is empty; describe the sound you want")
         answers = {str(k).strip().lower(): str(v) for k, v in (answers or {}).items()}
-        base = duration_s if duration_s and duration_s > 0 else self.default_duration_s
-        base = min(base, self.max_duration_s)
+        base = self._bounded_clip(duration_s if duration_s and duration_s > 0 else self.default_duration_s)
         try:
             return self._plan(prompt, base, answers)
+        except UsageError:
+            raise
         except Exception as exc:  # never fail on odd English: plan the whole prompt as one sound
             return self._single_sound(prompt, base, f"The prompt could not be parsed into events ({type(exc).__name__}); "
                                       "planned it as one sound.")
@@ -98,17 +102,21 @@ class RulesPlanner:
             with self.labeller.collecting() as wanted:
                 for prompt in prompts:
                     if prompt and prompt.strip():
-                        self.plan(prompt, duration_s=duration_s)
+                        try:
+                            self.plan(prompt, duration_s=duration_s)
+                        except UsageError:
+                            pass  # labels are not known yet while collecting; the real pass decides
             self.labeller.prefetch(sorted(wanted))
         return [self.plan(prompt, duration_s=duration_s) for prompt in prompts]
 
     # ---- steps --------------------------------------------------------------------------
 
-    def _plan(self, prompt: str, base: float, answers: dict[str, str]) -> RichCaption:
+    def _plan(self, prompt: str, base: tuple[float, str], answers: dict[str, str]) -> RichCaption:
         clauses, stated_clip = split_clauses(prompt)
         events = self._events(clauses)
         if not events:
             return self._single_sound(prompt, base, "No separate sound events were found; planned the prompt as one sound.")
+        _require_sound(prompt, [e.labelled for e in events])
 
         assumptions: list[str] = []
         questions: list[Question] = []
@@ -127,25 +135,28 @@ class RulesPlanner:
                     Question(key="order", text=asked["text"], choices=list(asked["choices"]), default=asked["choices"][0])
                 )
 
-        clip = stated_clip
         answered = _seconds_in(answers.get("duration", ""))
-        if answered:
-            clip = answered
+        asked = answered or stated_clip
         timed = any(e.clause.timed or e.clause.dur for e in events) or stated_clip is not None
-        if clip is None:
-            clip = base
+        if asked is None:
+            clip, clip_note = base
             if not timed and "duration" not in answers:
                 assumptions.append(f"No duration given; assumed {clip:g} s.")
-                asked = dialogue()["duration"]
-                choices = list(dict.fromkeys([f"{clip:g} s", *asked["choices"]]))
-                questions.append(Question(key="duration", text=asked["text"], choices=choices, default=choices[0]))
-        clip = max(0.5, min(clip, self.max_duration_s))
+                asked_question = dialogue()["duration"]
+                choices = list(dict.fromkeys([f"{clip:g} s", *asked_question["choices"]]))
+                questions.append(Question(key="duration", text=asked_question["text"], choices=choices, default=choices[0]))
+        else:
+            clip, clip_note = self._bounded_clip(asked)
         need = required_clip(slots, self.gap_s)
         if need > clip + 1e-9:
             clip = min(self.max_duration_s, round_clip(need))
-            assumptions.append(f"The stated times need {need:g} s; the clip was extended to {clip:g} s.")
+            assumptions.append(self._extended(need, clip))
+        elif clip_note:
+            assumptions.append(clip_note)
 
         place(slots, clip, self.gap_s)
+        unspaced_clip = clip
+        clip, widened = self._space_repeats(slots, clip)
         quotes = protect_quotes(prompt)[1]
         for e in events:
             e.phrase = restore_quotes(e.phrase, quotes)
@@ -155,14 +166,21 @@ class RulesPlanner:
                 phrase=e.phrase,
                 start_s=s.span[0],
                 end_s=s.span[1],
-                count=max(1, min(100, e.clause.count or 1)),
+                count=max(1, min(MAX_COUNT, e.clause.count or 1)),
                 position=e.clause.position,  # type: ignore[arg-type]
                 level=e.clause.level,  # type: ignore[arg-type]
             )
             for e, s in zip(events, slots)
         ]
-        for e, s in zip(events, slots):
+        for i, (e, s) in enumerate(zip(events, slots)):
             assumptions.extend(e.notes)
+            assumptions.extend(_asked(f'"{e.phrase}" {words}', what) for words, what in e.clause.changes)
+            assumptions.extend(
+                note for note in (
+                    self._time_change(e, s, clip),
+                    self._repeat_change(e, s, widened=i in widened, clip_before=unspaced_clip, clip=clip),
+                ) if note
+            )
             if s.background:
                 assumptions.append(f'Assumed "{e.phrase}" continues in the background for the whole clip.')
         order = sorted(range(len(layout)), key=lambda i: (layout[i].start_s, i))
@@ -271,9 +289,80 @@ class RulesPlanner:
             end=end,
             dur=dur if dur and dur > 0 else None,
             impulse=event.labelled.label in IMPULSES,
-            count=max(1, min(100, c.count or 1)),
+            count=max(1, min(MAX_COUNT, c.count or 1)),
             gap_before=event.gap_before,
         )
+
+    # ---- what could not be planned as asked ---------------------------------------------------
+
+    def _bounded_clip(self, seconds: float) -> tuple[float, str]:
+        """The clip length nearest ``seconds`` that the planner makes, and a statement when it differs."""
+        if seconds < MIN_CLIP_S:
+            bound, which = MIN_CLIP_S, "shortest"
+        elif seconds > self.max_duration_s:
+            bound, which = self.max_duration_s, "longest"
+        else:
+            return seconds, ""
+        return bound, _asked(f"a {seconds:g} s clip", f"the {which} clip is {bound:g} s, so the clip is {bound:g} s")
+
+    def _extended(self, need: float, clip: float) -> str:
+        if need > self.max_duration_s + 1e-9:
+            return f"The stated times need {need:g} s, more than the longest clip ({self.max_duration_s:g} s); the clip is {clip:g} s."
+        return f"The stated times need {need:g} s; the clip was extended to {clip:g} s."
+
+    def _space_repeats(self, slots: list[Slot], clip: float) -> tuple[float, set[int]]:
+        """Give repeats too close to be heard apart the room they need, lengthening the clip up to the
+        longest; repeats whose span the prompt states keep it. Returns the clip and the widened slots."""
+        widened = {
+            i for i, s in enumerate(slots)
+            if s.count > 1 and s.end is None and s.dur is None and _repeat_slot(s) < MIN_REPEAT_SLOT_S - 1e-9
+        }
+        if not widened:
+            return clip, widened
+        for i in widened:
+            slots[i].dur = slots[i].count * MIN_REPEAT_SLOT_S
+        need = required_clip(slots, self.gap_s)
+        if need > clip + 1e-9:
+            clip = min(self.max_duration_s, round_clip(need))
+        place(slots, clip, self.gap_s)
+        return clip, widened
+
+    def _repeat_change(self, event: _Event, slot: Slot, *, widened: bool, clip_before: float, clip: float) -> str:
+        if slot.count < 2:
+            return ""
+        a, b = slot.span
+        each = _repeat_slot(slot)
+        words = " ".join(event.clause.time_words)
+        subject = f'"{event.phrase}" {slot.count} times' + (f" {words}" if words and not widened else "")
+        if each >= MIN_REPEAT_SLOT_S - 1e-9:
+            if not widened:
+                return ""
+            what = (f"to be heard apart they need {slot.count * MIN_REPEAT_SLOT_S:g} s ({MIN_REPEAT_SLOT_S:g} s each), "
+                    f"so they are planned at {a:g}-{b:g} s")
+            if clip > clip_before + 1e-9:
+                what += f" and the clip was lengthened from {clip_before:g} s to {clip:g} s"
+            return _asked(subject, what)
+        where = f" even in the longest clip ({self.max_duration_s:g} s)" if widened else ""
+        return _asked(subject, f"that leaves {each:.2g} s each{where}, too little to hear them apart "
+                               f"({MIN_REPEAT_SLOT_S:g} s each is needed), so they will run together")
+
+    def _time_change(self, event: _Event, slot: Slot, clip: float) -> str:
+        """A statement when the event's planned span differs from the times the prompt states."""
+        c = event.clause
+        a, b = slot.span
+        asked = [(c.start, a), (c.end, b), (c.dur, b - a)]
+        if all(want is None or abs(got - want) <= _TIME_TOLERANCE_S for want, got in asked):
+            return ""
+        longest = self.max_duration_s
+        if (c.start is not None and c.start >= longest) or any(v is not None and v > longest for v in (c.end, c.dur)):
+            reason = f"the longest clip is {longest:g} s"
+        elif c.start is not None and c.end is not None and c.end <= c.start:
+            reason = "it ends before it starts"
+        elif (c.dur if c.dur is not None else (c.end or 0.0) - (c.start or 0.0)) < MIN_EVENT_S:
+            reason = f"the shortest event is {MIN_EVENT_S:g} s"
+        else:
+            reason = f"it had to fit the {clip:g} s clip"
+        return _asked(f'"{event.phrase}" {" ".join(c.time_words)}', f"{reason}, so it is planned at {a:g}-{b:g} s")
 
     @staticmethod
     def _mark_background(events: list[_Event], slots: list[Slot]) -> None:
@@ -294,9 +383,11 @@ class RulesPlanner:
             for s in slots:
                 s.background = False
 
-    def _single_sound(self, prompt: str, clip: float, note: str) -> RichCaption:
+    def _single_sound(self, prompt: str, base: tuple[float, str], note: str) -> RichCaption:
         text = normalise(prompt)
         labelled = self.labeller.label(text, contexts_in(text))
+        _require_sound(prompt, [labelled])
+        clip, clip_note = base
         phrase = _clean_phrase(text) or labelled.label
         event = LayoutEvent(label=labelled.label, phrase=phrase, start_s=0.0, end_s=clip)
         return RichCaption(
@@ -304,16 +395,39 @@ class RulesPlanner:
             layout=[event],
             description=f"{phrase[:1].upper()}{phrase[1:]}; {clip:g} seconds in all.",
             duration_s=clip,
-            assumptions=[note],
+            assumptions=[note, clip_note] if clip_note else [note],
         )
+
+
+def _require_sound(prompt: str, labelled: list[Labelled]) -> None:
+    """Refuse a prompt none of whose events names a sound: no AudioSet class fits, or only silence."""
+    if any(found.source != "phrase" and found.label != "Silence" for found in labelled):
+        return
+    only_silence = all(found.label == "Silence" for found in labelled)
+    raise no_sound_event(prompt, "it asks only for silence" if only_silence else "no sound class fits its words")
+
+
+def _asked(subject: str, what: str) -> str:
+    """How the plan states a request it could not take as written."""
+    return f"Asked for {subject}: {what}."
+
+
+def _repeat_slot(slot: Slot) -> float:
+    return (slot.span[1] - slot.span[0]) / max(1, slot.count)
 
 
 def _inherit(target: Clause, source: Clause, *, timing: bool = True) -> None:
     """Give ``target`` what ``source`` states and ``target`` does not."""
+    took_time = False
     if timing and target.start is None and target.end is None and source.timed:
         target.start, target.end = source.start, source.end
+        took_time = True
     if timing and target.dur is None and source.dur:
         target.dur = source.dur
+        took_time = True
+    if took_time:
+        target.time_words.extend(w for w in source.time_words if w not in target.time_words)
+    target.changes.extend(c for c in source.changes if c not in target.changes)
     if target.count is None and source.count:
         target.count, target.count_vague = source.count, source.count_vague
         target.notes.extend(source.notes)
@@ -362,13 +476,15 @@ def _modifier_only(core: str, relation: str) -> bool:
 
 
 def _seconds_in(answer: str) -> float | None:
-    m = re.search(r"(\d+(?:\.\d+)?)\s*(ms|milliseconds?|min|minutes?|s|sec|secs|seconds?)?", answer.lower())
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(ms|milliseconds?|min|minutes?|h|hrs?|hours?|s|sec|secs|seconds?)?", answer.lower())
     if not m:
         return None
     value = float(m.group(1))
     unit = m.group(2) or "s"
     if unit.startswith("m") and not unit.startswith("ms") and not unit.startswith("milli"):
         value *= 60.0
+    elif unit.startswith("h"):
+        value *= 3600.0
     elif unit.startswith("ms") or unit.startswith("milli"):
         value /= 1000.0
     return value if value > 0 else None

@@ -12,6 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+# The shortest clip and the shortest event the planner makes.
+MIN_CLIP_S = 0.5
+MIN_EVENT_S = 0.05
+# The least time per repeat for repeats to be heard apart rather than run together.
+MIN_REPEAT_SLOT_S = 0.25
+
 
 @dataclass
 class Slot:
@@ -189,10 +195,10 @@ def _group_length(group: _Group, slots: list[Slot]) -> float | None:
 
 
 def _clamp(start: float, end: float, clip: float) -> tuple[float, float]:
-    start = min(max(0.0, start), max(0.0, clip - 0.05))
-    end = min(max(end, start + 0.05), clip)
-    if end - start < 0.05:
-        start = max(0.0, end - 0.05)
+    start = min(max(0.0, start), max(0.0, clip - MIN_EVENT_S))
+    end = min(max(end, start + MIN_EVENT_S), clip)
+    if end - start < MIN_EVENT_S:
+        start = max(0.0, end - MIN_EVENT_S)
     return round(start, 3), round(end, 3)
 
 
