@@ -4,7 +4,8 @@ Writes, block by block into a temporary folder, a long 48 kHz stereo WAV and a
 16 kHz mono WAV half as long (one hour and 30 minutes by default): a faint
 noise floor with a beep every 6 s, louder on the left, and a burst of noise
 every 20 s. Each file is heard by `ualm-agent listen FILE --json` in a fresh
-process; its peak resident memory is the child's own ru_maxrss (os.wait4).
+process; its peak resident memory is that process's ru_maxrss (os.wait4 in a
+tiny launcher, so nothing of this process is counted).
 
     python benchmarks/listen_memory.py [--minutes 60] [--mono-minutes 30] [--json]
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -54,24 +54,36 @@ def write_test_file(path: Path, minutes: float, rate: int, channels: int) -> Non
             f.write(signal_block(start, min(BLOCK_S * rate, total - start), rate, channels, rng))
 
 
+# Runs a command and writes its peak RSS (kB) to a file. The command is started from this tiny
+# interpreter because a child forked from a large process (the test suite, say) counts the
+# parent's pages in its high-water mark until it execs.
+PEAK_LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def listen_in_fresh_process(path: Path) -> dict:
     """Wall time and peak RSS of `ualm-agent listen PATH --json`, and what it heard."""
-    command = [sys.executable, "-m", "ualm_agent.cli", "listen", str(path), "--json"]
-    t0 = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "peak-kb"
+        command = [sys.executable, "-S", "-c", PEAK_LAUNCHER, str(peak),
+                   sys.executable, "-m", "ualm_agent.cli", "listen", str(path), "--json"]
+        t0 = time.perf_counter()
+        res = subprocess.run(command, capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if child.returncode != 0:
-        raise SystemExit(f"listen failed on {path} (exit {child.returncode}): {stderr.strip()[-500:]}")
-    observation = json.loads(stdout)["observation"]
+        if res.returncode != 0:
+            raise SystemExit(f"listen failed on {path} (exit {res.returncode}): {res.stderr.strip()[-500:]}")
+        peak_kb = int(peak.read_text())  # kilobytes on Linux
+    observation = json.loads(res.stdout)["observation"]
     return {
         "wall_s": round(wall, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # kilobytes on Linux
+        "peak_rss_mb": round(peak_kb / 1024, 1),
         "events": len(observation["events"]),
         "loudness_lufs": observation["loudness_lufs"],
         "heard_duration_s": observation["duration_s"],

@@ -81,3 +81,20 @@ def test_yamnet_and_whisper_hear_sounds_and_words():
     assert speech and speech[0][0] < 1.0
     assert all(a[1] <= b[0] for a, b in zip(speech, speech[1:]))  # members' reports of it merged, none overlap
     assert obs.loudness_lufs is not None and obs.duration_s == 10.0
+
+
+@pytest.mark.skipif(bool(missing_tools() or YAMNET.missing_reason() or WHISPER_TINY_EN.missing_reason()), reason="needs recordings and model packs")
+def test_members_that_cannot_stream_hear_an_eight_channel_clip():
+    """Whisper and YAMNet take the downmix; loudness and balance are measured on the channels."""
+    import numpy as np
+
+    from ualm_agent.waveform import Waveform
+
+    listener = build_component("listener", AgentConfig.load(None, listener={"kind": "composite", "members": MEMBERS}))
+    stereo = mixture("speech-calling-bell", pan=-0.8).audio.samples
+    eight = Waveform(np.concatenate([stereo, 0.3 * np.tile(stereo, (3, 1))]), 48000)  # front pair, then C LFE, ...
+    obs = listener.listen(eight, hints=["Speech", "Telephone", "Bell"])
+    text = " ".join(s.text for s in obs.speech).lower()
+    assert obs.transcribed and "cloudy" in text, text
+    assert any(e.label in ("Telephone", "Ringtone") for e in obs.events), obs.events
+    assert obs.loudness_lufs is not None and obs.balance < -0.3 and obs.duration_s == 10.0

@@ -43,6 +43,43 @@ def test_front_end_patches_cover_the_whole_clip():
     assert np.isclose(p[-1, -1, 0], np.log(logmel.DEFAULT_LOG_OFFSET))
 
 
+@pytest.mark.parametrize("samples", [0, 250, 400, 16000 * 3 + 17, 16000 * 61 + 123])
+def test_front_end_fed_in_pieces_gives_the_whole_clips_patches(samples):
+    """A streamed file's patches: the same frames and end padding as the whole clip's."""
+    x = np.random.default_rng(samples).standard_normal(samples).astype(np.float32) * 0.1
+    for hop in (logmel.PATCH_HOP, 24):
+        whole = logmel.patches(logmel.log_mel(x), hop=hop)
+        for piece in (160 * 37 + 3, 16000 * 10):
+            stream = logmel.PatchStream(hop=hop)
+            fed = [stream.push(x[i : i + piece]) for i in range(0, samples, piece)]
+            got = np.concatenate([*fed, stream.finish()])
+            assert got.shape == whole.shape
+            # Equal up to float32 rounding of the FFT and mel products computed in other batches.
+            np.testing.assert_allclose(got, whole, rtol=0, atol=1e-5)
+
+
+def test_sparse_scores_give_the_spans_the_dense_scores_give():
+    from ualm_agent.components.listeners import events as ev
+
+    rng = np.random.default_rng(7)
+    probs = (rng.random((300, 521)) * 0.15).astype(np.float32)  # under every start threshold but the hinted one
+    for c in rng.choice(521, 20, replace=False):  # bursts of a few classes
+        for at in rng.integers(0, 290, 4):
+            probs[at : at + rng.integers(1, 10), c] = rng.uniform(0.2, 1.0)
+    start = np.full(521, 0.2, dtype=np.float32)
+    keep = np.full(521, 0.1, dtype=np.float32)
+    start[5] = keep[5] = 0.05  # a hinted class
+    dense = ev.frame_spans(probs, start, keep, 0.24, 0.96, 72.0, 2)
+    sparse = ev.SparseScores(0.05, 521)
+    for i in range(0, 300, 41):
+        sparse.add(probs[i : i + 41])
+    classes, scores = sparse.active(start)
+    assert scores.shape == (300, len(classes)) and len(classes) < 521
+    spans = ev.frame_spans(scores, start[classes], keep[classes], 0.24, 0.96, 72.0, 2)
+    remapped = [ev.Span(int(classes[sp.label_index]), sp.start_s, sp.end_s, sp.confidence) for sp in spans]
+    assert len(dense) > 50 and remapped == dense
+
+
 def test_model_reads_its_quantisation_and_scores_patches_in_one_batch(listener):
     model = listener._get_model()
     q = model.quantisation

@@ -331,22 +331,28 @@ def listen(
     """What the listener hears: timed events, loudness, balance, and a rich caption."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .audio_stream import STREAM_ABOVE_BYTES, probe_audio
+    from .audio_stream import probe_audio
     from .builders import build_component
-    from .components.listeners.streaming import listen_to_file
+    from .components.listeners.streaming import listen_to_file, streams
 
     source = probe_audio(audio_file)
     cfg = _config(config_file, listener=listener, captioner=captioner)
-    # Files long enough to stream show a bar on stderr (stdout stays the result alone): live on a
-    # terminal and gone when done; elsewhere rich writes its final state once.
+    hearer = build_component("listener", cfg)
+    # A streamed file shows a bar on stderr (stdout stays the result alone): live on a terminal and
+    # gone when done; elsewhere rich writes its final state once, unless an error ends the stream.
     console = _stderr()
     bar = Progress(TextColumn("listening"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                    TimeRemainingColumn(), console=console, transient=console.is_terminal,
-                   disable=source.decoded_bytes <= STREAM_ABOVE_BYTES)
-    with bar:
-        task = bar.add_task("listening", total=source.duration_s)
-        observation, audio = listen_to_file(build_component("listener", cfg), source,
-                                            progress=lambda done_s: bar.update(task, completed=done_s))
+                   disable=not streams(hearer, source))
+    task = bar.add_task("listening", total=source.duration_s)
+    bar.start()
+    try:
+        observation, audio = listen_to_file(hearer, source, progress=lambda done_s: bar.update(task, completed=done_s))
+    except BaseException:
+        bar.live.transient = True  # the error's one line stands alone
+        bar.live.stop()
+        raise
+    bar.stop()
     caption = build_component("captioner", cfg).caption(observation, audio=audio)
     if as_json:
         _emit_json({"observation": observation.model_dump(mode="json"), "caption": caption.model_dump(mode="json"),

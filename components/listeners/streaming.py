@@ -90,12 +90,17 @@ def listen_to_file(
     """
     from ualm_agent.audio import read_audio
 
-    if hasattr(listener, "listen_file") and source.decoded_bytes > STREAM_ABOVE_BYTES:
+    if streams(listener, source):
         return listener.listen_file(source, hints=hints, progress=progress), None
     if source.decoded_bytes > WHOLE_FILE_LIMIT_BYTES:
         raise UsageError(too_long_message(getattr(listener, "name", type(listener).__name__), source))
     audio = read_audio(source.path)
     return listener.listen(audio, hints=hints), audio
+
+
+def streams(listener: Any, source: AudioFileInfo) -> bool:
+    """Whether ``listen_to_file`` reads this file in blocks with this listener."""
+    return hasattr(listener, "listen_file") and source.decoded_bytes > STREAM_ABOVE_BYTES
 
 
 def too_long_message(listener_name: str, source: AudioFileInfo) -> str:
