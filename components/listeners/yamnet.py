@@ -13,6 +13,11 @@ texture: its background is itself, so its spans are kept as the model timed
 them (short score dips bridged) and split only where the signal falls well
 below the texture's own soft level. An event the model is confident about is
 never dropped because trimming found nothing loud enough in it.
+
+``listen_file`` hears a file of any length in blocks (see ``streaming``): the
+model's scores, the 10 ms envelope and the loudness are gathered block by
+block, then events are made exactly as ``listen`` makes them, over the whole
+clip at once, so a sound crossing a block edge is one event.
 """
 
 from __future__ import annotations
