@@ -13,7 +13,7 @@ import soundfile as sf
 import recordings
 from conftest import ROOT
 from ualm_agent.audio import loudness_lufs, read_audio, stereo_balance
-from ualm_agent.audio_stream import STREAM_ABOVE_BYTES, WHOLE_FILE_LIMIT_BYTES, probe_audio
+from ualm_agent.audio_stream import STREAM_ABOVE_BYTES, WHOLE_FILE_LIMIT_BYTES, AudioFileInfo, probe_audio
 from ualm_agent.components.listeners import streaming
 from ualm_agent.components.listeners.streaming import listen_to_file
 from ualm_agent.components.listeners.yamnet import YamnetListener
@@ -62,7 +62,7 @@ def test_any_channel_count_is_heard(tmp_path, cli_env, listener, left_ringing, c
     path = tmp_path / f"ring-{channels}ch.wav"
     sf.write(path, _spread(left_ringing, channels), RATE, subtype="FLOAT")
     streamed = probe_audio(path).decoded_bytes > STREAM_ABOVE_BYTES
-    assert streamed == (channels >= 6)  # 30 s: 3 channels are read whole, 6 or more stream
+    assert streamed == (channels >= 6)  # 30 s: 3 channels are read whole, 6 or more stream: both paths run
     res = cli(["listen", str(path), "--json"], cli_env)
     assert res.returncode == 0, res.stderr
     obs = json.loads(res.stdout)["observation"]
@@ -263,7 +263,7 @@ def test_listener_that_cannot_stream_gets_the_whole_file_up_to_the_limit(tmp_pat
     obs, audio = listen_to_file(whole, probe_audio(path))
     assert audio is whole.heard[0] and audio.channels == 8  # above the streaming size, still read whole
     assert obs.loudness_lufs is not None and obs.balance < -0.3
-    huge = probe_audio(path).__class__(path, 192000, 8, WHOLE_FILE_LIMIT_BYTES // (8 * 4) + 1)
+    huge = AudioFileInfo(path, 192000, 8, WHOLE_FILE_LIMIT_BYTES // (8 * 4) + 1)  # one frame over the limit
     with pytest.raises(UsageError, match=r"whole listener reads whole files into memory, up to 512 MiB"):
         listen_to_file(whole, huge)
     assert len(whole.heard) == 1
