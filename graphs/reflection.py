@@ -24,7 +24,7 @@ from langgraph.types import interrupt
 from ualm_agent.audio import check_signal, load_ref, write_audio
 from ualm_agent.errors import UsageError
 from ualm_agent.roles import GenerationRequest, KnowsRenderable
-from ualm_agent.schema import LayoutEvent, RichCaption, Round, RunResult
+from ualm_agent.schema import Critique, LayoutEvent, RichCaption, Round, RunResult
 
 from .context import AgentContext
 from .state import ReflectionInput, ReflectionOutput, ReflectionState
@@ -73,7 +73,7 @@ def plan_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[st
         raise UsageError("the prompt is empty")
     duration = state.get("duration_s") or ctx.config.duration_s
     if ctx.config.loop.enrich:
-        plan = ctx.roles.planner.plan(prompt, duration_s=duration, answers=state.get("answers") or None)
+        plan = _with_sound(ctx.roles.planner.plan(prompt, duration_s=duration, answers=state.get("answers") or None), prompt)
         text = plan.to_text()
     else:
         plan = passthrough_caption(prompt, duration)
@@ -96,7 +96,7 @@ def clarify_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict
     answers = {str(k): str(v) for k, v in answers.items()}
     merged = {**(state.get("answers") or {}), **answers}
     duration = state.get("duration_s") or ctx.config.duration_s
-    plan = ctx.roles.planner.plan(state["prompt"], duration_s=duration, answers=merged)
+    plan = _with_sound(ctx.roles.planner.plan(state["prompt"], duration_s=duration, answers=merged), state["prompt"])
     text = plan.to_text()
     current = _timed(state["current"], "clarify", started, plan=plan, prompt_text=text)
     return {"plan": plan, "prompt_text": text, "answers": merged, "current": current}
@@ -119,17 +119,19 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
             audio = codec.decode(codec.encode(audio))
     except Exception as exc:  # a bad round must not end the run; the best round is kept
         return {"current": _timed(cur, "generate", started, failed=True, error=f"generator failed: {exc}")}
-    problem = check_signal(audio)
-    if problem:
-        _emit("generate", index, f"round failed: generator output {problem}")
-        return {"current": _timed(cur, "generate", started, failed=True, error=f"generator output {problem}")}
-    ref = write_audio(_audio_path(ctx, index, "_gen"), audio, base=ctx.workdir)
     unrendered = list(result.unrendered)
     if unrendered:
         _emit("generate", index, f"could not render: {', '.join(unrendered)}")
     notes = list(result.notes)
     for note in notes:
         _emit("generate", index, note)
+    problem = check_signal(audio)
+    if problem:
+        # Recorded with what could not be rendered, so the revision can replace it.
+        error = _generator_failure(problem, plan, unrendered)
+        _emit("generate", index, f"round failed: {error}")
+        return {"current": _timed(cur, "generate", started, failed=True, error=error, unrendered=unrendered, notes=notes)}
+    ref = write_audio(_audio_path(ctx, index, "_gen"), audio, base=ctx.workdir)
     return {"current": _timed(cur, "generate", started, audio=ref, unrendered=unrendered, notes=notes)}
 
 
@@ -198,17 +200,49 @@ def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     started = time.perf_counter()
     cur, plan, index = state["current"], state["plan"], state["round_index"]
-    if not cur.failed and cur.critique is not None:
+    # A round that failed because planned sounds could not be rendered is revised like a heard
+    # round that missed them: the reviser replaces them with sounds the generator can make.
+    critique = _unrendered_critique(plan, cur.unrendered) if cur.failed else cur.critique
+    revised = plan
+    if critique is not None:
         generator = ctx.roles.generator
         renderable = list(generator.renderable_labels()) if isinstance(generator, KnowsRenderable) else None
-        plan = ctx.roles.reviser.revise(plan, cur.critique, renderable=renderable)
-        _emit("revise", index, "; ".join(cur.critique.instructions) or "revised")
-    else:
-        # A failed round keeps its plan; the next round differs by seed.
+        revised = ctx.roles.reviser.revise(plan, critique, renderable=renderable)
+    if cur.failed and revised.layout == plan.layout:
+        # Nothing in the plan to change: the next round differs by seed.
         _emit("revise", index, "retrying with a new seed")
+    else:
+        plan = revised
+        _emit("revise", index, "; ".join(critique.instructions) or "revised")
     text = plan.to_text() if ctx.config.loop.enrich else state["prompt_text"]
     nxt = _timed(Round(index=index + 1, plan=plan, prompt_text=text), "revise", started)
     return {"plan": plan, "prompt_text": text, "round_index": index + 1, "current": nxt}
+
+
+def _with_sound(plan: RichCaption, prompt: str) -> RichCaption:
+    """The plan, unless it has no sound to play (no event, or only silence): a usage error then."""
+    from ualm_agent.components.planners import no_sound_event
+
+    if not any(ev.label.strip().lower() != "silence" for ev in plan.layout):
+        raise no_sound_event(prompt, "it asks only for silence" if plan.layout else "")
+    return plan
+
+
+def _generator_failure(problem: str, plan: RichCaption, unrendered: list[str]) -> str:
+    """Why a round's audio is unusable, naming the planned sounds that could not be rendered."""
+    if unrendered and not set(plan.labels()) - set(unrendered):
+        return f"none of the planned sounds could be rendered: {', '.join(unrendered)}"
+    if unrendered:
+        return f"generator output {problem}; could not render {', '.join(unrendered)}"
+    return f"generator output {problem}"
+
+
+def _unrendered_critique(plan: RichCaption, unrendered: list[str]) -> Critique | None:
+    if not unrendered:
+        return None
+    from ualm_agent.components.critics.rules import unrendered_critique
+
+    return unrendered_critique(plan, unrendered)
 
 
 def select_best(rounds: list[Round], selection: str) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -180,9 +182,12 @@ def test_broken_sample_file_falls_back_to_synthesis_or_is_reported(tmp_path):
     (tmp_path / "Zorblax.wav").write_bytes(b"not audio either")
     composer = Composer(samples=str(tmp_path))
     events = [LayoutEvent(label="Siren", start_s=0.0, end_s=1.0), LayoutEvent(label="Zorblax", start_s=1.0, end_s=2.0)]
-    with pytest.warns(UserWarning, match="skipping sample"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said in the result's notes, never as a warning on the terminal
         result = composer.generate(_request(events, duration=2.0))
     assert result.unrendered == ("Zorblax",)
+    assert any(n.startswith("Skipped the recording Siren.wav for Siren") for n in result.notes), result.notes
+    assert any("Zorblax.wav" in n for n in result.notes), result.notes
     assert _rms(_span(result.audio.samples[0], 0.1, 0.9)) > 0.01
 
 

@@ -366,3 +366,16 @@ def test_a_faint_brief_sound_during_a_long_planned_sound_stays_an_extra(critic):
         loudness_lufs=-20.0, duration_s=10.0,
     )
     assert [i.label for i in critic.critique(plan, heard, obs).issues if i.kind == "extra"] == ["Squeak"]
+
+
+def test_a_round_rendered_not_at_all_gets_the_issues_the_critic_gives_unrendered_labels(critic):
+    from ualm_agent.components.critics.rules import unrendered_critique
+
+    plan = caption(ev("Theremin", 0.0, 4.0), ev("Dog", 5.0, 7.0))
+    heard = caption(ev("Dog", 5.0, 7.0))
+    in_a_heard_round = critic.critique(plan, heard, observe(heard), unrendered=["Theremin"])
+    failed = unrendered_critique(plan, ["Theremin"])
+    assert failed.issues == [i for i in in_a_heard_round.issues if i.observed == "not rendered"]
+    assert failed.verdict == "revise" and failed.score == 0.0
+    assert failed.instructions == ["Replace Theremin with a sound the generator can render."]
+    assert unrendered_critique(plan, []).issues == []

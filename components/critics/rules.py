@@ -245,12 +245,8 @@ class RulesCritic:
     # ------------------------------------------------------------------ issues
     def _missing(self, i: int, ev: LayoutEvent, layout: list[LayoutEvent], unrendered: Sequence[str]) -> Issue:
         span = _span(ev)
-        if labels_in(unrendered, ev.label) or (ev.phrase and labels_in(unrendered, ev.phrase)):
-            return Issue(
-                kind="missing", label=ev.label, expected=f"{ev.label} at {span}", observed="not rendered",
-                message=f"{ev.label} could not be rendered by the generator, so it was not heard.",
-                event_index=i, severity=1.0,
-            )
+        if _is_unrendered(ev, unrendered):
+            return _not_rendered(i, ev)
         maskers = [o.label for j, o in enumerate(layout) if j != i and _overlap((ev.start_s, ev.end_s), (o.start_s, o.end_s)) > 0]
         observed = f"not heard (overlaps {', '.join(maskers)})" if maskers else "not heard"
         return Issue(
@@ -533,6 +529,25 @@ class RulesCritic:
 
 
 # ---------------------------------------------------------------------- helpers
+def unrendered_critique(plan: RichCaption, unrendered: Sequence[str]) -> Critique:
+    """The critique of a round the generator could not render: each planned event among
+    ``unrendered`` is missing, "not rendered", exactly as the critic reports it in a heard round."""
+    issues = [_not_rendered(i, ev) for i, ev in enumerate(plan.layout) if _is_unrendered(ev, unrendered)]
+    return Critique(score=0.0, issues=issues, verdict="revise", instructions=_instructions(issues))
+
+
+def _is_unrendered(ev: LayoutEvent, unrendered: Sequence[str]) -> bool:
+    return labels_in(unrendered, ev.label) or bool(ev.phrase and labels_in(unrendered, ev.phrase))
+
+
+def _not_rendered(i: int, ev: LayoutEvent) -> Issue:
+    return Issue(
+        kind="missing", label=ev.label, expected=f"{ev.label} at {_span(ev)}", observed="not rendered",
+        message=f"{ev.label} could not be rendered by the generator, so it was not heard.",
+        event_index=i, severity=1.0,
+    )
+
+
 def _heard_events(heard: RichCaption, observation: Observation) -> list[_Heard]:
     """Heard caption events with the listener's confidence attached."""
     events = list(heard.layout)

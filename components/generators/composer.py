@@ -33,6 +33,13 @@ FADE_OUT_S = 0.03
 DISTANT_TAIL_S = 0.3
 DC_CUTOFF_HZ = 20.0
 OPENING_LEAD_S = 0.2
+# Recipes and patterns are never asked for less than this (a speech syllable needs about 0.2 s);
+# a shorter occurrence is cut from such a render, starting where its sound starts.
+RENDER_MIN_S = 0.25
+# An occurrence shorter than this is lengthened to it, so it is heard at all.
+SHORTEST_SOUND_S = 0.02
+# Where a render's sound starts: the first sample this close to its peak.
+ONSET_OF_PEAK = 0.05
 
 
 class ComposerSettings(BackendConfig):
@@ -90,36 +97,23 @@ class Composer:
         total = max(1, int(round(duration * sr)))
         mix = np.zeros(total, dtype=np.float64)
         unrendered: list[str] = []
+        notes: list[str] = []
         for index, event in enumerate(request.caption.layout):
             seed = _event_seed(request.seed, request.round_index, event.label, index)
             source = self._source(event)
             if isinstance(source, str):
-                recording = self.samples.pick(source, np.random.default_rng(seed)) if self.samples else None
+                recording = self.samples.pick(source, np.random.default_rng(seed), skipped=notes) if self.samples else None
                 source = recording if recording is not None else self._source(event, use_samples=False)
-            if source is None:
+            layer = None if source is None else self._layer(event, source, seed, total, notes)
+            if layer is None:
                 if event.label not in unrendered:
                     unrendered.append(event.label)
                 continue
-            single = event.count > 1
-            for start_s, end_s in event.occurrences():
-                if single and start_s < OPENING_LEAD_S:
-                    # YAMNet's first window would see only the onset edge of a burst at 0 s
-                    # and rarely names it; a short lead puts the whole burst inside it.
-                    start_s = min(OPENING_LEAD_S, end_s - 0.01)
-                start = int(round(start_s * sr))
-                end = min(total, int(round(end_s * sr)))
-                if end - start < int(0.01 * sr):
-                    continue
-                clip = self._render(source, (end - start) / sr, np.random.default_rng(seed), single)
-                clip = _shape(clip[: end - start], sr) * LEVEL_GAIN[event.level]
-                if event.level == "distant":
-                    clip = _distance(clip, sr, np.random.default_rng(seed + [1]))
-                stop = min(total, start + len(clip))
-                mix[start:stop] += clip[: stop - start]
+            mix += layer
         peak = float(np.max(np.abs(mix))) if mix.size else 0.0
         if peak > MIX_PEAK:
             mix *= MIX_PEAK / peak
-        return GenerationResult(Waveform(mix.astype(np.float32)[None, :], sr), tuple(unrendered))
+        return GenerationResult(Waveform(mix.astype(np.float32)[None, :], sr), tuple(unrendered), tuple(notes))
 
     # --- internals ----------------------------------------------------------
 
@@ -134,6 +128,64 @@ class Composer:
             if name is not None and self._recipe_usable(CATALOGUE[name]):
                 return CATALOGUE[name]
         return None
+
+    def _layer(self, event: LayoutEvent, source: np.ndarray | Recipe, seed: list[int], total: int, notes: list[str]) -> np.ndarray | None:
+        """One event's occurrences on a clip-long track; None when its render is unusable (NaN or infinite)."""
+        sr = self.sample_rate
+        layer = np.zeros(total, dtype=np.float64)
+        single = event.count > 1
+        shortest = max(1, int(round(SHORTEST_SOUND_S * sr)))
+        lengthened = beyond = 0
+        # Every occurrence draws from the same seed, so equal lengths render alike: render each length once.
+        renders: dict[int, np.ndarray] = {}
+        for start_s, end_s in event.occurrences():
+            if single and start_s < OPENING_LEAD_S:
+                # YAMNet's first window would see only the onset edge of a burst at 0 s
+                # and rarely names it; a short lead puts the whole burst inside it.
+                start_s = max(start_s, min(OPENING_LEAD_S, end_s - 0.01))
+            start = int(round(start_s * sr))
+            if start >= total:
+                beyond += 1
+                continue
+            end = min(total, int(round(end_s * sr)))
+            if end - start < shortest:
+                lengthened += 1
+                end = min(total, start + shortest)
+                start = max(0, end - shortest)
+            if end - start not in renders:
+                renders[end - start] = self._shaped(event, source, end - start, seed, single)
+            clip = renders[end - start]
+            stop = min(total, start + len(clip))
+            layer[start:stop] += clip[: stop - start]
+        if not np.all(np.isfinite(layer)):
+            notes.append(f"{event.label}: its render gave NaN or infinite samples, so it was left out.")
+            return None
+        if lengthened:
+            notes.append(
+                f"{event.label}: {_occurrences(lengthened)} shorter than {SHORTEST_SOUND_S:g} s, the shortest sound "
+                f"the composer makes, {'was' if lengthened == 1 else 'were'} rendered at {SHORTEST_SOUND_S:g} s."
+            )
+        if beyond:
+            notes.append(f"{event.label}: {_occurrences(beyond)} starting after the clip's end ({total / sr:g} s) "
+                         f"{'was' if beyond == 1 else 'were'} left out.")
+        return layer
+
+    def _shaped(self, event: LayoutEvent, source: np.ndarray | Recipe, n: int, seed: list[int], single: bool) -> np.ndarray:
+        """One occurrence at the event's level (and distance)."""
+        sr = self.sample_rate
+        clip = _shape(self._occurrence(source, n, seed, single), sr) * LEVEL_GAIN[event.level]
+        if event.level == "distant":
+            clip = _distance(clip, sr, np.random.default_rng(seed + [1]))
+        return clip
+
+    def _occurrence(self, source: np.ndarray | Recipe, n: int, seed: list[int], single: bool) -> np.ndarray:
+        """``n`` frames of one occurrence. Renders are never shorter than RENDER_MIN_S: a shorter
+        one is cut from a longer render where its sound starts, so it is never silent."""
+        sr = self.sample_rate
+        rng = np.random.default_rng(seed)
+        if n >= RENDER_MIN_S * sr:
+            return self._render(source, n / sr, rng, single)[:n]
+        return _from_onset(self._render(source, RENDER_MIN_S, rng, single), n)
 
     def _recipe_usable(self, recipe: Recipe) -> bool:
         return recipe.kind == "dsp" or self._soundfont() is not None
@@ -171,6 +223,18 @@ def _event_seed(seed: int, round_index: int, label: str, index: int) -> list[int
     return [int(seed), int(round_index), zlib.crc32(label.encode("utf-8")), index]
 
 
+def _occurrences(k: int) -> str:
+    return "1 occurrence" if k == 1 else f"{k} occurrences"
+
+
+def _from_onset(x: np.ndarray, n: int) -> np.ndarray:
+    """``n`` frames of ``x`` from where its sound starts (its first sample near the peak)."""
+    loud = np.abs(x) >= ONSET_OF_PEAK * (float(np.max(np.abs(x))) if x.size else 0.0)
+    onset = int(np.argmax(loud)) if x.size and loud.any() else 0
+    onset = max(0, min(onset, len(x) - n))
+    return x[onset : onset + n]
+
+
 def _fill(sample: np.ndarray, n: int, sr: int, single: bool) -> np.ndarray:
     """A recording trimmed to ``n`` frames, or repeated with a short gap when it is shorter."""
     out = np.zeros(n)
@@ -203,12 +267,10 @@ def _shape(clip: np.ndarray, sr: int) -> np.ndarray:
     # RMS over the active part only, so sparse sounds (a few knocks) are not boosted into clipping.
     frame = max(1, int(0.02 * sr))
     usable = len(x) // frame * frame
-    if usable:
-        energy = (x[:usable].reshape(-1, frame) ** 2).mean(axis=1)
-        active = energy[energy > energy.max() * 1e-3]
-        rms = float(np.sqrt(active.mean()))
-    else:
-        rms = float(np.sqrt(np.mean(x**2)))
+    energy = (x[:usable].reshape(-1, frame) ** 2).mean(axis=1) if usable else np.zeros(0)
+    active = energy[energy > energy.max() * 1e-3] if energy.size and energy.max() > 0 else energy[:0]
+    # No active whole frame (the sound sits in the last partial frame): the plain RMS.
+    rms = float(np.sqrt(active.mean())) if active.size else float(np.sqrt(np.mean(x**2)))
     return x * min(CLIP_RMS / max(rms, 1e-9), 1.0 / peak)
 
 

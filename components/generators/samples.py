@@ -9,7 +9,6 @@ else by ``name_key``.
 from __future__ import annotations
 
 import re
-import warnings
 from functools import cache
 from pathlib import Path
 
@@ -54,21 +53,27 @@ class SampleLibrary:
     def has(self, label: str) -> bool:
         return label_key(label) in self._files
 
-    def pick(self, label: str, rng: np.random.Generator) -> np.ndarray | None:
-        """One recording for ``label`` as mono float32 at the library's rate, or None."""
+    def pick(self, label: str, rng: np.random.Generator, *, skipped: list[str] | None = None) -> np.ndarray | None:
+        """One recording for ``label`` as mono float32 at the library's rate, or None.
+
+        A broken file must not stop the render: another is tried, and why it was skipped
+        goes to ``skipped`` (the generator's notes to the user)."""
         paths = list(self._files.get(label_key(label), ()))
         while paths:
             path = paths.pop(int(rng.integers(len(paths))))
             try:
                 return _load(str(path), self.sample_rate)
-            except AudioInputError as exc:  # a broken file must not stop the render; try another
-                warnings.warn(f"skipping sample {path}: {exc}", stacklevel=2)
+            except AudioInputError as exc:
+                if skipped is not None:
+                    skipped.append(f"Skipped the recording {path.name} for {label}: {exc}.")
         return None
 
 
 @cache
 def _load(path: str, rate: int) -> np.ndarray:
     audio = resample(to_mono(read_audio(path)), rate)
+    if not np.all(np.isfinite(audio.samples)):
+        raise AudioInputError(f"{path} holds NaN or infinite samples")
     out = audio.samples[0].astype(np.float32)
     out.setflags(write=False)
     return out

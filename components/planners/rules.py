@@ -86,7 +86,7 @@ class RulesPlanner:
         if not prompt or not prompt.strip():
             raise UsageError("the prompt is empty; describe the sound you want")
         answers = {str(k).strip().lower(): str(v) for k, v in (answers or {}).items()}
-        base = self._bounded_clip(duration_s if duration_s and duration_s > 0 else self.default_duration_s)
+        base = duration_s if duration_s and duration_s > 0 else self.default_duration_s
         try:
             return self._plan(prompt, base, answers)
         except UsageError:
@@ -111,7 +111,7 @@ class RulesPlanner:
 
     # ---- steps --------------------------------------------------------------------------
 
-    def _plan(self, prompt: str, base: tuple[float, str], answers: dict[str, str]) -> RichCaption:
+    def _plan(self, prompt: str, base: float, answers: dict[str, str]) -> RichCaption:
         clauses, stated_clip = split_clauses(prompt)
         events = self._events(clauses)
         if not events:
@@ -138,21 +138,19 @@ class RulesPlanner:
         answered = _seconds_in(answers.get("duration", ""))
         asked = answered or stated_clip
         timed = any(e.clause.timed or e.clause.dur for e in events) or stated_clip is not None
-        if asked is None:
-            clip, clip_note = base
-            if not timed and "duration" not in answers:
-                assumptions.append(f"No duration given; assumed {clip:g} s.")
-                asked_question = dialogue()["duration"]
-                choices = list(dict.fromkeys([f"{clip:g} s", *asked_question["choices"]]))
-                questions.append(Question(key="duration", text=asked_question["text"], choices=choices, default=choices[0]))
-        else:
-            clip, clip_note = self._bounded_clip(asked)
+        clip, clip_note = self._bounded_clip(base if asked is None else asked)
+        if clip_note:
+            # Stated first: the extensions below start from this clip.
+            assumptions.append(clip_note)
+        if asked is None and not timed and "duration" not in answers:
+            assumptions.append(f"No duration given; assumed {clip:g} s.")
+            asked_question = dialogue()["duration"]
+            choices = list(dict.fromkeys([f"{clip:g} s", *asked_question["choices"]]))
+            questions.append(Question(key="duration", text=asked_question["text"], choices=choices, default=choices[0]))
         need = required_clip(slots, self.gap_s)
         if need > clip + 1e-9:
             clip = min(self.max_duration_s, round_clip(need))
             assumptions.append(self._extended(need, clip))
-        elif clip_note:
-            assumptions.append(clip_note)
 
         place(slots, clip, self.gap_s)
         unspaced_clip = clip
@@ -383,11 +381,11 @@ class RulesPlanner:
             for s in slots:
                 s.background = False
 
-    def _single_sound(self, prompt: str, base: tuple[float, str], note: str) -> RichCaption:
+    def _single_sound(self, prompt: str, base: float, note: str) -> RichCaption:
         text = normalise(prompt)
         labelled = self.labeller.label(text, contexts_in(text))
         _require_sound(prompt, [labelled])
-        clip, clip_note = base
+        clip, clip_note = self._bounded_clip(base)
         phrase = _clean_phrase(text) or labelled.label
         event = LayoutEvent(label=labelled.label, phrase=phrase, start_s=0.0, end_s=clip)
         return RichCaption(
