@@ -162,6 +162,13 @@ def test_a_count_in_a_stated_span_is_kept_and_said_to_run_together(planner):
     stated(caption, '"a knock" 100 times from 1 s to 1.1 s', "run together")
 
 
+def test_a_count_within_a_stated_length_keeps_it(planner):
+    caption = planner.plan("a dog barks 100 times in 0.5 seconds", duration_s=5.0)
+    bark = only(caption)
+    assert (bark.duration_s, bark.count, bark.phrase) == (0.5, 100, "a dog barks")  # "in 0.5 seconds" is read
+    stated(caption, '"a dog barks" 100 times in 0.5 seconds', "run together")
+
+
 @pytest.mark.parametrize(("words", "count", "what"), [("0 times", 1, "planned once"), ("-3 times", 1, "planned once"),
                                                       ("2.5 times", 3, "planned 3 times")])
 def test_counts_that_are_not_whole_or_positive_are_stated(planner, words, count, what):
@@ -196,6 +203,16 @@ def test_a_duration_above_the_planners_longest_is_stated():
     answered = RulesPlanner(max_duration_s=30.0).plan("a dog barks", answers={"duration": "2 hours"})
     assert answered.duration_s == 30.0
     stated(answered, "a 7200 s clip", "longest clip is 30 s")
+
+
+def test_a_silence_asked_for_at_the_end_is_kept_or_stated(planner):
+    caption = planner.plan("a beep then silence for 8 seconds", duration_s=5.0)
+    beep = only(caption)
+    assert caption.duration_s - beep.end_s >= 8.0 - 1e-6  # the clip grew to hold it
+    stated(caption, "the clip was extended")
+    too_long = planner.plan("a siren then silence for 90 seconds", duration_s=5.0)
+    assert too_long.duration_s == 60.0 and inside(too_long)
+    stated(too_long, "90 s of silence at the end", "60 s clip")
 
 
 def test_the_shortest_clip_renders_through_the_composer():

@@ -98,6 +98,8 @@ _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"(?:the\s+(?:next|first)\s+)?{_APPROX}{_NUM}\s*{_UNIT}"
         ),
     ),
+    # "within 2 seconds"; "in 2 seconds" only after a count ("3 times in 2 s"), else it may mean "after".
+    ("dur", re.compile(rf"(?:\bwithin|(?:(?<=times\s)|(?<=twice\s)|(?<=thrice\s))in)\s+{_APPROX}{_NUM}\s*{_UNIT}")),
     ("dur", re.compile(rf"\b(?:a\s+|an\s+)?{_NUM}\s*-\s*{_UNIT}(?:\s+long)?")),
     ("dur", re.compile(rf"\b{_NUM}\s*{_UNIT}\s+(?:long\b|of\b)")),
     (

@@ -113,7 +113,7 @@ class RulesPlanner:
 
     def _plan(self, prompt: str, base: float, answers: dict[str, str]) -> RichCaption:
         clauses, stated_clip = split_clauses(prompt)
-        events = self._events(clauses)
+        events, trailing_silence = self._events(clauses)
         if not events:
             return self._single_sound(prompt, base, "No separate sound events were found; planned the prompt as one sound.")
         _require_sound(prompt, [e.labelled for e in events])
@@ -124,6 +124,9 @@ class RulesPlanner:
         slots = [self._slot(e, together) for e in events]
         self._mark_background(events, slots)
 
+        if trailing_silence:
+            # The silence that ends the clip: a last, soundless slot after it, dropped once placed.
+            slots.append(Slot(relation="seq", dur=MIN_EVENT_S, gap_before=trailing_silence))
         unordered = _unordered_events(events, slots)
         if unordered >= 2:
             if "order" not in answers:
@@ -155,6 +158,8 @@ class RulesPlanner:
         place(slots, clip, self.gap_s)
         unspaced_clip = clip
         clip, widened = self._space_repeats(slots, clip)
+        if trailing_silence:
+            assumptions.extend(_trailing_silence_change(trailing_silence, slots, clip))
         quotes = protect_quotes(prompt)[1]
         for e in events:
             e.phrase = restore_quotes(e.phrase, quotes)
@@ -193,7 +198,8 @@ class RulesPlanner:
             questions=questions,
         )
 
-    def _events(self, clauses: list[Clause]) -> list[_Event]:
+    def _events(self, clauses: list[Clause]) -> tuple[list[_Event], float]:
+        """The sound events, and the seconds of silence asked for after the last of them."""
         events: list[_Event] = []
         pending_gap: float | None = None
         clauses = list(clauses)
@@ -269,7 +275,7 @@ class RulesPlanner:
             for note in clause.notes:
                 event.notes.append(f"Read {note} as {clause.count} repeats.")
             events.append(event)
-        return events
+        return events, (pending_gap or 0.0) if events else 0.0
 
     def _slot(self, event: _Event, together: bool) -> Slot:
         c = event.clause
@@ -403,6 +409,16 @@ def _require_sound(prompt: str, labelled: list[Labelled]) -> None:
         return
     only_silence = all(found.label == "Silence" for found in labelled)
     raise no_sound_event(prompt, "it asks only for silence" if only_silence else "no sound class fits its words")
+
+
+def _trailing_silence_change(asked: float, slots: list[Slot], clip: float) -> list[str]:
+    """A statement when the silence asked for at the end is shorter than asked (the clip was full)."""
+    *sounds, end = slots
+    last = max((s.span[1] for s in sounds if not s.background), default=0.0)
+    kept = round(end.span[0] - last, 3)
+    if kept >= asked - _TIME_TOLERANCE_S:
+        return []
+    return [_asked(f"{asked:g} s of silence at the end", f"it had to fit the {clip:g} s clip, so it lasts {max(kept, 0.0):g} s")]
 
 
 def _asked(subject: str, what: str) -> str:

@@ -90,10 +90,10 @@ def required_clip(slots: list[Slot], gap: float) -> float:
             need = max(need, max(e for _, e in spans))
             sequential = max(sequential, max(e for _, e in spans))
             continue
-        fixed = [slots[i].dur for i in group.members if slots[i].dur]
         if k:
             sequential += group.gap_before if group.gap_before is not None else gap
-        sequential += max(fixed) if fixed else 0.5
+        # As place() will size it: a stated length, a lone knock's short length, else the least share.
+        sequential += _group_length(group, slots) or 0.5
     for slot in slots:
         if slot.dur:
             need = max(need, slot.dur)
