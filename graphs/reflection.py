@@ -208,7 +208,7 @@ def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
         generator = ctx.roles.generator
         renderable = list(generator.renderable_labels()) if isinstance(generator, KnowsRenderable) else None
         revised = ctx.roles.reviser.revise(plan, critique, renderable=renderable)
-    if cur.failed and revised.layout == plan.layout:
+    if critique is None or (cur.failed and revised.layout == plan.layout):
         # Nothing in the plan to change: the next round differs by seed.
         _emit("revise", index, "retrying with a new seed")
     else:

@@ -4,7 +4,11 @@
 RichCaption whose layout has a Bark (3x, left) followed by Speech (soft).
 Pure Python and regular expressions; MiniLM only names phrases the word
 tables do not know. What the prompt leaves open (order, length) is stated
-in ``assumptions`` and asked in ``questions``; ``answers`` settle it.
+in ``assumptions`` and asked in ``questions``; ``answers`` settle it. What
+cannot be planned as written (a time past the longest clip, a span that ends
+before it starts, a count over 100 or too dense to hear apart, a clip shorter
+than the shortest) is planned as near as it can be and stated there too,
+naming the value asked for. A prompt that names no sound is refused.
 """
 
 from __future__ import annotations
@@ -362,7 +366,7 @@ class RulesPlanner:
             reason = f"the longest clip is {longest:g} s"
         elif c.start is not None and c.end is not None and c.end <= c.start:
             reason = "it ends before it starts"
-        elif (c.dur if c.dur is not None else (c.end or 0.0) - (c.start or 0.0)) < MIN_EVENT_S:
+        elif (c.dur if c.dur is not None else _length(c.start, c.end)) < MIN_EVENT_S:
             reason = f"the shortest event is {MIN_EVENT_S:g} s"
         else:
             reason = f"it had to fit the {clip:g} s clip"
@@ -424,6 +428,11 @@ def _trailing_silence_change(asked: float, slots: list[Slot], clip: float) -> li
 def _asked(subject: str, what: str) -> str:
     """How the plan states a request it could not take as written."""
     return f"Asked for {subject}: {what}."
+
+
+def _length(start: float | None, end: float | None) -> float:
+    """A stated span's length; infinite when only one end is stated (any length fits)."""
+    return end - start if start is not None and end is not None else float("inf")
 
 
 def _repeat_slot(slot: Slot) -> float:
