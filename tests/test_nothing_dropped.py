@@ -75,6 +75,15 @@ def test_a_length_past_the_longest_clip_is_stated(planner):
     stated(caption, "7200 s", "longest clip (60 s)")
 
 
+def test_lengths_that_overflow_the_longest_clip_keep_their_order(planner):
+    caption = planner.plan("a siren for 2 hours then a dog barks for 2 hours", duration_s=10.0)
+    siren, bark = caption.layout
+    assert caption.duration_s == 60.0 and inside(caption)
+    assert siren.end_s < bark.start_s  # squeezed into the clip, still one after the other
+    stated(caption, '"a siren" for 2 hours', "longest clip", f"{siren.start_s:g}-{siren.end_s:g} s")
+    stated(caption, '"a dog barks" for 2 hours', "longest clip", f"{bark.start_s:g}-{bark.end_s:g} s")
+
+
 def test_an_end_past_the_longest_clip_is_stated(planner):
     caption = planner.plan("a trumpet plays from 50 to 90 seconds", duration_s=10.0)
     assert (only(caption).start_s, only(caption).end_s) == (50.0, 60.0)

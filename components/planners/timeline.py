@@ -131,7 +131,8 @@ def place(slots: list[Slot], clip: float, gap: float) -> None:
             if slot.start is not None or slot.end is not None:
                 s, e = _timed_span(slot, clip)
             elif slot.dur:
-                s, e = g_start, g_start + slot.dur
+                # Its stated length, unless its group was squeezed to fit the clip.
+                s, e = g_start, min(g_start + slot.dur, g_end)
             else:
                 s, e = g_start, g_end
                 if slot.impulse and slot.count == 1:
