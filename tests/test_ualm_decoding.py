@@ -461,3 +461,13 @@ def test_gpu_benchmark_smoke_on_cpu_with_two_layers(tmp_path):
     layer = 2 * 1536 * (1536 + 256) + 256 * 2 + 1536 + 3 * 1536 * 8960 + 2 * 1536
     expected = 2 * (2 * layer + 1536 + (8 * 1025 + 2) * 1536 + 8 * 1536)
     assert figures["weight_bytes_per_step"] == expected and figures["floor_step_s"] > 0
+
+
+def test_a_seed_past_64_bits_wraps_instead_of_failing():
+    import torch
+
+    from ualm_agent.components.ualm.sampling import make_generator
+
+    big, small = make_generator(2**64 + 5, "cpu"), make_generator(5, "cpu")
+    assert torch.equal(torch.rand(4, generator=big), torch.rand(4, generator=small))
+    assert make_generator(2**64 - 1, "cpu").initial_seed() == 2**64 - 1

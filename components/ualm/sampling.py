@@ -132,5 +132,5 @@ def make_generator(seed_or_generator: "torch.Generator | int | None", device) ->
     if seed_or_generator is None or isinstance(seed_or_generator, torch.Generator):
         return seed_or_generator
     gen = torch.Generator(device=device)
-    gen.manual_seed(int(seed_or_generator))
+    gen.manual_seed(int(seed_or_generator) % 2**64)  # torch takes 64 bits; a run's seed plus its round may pass them
     return gen
