@@ -361,7 +361,9 @@ def listen(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{audio_file} ({observation.duration_s:.2f} s, "
+    from .display import printable
+
+    table = Table(title=f"{_shown(audio_file)} ({observation.duration_s:.2f} s, "
                   f"{'n/a' if observation.loudness_lufs is None else f'{observation.loudness_lufs:.1f} LUFS'},"
                   f" balance {observation.balance:+.2f})")
     for col in ("event", "start", "end", "confidence"):
@@ -369,7 +371,7 @@ def listen(
     for e in observation.events:
         table.add_row(e.label, f"{e.start_s:.2f}", f"{e.end_s:.2f}", f"{e.confidence:.2f}")
     Console().print(table)
-    print(caption.to_text())
+    print(printable(caption.to_text(), multiline=True))
 
 
 @app.command()
