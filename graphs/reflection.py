@@ -22,9 +22,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from ualm_agent.audio import check_signal, load_ref, write_audio
-from ualm_agent.errors import UsageError
+from ualm_agent.errors import UsageError, no_sound_event
 from ualm_agent.roles import GenerationRequest, KnowsRenderable
-from ualm_agent.schema import Critique, LayoutEvent, RichCaption, Round, RunResult
+from ualm_agent.schema import Critique, LayoutEvent, Observation, RichCaption, Round, RunResult
 
 from .context import AgentContext
 from .state import ReflectionInput, ReflectionOutput, ReflectionState
@@ -200,9 +200,9 @@ def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     started = time.perf_counter()
     cur, plan, index = state["current"], state["plan"], state["round_index"]
-    # A round that failed because planned sounds could not be rendered is revised like a heard
-    # round that missed them: the reviser replaces them with sounds the generator can make.
-    critique = _unrendered_critique(plan, cur.unrendered) if cur.failed else cur.critique
+    # A round that failed because planned sounds could not be rendered is critiqued and revised like
+    # a heard round that missed them: the reviser replaces them with sounds the generator can make.
+    critique = _critique_unrendered(ctx, plan, cur.unrendered) if cur.failed else cur.critique
     revised = plan
     if critique is not None:
         generator = ctx.roles.generator
@@ -221,8 +221,6 @@ def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
 
 def _with_sound(plan: RichCaption, prompt: str) -> RichCaption:
     """The plan, unless it has no sound to play (no event, or only silence): a usage error then."""
-    from ualm_agent.components.planners import no_sound_event
-
     if not any(ev.label.strip().lower() != "silence" for ev in plan.layout):
         raise no_sound_event(prompt, "it asks only for silence" if plan.layout else "")
     return plan
@@ -237,12 +235,12 @@ def _generator_failure(problem: str, plan: RichCaption, unrendered: list[str]) -
     return f"generator output {problem}"
 
 
-def _unrendered_critique(plan: RichCaption, unrendered: list[str]) -> Critique | None:
+def _critique_unrendered(ctx: AgentContext, plan: RichCaption, unrendered: list[str]) -> Critique | None:
+    """The configured critic's verdict on a round that made no audio: nothing heard, these labels unrendered."""
     if not unrendered:
         return None
-    from ualm_agent.components.critics.rules import unrendered_critique
-
-    return unrendered_critique(plan, unrendered)
+    nothing = Observation(duration_s=plan.duration_s, listener="none")
+    return ctx.roles.critic.critique(plan, RichCaption(duration_s=plan.duration_s), nothing, unrendered=tuple(unrendered))
 
 
 def select_best(rounds: list[Round], selection: str) -> int | None:

@@ -369,13 +369,14 @@ def test_a_faint_brief_sound_during_a_long_planned_sound_stays_an_extra(critic):
 
 
 def test_a_round_rendered_not_at_all_gets_the_issues_the_critic_gives_unrendered_labels(critic):
-    from ualm_agent.components.critics.rules import unrendered_critique
-
+    """What the graph asks of the critic for a round that made no audio: nothing heard, labels unrendered."""
     plan = caption(ev("Theremin", 0.0, 4.0), ev("Dog", 5.0, 7.0))
     heard = caption(ev("Dog", 5.0, 7.0))
     in_a_heard_round = critic.critique(plan, heard, observe(heard), unrendered=["Theremin"])
-    failed = unrendered_critique(plan, ["Theremin"])
-    assert failed.issues == [i for i in in_a_heard_round.issues if i.observed == "not rendered"]
-    assert failed.verdict == "revise" and failed.score == 0.0
-    assert failed.instructions == ["Replace Theremin with a sound the generator can render."]
-    assert unrendered_critique(plan, []).issues == []
+    failed = critic.critique(plan, caption(), Observation(duration_s=10.0), unrendered=["Theremin", "Dog"])
+    assert [i for i in failed.issues if i.label == "Theremin"] == [
+        i for i in in_a_heard_round.issues if i.observed == "not rendered"]
+    assert [(i.kind, i.label, i.observed) for i in failed.issues] == [
+        ("missing", "Theremin", "not rendered"), ("missing", "Dog", "not rendered")]
+    assert failed.verdict == "revise" and failed.score < 0.5
+    assert "Replace Theremin with a sound the generator can render." in failed.instructions

@@ -18,7 +18,7 @@ from ualm_agent.components.critics.matching import shared_matcher
 from ualm_agent.components.llm import LlmRoles, outputs, prompting
 from ualm_agent.components.llm.chat_model import json_closed
 from ualm_agent.config import AgentConfig
-from ualm_agent.errors import ModelUnavailableError
+from ualm_agent.errors import ModelUnavailableError, UsageError
 from ualm_agent.schema import Critique, HeardEvent, Issue, LayoutEvent, Observation, RichCaption, SpeechSegment
 from ualm_agent.structured import ModelOutputError
 
@@ -333,7 +333,7 @@ def test_model_files_come_from_the_pack_a_gguf_file_or_a_folder(tmp_path):
     with pytest.raises(ModelUnavailableError, match="several .gguf files .*gguf_file"):
         model_files(str(single))
     assert model_files(str(single), "m.Q4_0.gguf") == (single, "m.Q4_0.gguf")
-    with pytest.raises(ModelUnavailableError, match="missing m.Q2.gguf"):
+    with pytest.raises(UsageError, match="it lacks m.Q2.gguf"):
         model_files(str(single), "m.Q2.gguf")
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ModelUnavailableError, match="not a .gguf model"):

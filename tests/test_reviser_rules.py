@@ -256,14 +256,13 @@ def test_two_unheard_sounds_together_are_not_traded_against_each_other(critic, r
     assert a.end_s <= b.start_s or b.end_s <= a.start_s
 
 
-def test_a_round_with_nothing_rendered_swaps_every_label_as_for_one(reviser):
-    """The graph revises a round the generator could not render at all with the critic's own
-    "not rendered" issues: every planned label is swapped, each stated, the rest of the plan kept."""
-    from ualm_agent.components.critics.rules import unrendered_critique
-
+def test_a_round_with_nothing_rendered_swaps_every_label_as_for_one(critic, reviser):
+    """The graph critiques a round the generator could not render at all as one in which nothing was
+    heard: every planned label is swapped, each stated, the rest of the plan kept."""
     plan = caption(ev("Trumpet", 0.0, 2.0), ev("Dog", 3.0, 6.0, count=2, position="left"))
-    revised = reviser.revise(plan, unrendered_critique(plan, ["Trumpet", "Dog"]),
-                             renderable=["Bark", "Brass instrument", "Piano"])
+    nothing = critic.critique(plan, RichCaption(duration_s=10.0), Observation(duration_s=10.0),
+                              unrendered=["Trumpet", "Dog"])
+    revised = reviser.revise(plan, nothing, renderable=["Bark", "Brass instrument", "Piano"])
     assert revised.labels() == ["Brass instrument", "Bark"]
     assert [(e.start_s, e.end_s, e.count, e.position) for e in revised.layout] == [
         (e.start_s, e.end_s, e.count, e.position) for e in plan.layout

@@ -38,6 +38,15 @@ def validation_summary(exc, *, root: str = "") -> str:
     return "; ".join(parts)
 
 
+def no_sound_event(prompt: str, why: str = "") -> UsageError:
+    """The error for a prompt in which the planner finds nothing to play (exit code 2)."""
+    shown = " ".join(prompt.split())
+    if len(shown) > 60:
+        shown = shown[:57].rstrip() + "..."
+    reason = f" ({why})" if why else ""
+    return UsageError(f'no sound event found in the prompt "{shown}"{reason}; describe a sound, e.g. "a dog barks three times"')
+
+
 class AudioInputError(UsageError):
     """An audio file that is missing, empty, corrupt or not audio (exit code 2)."""
 

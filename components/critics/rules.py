@@ -529,13 +529,6 @@ class RulesCritic:
 
 
 # ---------------------------------------------------------------------- helpers
-def unrendered_critique(plan: RichCaption, unrendered: Sequence[str]) -> Critique:
-    """The critique of a round the generator could not render: each planned event among
-    ``unrendered`` is missing, "not rendered", exactly as the critic reports it in a heard round."""
-    issues = [_not_rendered(i, ev) for i, ev in enumerate(plan.layout) if _is_unrendered(ev, unrendered)]
-    return Critique(score=0.0, issues=issues, verdict="revise", instructions=_instructions(issues))
-
-
 def _is_unrendered(ev: LayoutEvent, unrendered: Sequence[str]) -> bool:
     return labels_in(unrendered, ev.label) or bool(ev.phrase and labels_in(unrendered, ev.phrase))
 

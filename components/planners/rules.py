@@ -20,12 +20,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from ualm_agent.errors import UsageError
+from ualm_agent.errors import UsageError, no_sound_event
 from ualm_agent.prompts import dialogue
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import LayoutEvent, Question, RichCaption
 
-from . import no_sound_event
 from .clauses import MAX_COUNT, Clause, normalise, protect_quotes, restore_quotes, split_clauses
 from .labelling import Labelled, Labeller
 from .lexicon import IMPULSES, TEXTURES, contexts_in
