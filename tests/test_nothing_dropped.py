@@ -235,8 +235,8 @@ def test_the_shortest_clip_renders_through_the_composer():
 # ---- prompts with no sound event -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("prompt", "why"), [("!!!", "no sound class fits its words"),
-                                             ("asdfgh qwerty", "no sound class fits its words"),
+@pytest.mark.parametrize(("prompt", "why"), [("!!!", "it has no words that describe a sound"),
+                                             ("asdfgh qwerty", "it has no words that describe a sound"),
                                              ("silence", "it asks only for silence")])
 def test_no_sound_event_is_a_usage_error(planner, prompt, why):
     with pytest.raises(UsageError) as caught:
@@ -406,3 +406,12 @@ def test_silent_and_nan_recordings_never_reach_the_mix(tmp_path):
     assert np.all(np.isfinite(x))
     assert float(np.max(np.abs(x[16000:]))) > 0.01  # the synthesised siren stands in for the broken file
     assert any("Siren.wav" in n and "NaN" in n for n in result.notes), result.notes
+
+
+@pytest.mark.parametrize(("prompt", "words", "count"), [("a dog barks 3-4 times", "3-4 times", 4),
+                                                       ("a bell rings two or three times", "two or three times", 3),
+                                                       ("a knock 5 to 2 times", "5 to 2 times", 5)])
+def test_a_range_of_counts_is_planned_at_its_upper_end_and_stated(planner, prompt, words, count):
+    caption = planner.plan(prompt, duration_s=10.0)
+    assert [ev.count for ev in caption.layout] == [count]
+    assert any(words in a and f"{count} times" in a for a in caption.assumptions), caption.assumptions

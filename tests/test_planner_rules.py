@@ -23,8 +23,6 @@ CASES = TESTS / "data" / "planner_cases.jsonl"
 # Written apart from the planner and never tuned against: a check that the bar holds on unseen prompts.
 HELDOUT = TESTS / "data" / "planner_cases_heldout.jsonl"
 AUDIOCAPS = TESTS / "data" / "audiocaps" / "test.csv"
-# AudioCaps captions that name no sound at all: the planner refuses them.
-AUDIOCAPS_WITHOUT_SOUND = ("bad quality audio",)
 ASPECTS = ("events", "counts", "order", "overlap", "timestamps", "durations", "position", "level", "clip")
 TOL = 0.05
 
@@ -198,11 +196,6 @@ def test_every_audiocaps_caption_plans_into_a_sensible_layout(planner):
     with open(AUDIOCAPS, newline="", encoding="utf-8") as f:
         captions = [row["caption"] for row in csv.DictReader(f)]
     assert len(captions) > 4000
-    for caption in AUDIOCAPS_WITHOUT_SOUND:
-        assert caption in captions
-        with pytest.raises(UsageError, match="no sound event found"):
-            planner.plan(caption, duration_s=10.0)
-    captions = [c for c in captions if c not in AUDIOCAPS_WITHOUT_SOUND]
     names = set(audioset_names())
     started = time.perf_counter()
     plans = planner.plan_many(captions, duration_s=10.0)
@@ -470,12 +463,15 @@ def test_odd_input_plans_or_is_refused_in_one_line(planner):
         for ev in caption.layout:
             assert 0.0 <= ev.start_s < ev.end_s <= caption.duration_s
         RichCaption.from_text(caption.to_text())
-    for prompt in ["!!!", "1234", "and and and", "then", "a", "x" * 500, "a, b, c, d, e, f, g, h, i, j, k"]:
-        with pytest.raises(UsageError, match=r"^no sound event found in the prompt \".*\" \(no sound class fits its words\); describe a sound") as caught:
+    for prompt in ["!!!", "1234", "and and and", "then", "a", "x" * 500, "a, b, c, d, e, f, g, h, i, j, k", "asdfgh qwerty"]:
+        with pytest.raises(UsageError, match=r"^no sound event found in the prompt \".*\" \(it has no words that describe a sound\); describe a sound") as caught:
             planner.plan(prompt, duration_s=10.0)
         assert "\n" not in str(caught.value)
     with pytest.raises(UsageError, match="asks only for silence"):
         planner.plan("silence", duration_s=10.0)
+    # Real words no sound class fits stay an event named by the words (a text-to-audio model can make it).
+    for prompt in ["a spaceship lands", "an ethereal ambient drone", "bad quality audio"]:
+        assert planner.plan(prompt, duration_s=10.0).labels() == [prompt]
     with pytest.raises(UsageError, match="empty"):
         planner.plan("   ")
 

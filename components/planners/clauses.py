@@ -266,6 +266,10 @@ _MOVES_ACROSS = re.compile(r"\bfrom\s+(?:the\s+)?(?:left|right)\s+to\s+(?:the\s+
 _COUNT_TIMES = re.compile(
     rf"(?<![\w.-])(?:repeat(?:ing|s|ed)?\s+|repeated\s+)?({_NUMW}|-?\d+(?:\.\d+)?)\s*(?:more\s+)?(?:times|x)\b"
 )
+# "3-4 times", "two or three times": a range of counts, planned at its upper end and stated.
+_COUNT_RANGE = re.compile(
+    rf"(?<![\w.])({_NUMW}|\d+)\s*(?:-|–|to|or)\s*({_NUMW}|\d+)\s*(?:more\s+)?(?:times|x)\b"
+)
 # The most repeats one layout event holds (``LayoutEvent.count``).
 MAX_COUNT = 100
 _COUNT_WORDS = re.compile(r"\b(twice|thrice|once)\b(?!\s+(?:again|more|before|it|the))")
@@ -525,6 +529,15 @@ def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]
 
 
 def _count(clause: Clause, text: str) -> str:
+    m = _COUNT_RANGE.search(text)
+    if m:
+        first, second = to_number(m.group(1)), to_number(m.group(2))
+        if first is not None and second is not None:
+            words, high = " ".join(m.group(0).split()), max(first, second)
+            _set_count(clause, high, words)
+            if high <= MAX_COUNT:
+                clause.changes.append((words, f"a range of counts, so it is planned at its upper end, {clause.count} times"))
+            return text[: m.start()] + " " + text[m.end():]
     m = _COUNT_TIMES.search(text)
     if m:
         number = to_number(m.group(1))

@@ -130,6 +130,22 @@ class Labeller:
             self._memo[key] = result
         return result
 
+    def has_words(self, text: str) -> bool:
+        """Whether ``text`` holds a real word besides stopwords: punctuation, numbers and gibberish do not.
+
+        Real words come from MiniLM's vocabulary; without MiniLM any word of two letters or more counts.
+        """
+        words = [w for w in re.findall(r"[a-z]{2,}", text.lower()) if w not in _STOPWORDS]
+        if not words or not self.use_minilm:
+            return bool(words)
+        try:
+            from ualm_agent.components.text.minilm import shared_minilm
+
+            model = shared_minilm()
+            return any(model.is_word(w) for w in words)
+        except Exception:  # the model pack may be missing: do not refuse a prompt for that
+            return True
+
     def label(self, phrase: str, context: frozenset[str] = frozenset()) -> Labelled:
         found = self.lexical(phrase, context)
         if found is not None:

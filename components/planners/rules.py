@@ -119,7 +119,7 @@ class RulesPlanner:
         events, trailing_silence = self._events(clauses)
         if not events:
             return self._single_sound(prompt, base, "No separate sound events were found; planned the prompt as one sound.")
-        _require_sound(prompt, [e.labelled for e in events])
+        _require_sound(prompt, [e.labelled for e in events], self.labeller)
 
         assumptions: list[str] = []
         questions: list[Question] = []
@@ -393,7 +393,7 @@ class RulesPlanner:
     def _single_sound(self, prompt: str, base: float, note: str) -> RichCaption:
         text = normalise(prompt)
         labelled = self.labeller.label(text, contexts_in(text))
-        _require_sound(prompt, [labelled])
+        _require_sound(prompt, [labelled], self.labeller)
         clip, clip_note = self._bounded_clip(base)
         phrase = _clean_phrase(text) or labelled.label
         event = LayoutEvent(label=labelled.label, phrase=phrase, start_s=0.0, end_s=clip)
@@ -406,12 +406,17 @@ class RulesPlanner:
         )
 
 
-def _require_sound(prompt: str, labelled: list[Labelled]) -> None:
-    """Refuse a prompt none of whose events names a sound: no AudioSet class fits, or only silence."""
-    if any(found.source != "phrase" and found.label != "Silence" for found in labelled):
-        return
-    only_silence = all(found.label == "Silence" for found in labelled)
-    raise no_sound_event(prompt, "it asks only for silence" if only_silence else "no sound class fits its words")
+def _require_sound(prompt: str, labelled: list[Labelled], labeller: Labeller) -> None:
+    """Refuse a prompt with nothing to play: only silence, or no sound class and not one real word.
+
+    Real words with no AudioSet class ("a spaceship lands") stay an event with the words as its
+    label: a text-conditioned generator can make it, and the reviser swaps it for the nearest sound
+    a generator that cannot make it renders.
+    """
+    if all(found.label == "Silence" for found in labelled):
+        raise no_sound_event(prompt, "it asks only for silence")
+    if all(found.source == "phrase" for found in labelled) and not labeller.has_words(prompt):
+        raise no_sound_event(prompt, "it has no words that describe a sound")
 
 
 def _trailing_silence_change(asked: float, slots: list[Slot], clip: float) -> list[str]:

@@ -45,8 +45,19 @@ class MiniLM:
 
         hf_logging.disable_progress_bar()  # the CLI's own progress is on stderr
         torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-        self._tokenizer = AutoTokenizer.from_pretrained(self._dir)
+        self._tokenizer = self._tokenizer or AutoTokenizer.from_pretrained(self._dir)
         self._model = AutoModel.from_pretrained(self._dir).eval()
+
+    def is_word(self, word: str) -> bool:
+        """Whether the vocabulary knows ``word``: whole, or a stem with a short ending ("activate" "##s"),
+        rather than only in pieces it spells out ("as" "##df" "##gh" for "asdfgh")."""
+        if self._tokenizer is None:
+            with self._lock:
+                from transformers import AutoTokenizer
+
+                self._tokenizer = self._tokenizer or AutoTokenizer.from_pretrained(self._dir)
+        pieces = self._tokenizer.tokenize(word.lower())
+        return bool(pieces) and len(pieces[0]) >= 0.6 * len(word)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """[len(texts), 384] unit vectors."""
