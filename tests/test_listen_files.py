@@ -15,7 +15,7 @@ from conftest import ROOT
 from ualm_agent.audio import loudness_lufs, read_audio, stereo_balance
 from ualm_agent.audio_stream import STREAM_ABOVE_BYTES, WHOLE_FILE_LIMIT_BYTES, AudioFileInfo, probe_audio
 from ualm_agent.components.listeners import streaming
-from ualm_agent.components.listeners.streaming import listen_to_file
+from ualm_agent.listening import listen_to_file
 from ualm_agent.components.listeners.yamnet import YamnetListener
 from ualm_agent.errors import UsageError
 from ualm_agent.waveform import Waveform

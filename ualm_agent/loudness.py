@@ -46,13 +46,17 @@ class LoudnessMeter:
     """Feed ``add`` with [frames, channels] blocks in order, then read ``integrated()``."""
 
     def __init__(self, sample_rate: int, channels: int) -> None:
-        import pyloudnorm
+        from pyloudnorm.iirfilter import IIRfilter
 
         self.sample_rate = sample_rate
         self._weights = channel_weights(channels)
         width = 1 if self._weights is None else channels
-        # The meter's own K-weighting stages, so the figures match pyloudnorm's.
-        self._stages = list(pyloudnorm.Meter(sample_rate)._filters.values())
+        # BS.1770's K-weighting as pyloudnorm's meter builds it (a high shelf, then a high pass), so the
+        # figures match its own; built from the public filter class, run block by block with scipy.
+        self._stages = [
+            IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf"),
+            IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass"),
+        ]
         self._states = [np.zeros((max(len(st.a), len(st.b)) - 1, width)) for st in self._stages]
         self._frames = 0
         self._step_sums: list[np.ndarray] = []  # per 100 ms step: the sum of squares per channel

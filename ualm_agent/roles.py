@@ -7,14 +7,17 @@ one instance across those roles.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from .schema import Critique, Observation, RichCaption
 from .waveform import Waveform
+
+if TYPE_CHECKING:
+    from .audio_stream import AudioFileInfo
 
 ROLES: tuple[str, ...] = ("planner", "generator", "codec", "vae", "listener", "captioner", "critic", "reviser")
 
@@ -105,6 +108,18 @@ class KnowsRenderable(Protocol):
     def can_render(self, label: str) -> bool: ...
 
     def renderable_labels(self) -> Sequence[str]: ...
+
+
+# Called with the seconds of audio heard so far.
+Progress = Callable[[float], None]
+
+
+@runtime_checkable
+class StreamingListener(Protocol):
+    """Optional listener capability: hear an audio file in blocks, in memory bounded whatever its length."""
+
+    def listen_file(self, source: "AudioFileInfo", *, hints: Sequence[str] = (),
+                    progress: Progress | None = None) -> Observation: ...
 
 
 PROTOCOLS: dict[str, type] = {
