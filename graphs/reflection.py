@@ -106,7 +106,8 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     ctx = runtime.context
     started = time.perf_counter()
     cur, plan, index = state["current"], state["plan"], state["round_index"]
-    seed = (state.get("seed") if state.get("seed") is not None else ctx.config.seed) + index
+    # Each round its own seed, kept within 64 bits (what torch's generators take).
+    seed = ((state.get("seed") if state.get("seed") is not None else ctx.config.seed) + index) % 2**64
     request = GenerationRequest(
         caption=plan, text=state["prompt_text"], duration_s=plan.duration_s, seed=seed, round_index=index
     )
@@ -202,7 +203,9 @@ def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     cur, plan, index = state["current"], state["plan"], state["round_index"]
     # A round that failed because planned sounds could not be rendered is critiqued and revised like
     # a heard round that missed them: the reviser replaces them with sounds the generator can make.
-    critique = _critique_unrendered(ctx, plan, cur.unrendered) if cur.failed else cur.critique
+    # With critique switched off (an ablation), nothing is critiqued, so nothing is revised.
+    unrendered = cur.unrendered if cur.failed and ctx.config.loop.critique else []
+    critique = _critique_unrendered(ctx, plan, unrendered) if cur.failed else cur.critique
     revised = plan
     if critique is not None:
         generator = ctx.roles.generator
@@ -221,7 +224,7 @@ def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
 
 def _with_sound(plan: RichCaption, prompt: str) -> RichCaption:
     """The plan, unless it has no sound to play (no event, or only silence): a usage error then."""
-    if not any(ev.label.strip().lower() != "silence" for ev in plan.layout):
+    if not plan.has_sound():
         raise no_sound_event(prompt, "it asks only for silence" if plan.layout else "")
     return plan
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -259,3 +260,17 @@ def test_samples_folder_is_passed_to_the_composer(tmp_path, cli_env):
     assert abs(np.argmax(spectrum) * rate / (2 * (len(spectrum) - 1)) - 440) < 5  # the sample, not a synthesised bark
     missing = cli(["run", "x", "--samples", str(tmp_path / "nope"), "--out", str(tmp_path / "r2")], cli_env)
     assert missing.returncode == 2 and "is not a folder" in missing.stderr
+
+
+def test_a_plugin_that_fails_to_load_is_listed_not_hidden(tmp_path, cli_env):
+    dist = tmp_path / "ualm_agent_broken-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ualm-agent-broken\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[ualm_agent.components]\nbroken = ualm_agent_no_such_plugin_module\n")
+    env = {**cli_env, "PYTHONPATH": os.pathsep.join([str(tmp_path), cli_env["PYTHONPATH"]])}
+    res = cli(["components", "--json"], env)
+    assert res.returncode == 0, res.stderr
+    failed = [r["reason"] for r in json.loads(res.stdout) if r["origin"] == "plugin"]
+    assert len(failed) == 1 and "plugin 'broken'" in failed[0] and "ualm_agent_no_such_plugin_module" in failed[0]
+    unknown = cli(["run", "x", "--generator", "nope", "--out", str(tmp_path / "r")], env)
+    assert unknown.returncode == 2 and "plugin 'broken'" in unknown.stderr

@@ -161,7 +161,8 @@ def _rows(item_id, values, *, failed=False):
 def test_paired_differences_and_gains_match_hand_computed_values(tmp_path):
     grid = build_grid(["critique=on,off"])
     tmp_path = tmp_path / "out"
-    ablation.prepare_out_dir(tmp_path, grid, resume=False)
+    with ablation.prepare_out_dir(tmp_path, grid, resume=False):
+        pass
     data = {
         # baseline: finals 0.5, 0.7, 0.9 and 0.4; every item answers in round 0
         "critique=on": [*_rows("a", [0.5]), *_rows("b", [0.7]), *_rows("c", [0.9]), *_rows("d", [0.4])],

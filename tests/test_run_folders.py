@@ -208,3 +208,25 @@ def test_every_file_in_a_run_folder_gets_the_same_permissions(tmp_path, cli_env,
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in run_dir.iterdir() if p.is_file()}
     assert {"round_00.wav", "round_00_gen.wav", "final.wav", "summary.json", "checkpoint.sqlite", "report.html"} <= set(modes)
     assert set(modes.values()) == {0o666 & ~mask}, modes
+
+
+def test_paths_in_a_config_file_hold_when_resumed_from_elsewhere(tmp_path, cli_env, fake_config):
+    """A setting that names a file relative to where the run started is stored absolute in config.toml."""
+    start = tmp_path / "start"
+    start.mkdir()
+    (start / "calls.jsonl").write_text("")
+    cfg = fake_config('delay_s = 0.5\nlog = "calls.jsonl"')
+    out = start / "runs"
+    proc = start_cli(["run", "x y", "--config", str(cfg), "--out", "runs"], cli_env, cwd=start)
+    try:
+        run_dir = wait_for_round(out, 1)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    assert f'log = "{start / "calls.jsonl"}"' in (run_dir / "config.toml").read_text()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    res = cli(["resume", str(run_dir.resolve())], cli_env, cwd=elsewhere)
+    assert res.returncode == 0, res.stderr
+    rounds = [json.loads(line)["round"] for line in (start / "calls.jsonl").read_text().splitlines()]
+    assert rounds[-1] == 2 and not list(elsewhere.iterdir())

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ from pydantic import BaseModel
 
 from .display import printable
 from .errors import UsageError
-from .files import atomic_write_text
+from .files import atomic_write_bytes, atomic_write_text
 from .schema import RunResult
 
 RUN_META = "run.json"
@@ -85,8 +84,10 @@ def exclusive(folder: str | Path) -> Iterator[None]:
         except BlockingIOError:
             holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another process"
             raise UsageError(f"{folder} is in use by {holder}; wait for it to finish or stop it, then try again") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, _holder_text().encode("utf-8"), 0)
+        holder = _holder_text().encode("utf-8")
+        # Written, then cut to length: a refused writer reading meanwhile never sees an empty name.
+        os.pwrite(fd, holder, 0)
+        os.ftruncate(fd, len(holder))
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
@@ -148,9 +149,7 @@ def write_outputs(run_dir: str | Path, result: RunResult) -> None:
     """final.wav, summary.json and report.md for a finished run."""
     run_dir = Path(run_dir)
     if result.final is not None:
-        tmp = run_dir / ".final.wav.tmp"
-        shutil.copyfile(result.final.resolve(run_dir), tmp)
-        os.replace(tmp, run_dir / "final.wav")
+        atomic_write_bytes(run_dir / "final.wav", result.final.resolve(run_dir).read_bytes())
     # Recorded relative to the folder itself, so it stays right when the folder moves.
     recorded = result.model_copy(update={"run_dir": "."})
     atomic_write_text(run_dir / "summary.json", recorded.model_dump_json(indent=2) + "\n")
@@ -182,6 +181,7 @@ def render_report(result: RunResult) -> str:
             lines += [f"Error: {printable(r.error)}", ""]
         if r.heard is not None:
             lines += ["### Heard", "", *_fenced(r.heard.to_text()), ""]
+            lines += _bullets("Said of the hearing:", r.heard.assumptions)
         if r.critique is not None:
             lines += ["### Critique", ""]
             if r.critique.issues:

@@ -11,6 +11,8 @@ from typing import Any, Optional
 
 import typer
 
+from .display import printable
+
 app = typer.Typer(
     name="ualm-agent",
     help="Plan, generate, listen, critique and revise audio with the UALM-Reason loop.",
@@ -57,15 +59,13 @@ def handle_errors(fn):
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
-        except OSError as exc:
+        except Exception as exc:  # anything unexpected is still one line unless debugging
             from .errors import disk_full, no_space_message
 
-            if _debug() or not disk_full(exc):
-                raise
-            _fail(f"{no_space_message(exc, os.getcwd())}; free some space and try again", 1)
-        except Exception as exc:  # anything unexpected is still one line unless debugging
             if _debug():
                 raise
+            if disk_full(exc):
+                _fail(f"{no_space_message(exc, os.getcwd())}; free some space and try again", 1)
             _fail(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
 
     return wrapper
@@ -88,9 +88,13 @@ def _shown(text: Any) -> str:
     """Text from a user or a model, ready for rich markup: control characters escaped, brackets literal."""
     from rich.markup import escape
 
-    from .display import printable
-
     return escape(printable(text))
+
+
+def _caption_text(caption: Any) -> str:
+    """A rich caption's text form with its assumptions, ready for a terminal."""
+    assumed = "".join(f"\n- {a}" for a in caption.assumptions)
+    return printable(caption.to_text() + (f"\nAssumptions:{assumed}" if assumed else ""), multiline=True)
 
 
 def _emit_json(obj: Any) -> None:
@@ -187,9 +191,13 @@ def _apply_models(cfg, models: list[str]) -> None:
 
     for value in models:
         role, sep, rest = value.partition("=")
-        if sep and role not in ROLES:  # hub ids and folders hold no "="
-            raise UsageError(f"--model {value}: {role!r} is not a role; use ROLE=MODEL with a role from {', '.join(ROLES)}")
-        cfg.set_model(_local_path(rest if sep else value), role if sep else None)
+        if Path(value).expanduser().exists() or not sep:  # a folder may hold "=" (lr=1e-4/ckpt)
+            cfg.set_model(_local_path(value))
+        elif role in ROLES:
+            cfg.set_model(_local_path(rest), role)
+        else:
+            raise UsageError(f"--model {value}: {role!r} is not a role, and no such folder exists; use ROLE=MODEL "
+                             f"with a role from {', '.join(ROLES)}")
 
 
 def _local_path(value: str) -> str:
@@ -216,15 +224,12 @@ def _report(result, run_dir: Path, as_json: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
-
-    from .display import printable
-
     table = Table(title=f"{len(result.rounds)} round(s); best: {result.best_index}")
     for col in ("round", "score", "issues"):
         table.add_column(col)
     for r in summary["rounds"]:
         score = "failed" if r["failed"] else ("-" if r["score"] is None else f"{r['score']:.2f}")
-        table.add_row(str(r["index"]), score, printable("; ".join(r["issues"]) or "none"))
+        table.add_row(str(r["index"]), score, _shown("; ".join(r["issues"]) or "none"))
     console = Console(stderr=True, highlight=False)
     console.print(table)
     chosen = result.best or (result.rounds[-1] if result.rounds else None)
@@ -261,7 +266,6 @@ def report(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the --out file if it exists."),
 ) -> None:
     """Write a self-contained HTML report: per round a spectrogram with plan and heard events, audio and critique."""
-    from .display import printable
     from .report import write_report
 
     written = write_report(folder, out, overwrite=overwrite)
@@ -282,7 +286,6 @@ def plan(
 ) -> None:
     """Turn prompts into rich captions (keywords, layout, description)."""
     from .builders import build_component
-    from .display import printable
     from .errors import UsageError
     from .runner import check_prompt
 
@@ -312,9 +315,7 @@ def plan(
         if as_json:
             _emit_json({"prompt": text, "text": caption.to_text(), "caption": caption.model_dump(mode="json")})
         else:
-            assumed = "".join(f"\n- {a}" for a in caption.assumptions)
-            shown = caption.to_text() + (f"\nAssumptions:{assumed}" if assumed else "")
-            print(f"# {printable(text)}\n{printable(shown, multiline=True)}\n")
+            print(f"# {printable(text)}\n{_caption_text(caption)}\n")
     if bad:
         raise typer.Exit(2)
 
@@ -333,7 +334,7 @@ def listen(
 
     from .audio_stream import probe_audio
     from .builders import build_component
-    from .components.listeners.streaming import listen_to_file, streams
+    from .listening import listen_to_file, streams
 
     source = probe_audio(audio_file)
     cfg = _config(config_file, listener=listener, captioner=captioner)
@@ -361,17 +362,15 @@ def listen(
     from rich.console import Console
     from rich.table import Table
 
-    from .display import printable
-
     table = Table(title=f"{_shown(audio_file)} ({observation.duration_s:.2f} s, "
                   f"{'n/a' if observation.loudness_lufs is None else f'{observation.loudness_lufs:.1f} LUFS'},"
                   f" balance {observation.balance:+.2f})")
     for col in ("event", "start", "end", "confidence"):
         table.add_column(col)
     for e in observation.events:
-        table.add_row(e.label, f"{e.start_s:.2f}", f"{e.end_s:.2f}", f"{e.confidence:.2f}")
+        table.add_row(_shown(e.label), f"{e.start_s:.2f}", f"{e.end_s:.2f}", f"{e.confidence:.2f}")
     Console().print(table)
-    print(printable(caption.to_text(), multiline=True))
+    print(_caption_text(caption))
 
 
 @app.command()
@@ -392,6 +391,9 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
                 notes[id(b)] = b.default_weights() if ok else ""
             rows.append({"role": role, "name": b.name, "available": ok, "reason": reason,
                          "origin": b.origin, "description": b.description, "weights": notes[id(b)]})
+    for line in registry.plugin_failures():
+        rows.append({"role": None, "name": None, "available": False, "reason": line, "origin": "plugin",
+                     "description": "", "weights": ""})
     if as_json:
         _emit_json(rows)
         return
@@ -403,7 +405,8 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            r["role"], r["name"] or "-", "yes" if r["available"] else "no", r["reason"] or r["description"], r["weights"]
+            r["role"] or "-", r["name"] or "-", "yes" if r["available"] else "no",
+            _shown(r["reason"] or r["description"]), r["weights"]
         )
     Console().print(table)
 
@@ -480,10 +483,10 @@ def ablate(
         result = run_ablation(items, the_grid, out_dir=out, evaluator_config=evaluator, workers=workers,
                               backend=backend, backend_options=options, resume=resume, progress=show)
     except KeyboardInterrupt:
-        console.print(f"interrupted: finished items are kept in {out}; continue with the same command and --resume",
+        console.print(f"interrupted: finished items are kept in {_shown(out)}; continue with the same command and --resume",
                       soft_wrap=True, highlight=False)
         raise typer.Exit(130) from None
-    print(result.markdown_path)
+    print(printable(result.markdown_path))
 
 
 @app.command("eval")
@@ -547,11 +550,12 @@ def eval_command(
         result = run_eval(items, agent_config=cfg, evaluator_config=evaluator, out_dir=out, workers=workers,
                           backend=backend, backend_options=options, resume=resume, progress=show)
     except KeyboardInterrupt:
-        console.print(f"interrupted: finished items are in {out / 'results.jsonl'}; continue with --resume",
+        console.print(f"interrupted: finished items are in {_shown(out / 'results.jsonl')}; continue with --resume",
                       soft_wrap=True, highlight=False)
         raise typer.Exit(130) from None
     if errors:
-        console.print(f"[yellow]{len(errors)} malformed line(s) in {prompts} were skipped[/]", markup=True, soft_wrap=True)
+        console.print(f"[yellow]{len(errors)} malformed line(s) in {_shown(prompts)} were skipped[/]", markup=True,
+                      soft_wrap=True)
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -575,7 +579,7 @@ def eval_command(
     if result.items_per_minute is not None:
         table.add_row("items/minute", f"{result.items_per_minute:.2f} ({result.ran} item(s) this run)")
     console.print(table)
-    print(out / "summary.md")
+    print(printable(out / "summary.md"))
 
 
 def main() -> None:

@@ -171,10 +171,41 @@ class AgentConfig(BaseModel):
         except ValidationError as exc:
             raise ConfigError(f"invalid config: {validation_summary(exc)}") from None
 
+    def with_absolute_paths(self) -> "AgentConfig":
+        """A copy whose component settings name existing files and folders by absolute path.
+
+        Settings are read relative to the working directory; the run folder's config.toml must not
+        be, so that `resume` works from anywhere. Only path-like settings (model, checkpoint,
+        samples, ...) that name something that exists are changed: hub ids stay as they are.
+        """
+        updates = {}
+        for role in _ROLE_FIELDS:
+            spec = self.spec(role)
+            if spec is not None:
+                settings = _absolute_paths(spec.settings())
+                updates[role] = ComponentSpec(kind=spec.kind, **settings)
+        return self.model_copy(update=updates)
+
     def to_toml(self) -> str:
         import tomli_w
 
         return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+_PATH_KEYS = {"model", "checkpoint", "samples", "backbone", "codec", "encoder", "path", "folder", "file", "log"}
+
+
+def _absolute_paths(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _absolute_paths(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_absolute_paths(v, key) for v in value]
+    path_like = key in _PATH_KEYS or key.endswith(("_path", "_dir", "_file", "_folder"))
+    if path_like and isinstance(value, str) and value.strip() and not Path(value).is_absolute():
+        path = Path(value).expanduser()
+        if path.exists():
+            return str(path.resolve())
+    return value
 
 
 def _read_toml(p: Path) -> dict[str, Any]:

@@ -30,6 +30,15 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def umask() -> int:
-    mask = os.umask(0)
+    """The process umask, read without changing it where the system allows (Linux's /proc):
+    setting it to read it would leave, for a moment, another thread's new files unprotected."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o077)  # the fallback sets a strict mask for that moment, never an open one
     os.umask(mask)
     return mask

@@ -156,6 +156,9 @@ def _load_builtins() -> None:
         importlib.import_module(module)
 
 
+_PLUGIN_FAILURES: list[str] = []
+
+
 def _load_plugins() -> None:
     global _loaded_plugins
     if _loaded_plugins:
@@ -164,10 +167,14 @@ def _load_plugins() -> None:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             ep.load()
-        except Exception as exc:  # a broken plugin must not take the toolkit down
-            import warnings
+        except Exception as exc:  # a broken plugin must not take the toolkit down, nor vanish unseen
+            _PLUGIN_FAILURES.append(f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}")
 
-            warnings.warn(f"ualm-agent plugin {ep.name!r} ({ep.value}) failed to load: {exc}", stacklevel=2)
+
+def plugin_failures() -> list[str]:
+    """One line per entry-point plugin that failed to load (``components`` lists them)."""
+    _load_plugins()
+    return list(_PLUGIN_FAILURES)
 
 
 def get(role: str, name: str) -> Backend:
@@ -184,7 +191,8 @@ def get(role: str, name: str) -> Backend:
         return _BACKENDS[(role, name)]
     except KeyError:
         valid = ", ".join(names(role)) or "(none installed)"
-        raise ConfigError(f"unknown {role} {name!r}; valid {role}s: {valid}") from None
+        broken = "".join(f"; {line}" for line in _PLUGIN_FAILURES)
+        raise ConfigError(f"unknown {role} {name!r}; valid {role}s: {valid}{broken}") from None
 
 
 def names(role: str) -> list[str]:

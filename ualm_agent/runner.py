@@ -41,8 +41,10 @@ def run(
     """Plan, generate, listen, critique and revise; returns the result and the run folder."""
     prompt = check_prompt(prompt)
     config.validate_components()
+    config = config.with_absolute_paths()
     # Models load before the run folder exists: a wrong model path or missing weights leaves nothing behind.
     components = components if components is not None else build_components(config)
+    root_existed = Path(out_root).exists()
     run_dir = artifacts.create_run_dir(out_root, prompt)
     with artifacts.exclusive(run_dir):
         try:
@@ -55,6 +57,8 @@ def run(
             # Refused before any round made audio (e.g. no sound event in the prompt): the run never started.
             if not any(run_dir.glob("round_*.wav")):
                 shutil.rmtree(run_dir, ignore_errors=True)
+                if not root_existed and not any(Path(out_root).iterdir()):
+                    Path(out_root).rmdir()
             raise
     return result, run_dir
 

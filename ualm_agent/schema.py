@@ -128,6 +128,10 @@ class RichCaption(_Model):
     def labels(self) -> list[str]:
         return [ev.label for ev in self.layout]
 
+    def has_sound(self) -> bool:
+        """Whether the layout plans anything to hear (an event that is not silence)."""
+        return any(ev.label.strip().lower() != "silence" for ev in self.layout)
+
 
 _EVENT_LINE = re.compile(
     r'- (?P<label>[^"]+?)(?: "(?P<phrase>[^"]*)")? from (?P<start>[\d.]+) to (?P<end>[\d.]+) s,'

@@ -19,7 +19,6 @@ differs is stated in the result's notes.
 from __future__ import annotations
 
 import tomllib
-import warnings
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Literal
@@ -250,10 +249,6 @@ class UalmBackend:
         from .sequence import Message
 
         mono = resample(Waveform(audio.mono(), audio.sample_rate), MODEL_RATE).samples[0]
-        heard_s = self.lm.encoder.max_seconds
-        if len(mono) > self.lm.encoder.max_samples:
-            warnings.warn(f"ualm hears at most {heard_s:g} s of a clip (its {self.lm.encoder.kind} encoder's front end); "
-                          f"this clip is {audio.duration_s:.1f} s, so the rest was not heard", stacklevel=2)
         with torch.inference_mode():
             feats = self.lm.encode_audio(mono)
         return [self._text(_prompts()["tasks"]["audio_to_rich_caption"]), Message("user", "audio", feats)]
@@ -268,8 +263,19 @@ class UalmBackend:
         heard = self._answer(
             self.hear_messages(audio), parse=lambda text: parse_rich_caption(text, duration_s=duration), what="rich caption"
         )
+        unheard = self.unheard_note(audio)
+        if unheard:  # stated with what was heard, so the critic and the reports carry it
+            heard = heard.model_copy(update={"assumptions": [*heard.assumptions, unheard]})
         self._heard = (key, heard)
         return heard
+
+    def unheard_note(self, audio: Waveform) -> str:
+        """What the model could not hear of ``audio`` (its encoder's front end takes a bounded length), or ''."""
+        encoder = self.lm.encoder
+        if round(audio.duration_s * MODEL_RATE) <= encoder.max_samples:
+            return ""
+        return (f"The model heard only the first {encoder.max_seconds:g} s of this {audio.duration_s:.1f} s clip "
+                f"(its {encoder.kind} encoder's front end takes no more).")
 
     def caption(self, observation: Observation, *, audio: Waveform | None = None) -> RichCaption:
         if audio is None:

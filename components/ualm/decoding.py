@@ -444,7 +444,12 @@ def generate_segments(lm: "UalmLM", prompt: "torch.Tensor", *, continuous: Conti
                       audio: AudioOptions | None = None, text: TextOptions | None = None,
                       generator: "torch.Generator | int | None" = None, use_cache: bool = True,
                       batched_cfg: bool = True) -> list[Segment]:
-    """An answer of assistant segments, continued after each <|eot|> as the recipe continues it.
+    """An answer of assistant segments, continued after each <|eot|>.
+
+    The continuation follows the recipe's training format (`... <|eot|> <|assistant|> <|modality|> ...`).
+    NVIDIA's inference loop differs on purpose here: it feeds the whole prompt and <|assistant|> again
+    on top of its cache for each new segment, and lets the model choose even the first modality; a
+    role here needs its own modality first (audio for the generator, text for the others).
 
     `prompt` ends with <|assistant|>. The first segment takes modality `first`, or the model's choice
     among `then`. A segment that ends in <|eot|> is written back (modality token, its frames, <|eot|>)

@@ -72,8 +72,7 @@ def run_ablation(
     evaluator_config = evaluator_config if evaluator_config is not None else EvaluatorConfig()
     check_available(grid, evaluator_config)
     with _backend_session(backend, backend_options):  # joined before anything is written
-        prepare_out_dir(out_dir, grid, resume=resume)
-        with exclusive(out_dir):  # one ablation writes a folder at a time
+        with prepare_out_dir(out_dir, grid, resume=resume):  # held by this ablation until it ends
             _run_configs(items, grid, out_dir, evaluator_config, workers, backend, backend_options, progress)
             return write_comparison(out_dir, grid, level=level)
 
@@ -112,8 +111,20 @@ def _run_configs(items, grid: Grid, out_dir: Path, evaluator_config, workers, ba
         )
 
 
-def prepare_out_dir(out_dir: Path, grid: Grid, *, resume: bool) -> None:
-    """Create ``out_dir`` with the grid's record; an existing one only with ``resume`` and the same grid."""
+@contextmanager
+def prepare_out_dir(out_dir: Path, grid: Grid, *, resume: bool) -> Iterator[None]:
+    """Hold ``out_dir`` for one writer and record the grid in it; an existing one only with ``resume``
+    and the same grid. Checked before the lock, written after it: a refused second ablation changes nothing."""
+    write = _check_out_dir(out_dir, grid, resume=resume)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive(out_dir):
+        if write:
+            atomic_write_text(out_dir / GRID_FILE, json.dumps(grid.describe(), indent=2) + "\n")
+        yield
+
+
+def _check_out_dir(out_dir: Path, grid: Grid, *, resume: bool) -> bool:
+    """Whether the grid record must be (re)written; a usage error when the folder cannot be used."""
     record = grid.describe()
     grid_file = out_dir / GRID_FILE
     if out_dir.exists():
@@ -130,10 +141,8 @@ def prepare_out_dir(out_dir: Path, grid: Grid, *, resume: bool) -> None:
                 f"{out_dir} was made with another grid ({'; '.join(c['name'] for c in before.get('configs', []))}); "
                 "resume it with the same --grid options, or choose another --out"
             )
-        if before.get("baseline") == record["baseline"]:
-            return
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(grid_file, json.dumps(record, indent=2) + "\n")
+        return before.get("baseline") != record["baseline"]
+    return True
 
 
 def check_available(grid: Grid, evaluator_config: Any) -> None:

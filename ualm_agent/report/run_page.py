@@ -183,6 +183,8 @@ def _heard(heard: RichCaption | None, observation: Observation | None) -> str:
     if heard is not None:
         out.append(f"<p>{escape(heard.description)}</p>" if heard.description else "")
         out.append(f"<pre>{escape(heard.to_text())}</pre>")
+        if heard.assumptions:
+            out.append("<ul>" + "".join(f"<li>{escape(a)}</li>" for a in heard.assumptions) + "</ul>")
     if observation is not None:
         facts = [f"listener: {observation.listener or 'unknown'}"]
         if observation.loudness_lufs is not None:
