@@ -274,3 +274,21 @@ def test_a_plugin_that_fails_to_load_is_listed_not_hidden(tmp_path, cli_env):
     assert len(failed) == 1 and "plugin 'broken'" in failed[0] and "ualm_agent_no_such_plugin_module" in failed[0]
     unknown = cli(["run", "x", "--generator", "nope", "--out", str(tmp_path / "r")], env)
     assert unknown.returncode == 2 and "plugin 'broken'" in unknown.stderr
+
+
+@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied", "/x/y"), OSError(28, "No space left on device", "/x/y")])
+def test_an_os_error_is_one_line_and_a_full_disk_says_so(error, capsys):
+    import typer
+
+    from ualm_agent.cli import handle_errors
+
+    @handle_errors
+    def command():
+        raise error
+
+    with pytest.raises(typer.Exit) as stopped:
+        command()
+    assert stopped.value.exit_code == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error:")
+    assert ("no space left on" in err) == (error.errno == 28)
