@@ -23,6 +23,8 @@ CASES = TESTS / "data" / "planner_cases.jsonl"
 # Written apart from the planner and never tuned against: a check that the bar holds on unseen prompts.
 HELDOUT = TESTS / "data" / "planner_cases_heldout.jsonl"
 AUDIOCAPS = TESTS / "data" / "audiocaps" / "test.csv"
+# AudioCaps captions that name no sound at all: the planner refuses them.
+AUDIOCAPS_WITHOUT_SOUND = ("bad quality audio",)
 ASPECTS = ("events", "counts", "order", "overlap", "timestamps", "durations", "position", "level", "clip")
 TOL = 0.05
 
@@ -196,6 +198,11 @@ def test_every_audiocaps_caption_plans_into_a_sensible_layout(planner):
     with open(AUDIOCAPS, newline="", encoding="utf-8") as f:
         captions = [row["caption"] for row in csv.DictReader(f)]
     assert len(captions) > 4000
+    for caption in AUDIOCAPS_WITHOUT_SOUND:
+        assert caption in captions
+        with pytest.raises(UsageError, match="no sound event found"):
+            planner.plan(caption, duration_s=10.0)
+    captions = [c for c in captions if c not in AUDIOCAPS_WITHOUT_SOUND]
     names = set(audioset_names())
     started = time.perf_counter()
     plans = planner.plan_many(captions, duration_s=10.0)
@@ -469,9 +476,10 @@ def test_odd_input_plans_or_is_refused_in_one_line(planner):
         assert "\n" not in str(caught.value)
     with pytest.raises(UsageError, match="asks only for silence"):
         planner.plan("silence", duration_s=10.0)
-    # Real words no sound class fits stay an event named by the words (a text-to-audio model can make it).
-    for prompt in ["a spaceship lands", "an ethereal ambient drone", "bad quality audio"]:
-        assert planner.plan(prompt, duration_s=10.0).labels() == [prompt]
+    # Real words no sound class fits: refused, saying how to hand them to a text-to-audio generator.
+    for prompt in ["a spaceship lands", "good morning", "tell me a joke", "bad quality audio"]:
+        with pytest.raises(UsageError, match=r"\(no sound class fits its words; .*enrich = false"):
+            planner.plan(prompt, duration_s=10.0)
     with pytest.raises(UsageError, match="empty"):
         planner.plan("   ")
 

@@ -407,16 +407,20 @@ class RulesPlanner:
 
 
 def _require_sound(prompt: str, labelled: list[Labelled], labeller: Labeller) -> None:
-    """Refuse a prompt with nothing to play: only silence, or no sound class and not one real word.
+    """Refuse a prompt with nothing this planner can name: only silence, or no sound class fits.
 
-    Real words with no AudioSet class ("a spaceship lands") stay an event with the words as its
-    label: a text-conditioned generator can make it, and the reviser swaps it for the nearest sound
-    a generator that cannot make it renders.
+    Real words no class fits ("a spaceship lands", "good morning") are refused too: this planner
+    plans AudioSet sounds. The message says how to hand such words to a text-to-audio generator as
+    written (enrichment off); without real words it only asks for a sound.
     """
     if all(found.label == "Silence" for found in labelled):
         raise no_sound_event(prompt, "it asks only for silence")
-    if all(found.source == "phrase" for found in labelled) and not labeller.has_words(prompt):
+    if any(found.source != "phrase" for found in labelled):
+        return
+    if not labeller.has_words(prompt):
         raise no_sound_event(prompt, "it has no words that describe a sound")
+    raise no_sound_event(prompt, "no sound class fits its words; for a text-to-audio generator, "
+                                 "[loop] enrich = false passes the words as written")
 
 
 def _trailing_silence_change(asked: float, slots: list[Slot], clip: float) -> list[str]:
