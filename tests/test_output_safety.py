@@ -22,7 +22,7 @@ def _raw_controls(text: str) -> list[str]:
 def test_printable_escapes_controls_and_keeps_plain_text():
     assert printable("plain text, ünïcode ✓") == "plain text, ünïcode ✓"
     assert printable("red\x1b[31m") == "red\\x1b[31m"
-    assert printable("one\ntwo\r\tthree") == "one two three"
+    assert printable("one\ntwo\r\tthree") == "one\\ntwo\\r\\tthree"  # a path with a newline still reads as it is
     assert printable("one\ntwo\x07", multiline=True) == "one\ntwo\\x07"
     assert printable("\u202eevil") == "\\u202eevil"
 

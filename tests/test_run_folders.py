@@ -29,6 +29,14 @@ def _killed_after_round_0(tmp_path: Path, env, cfg: Path) -> Path:
     return run_dir
 
 
+def _holder(folder: Path) -> str:
+    """Who ``.lock`` says holds the folder ('' when no one has said)."""
+    try:
+        return (folder / ".lock").read_text()
+    except FileNotFoundError:
+        return ""
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
@@ -130,7 +138,7 @@ def test_two_concurrent_resumes_leave_one_history(tmp_path, cli_env, fake_config
     run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config(f'delay_s = 1.0\nlog = "{log}"'))
     first = start_cli(["resume", str(run_dir), "--json"], cli_env)
     deadline = time.time() + 60
-    while time.time() < deadline and (run_dir / ".lock").read_text().find(str(first.pid)) < 0:
+    while time.time() < deadline and str(first.pid) not in _holder(run_dir):
         time.sleep(0.05)
     second = cli(["resume", str(run_dir), "--json"], cli_env)
     stdout, stderr = first.communicate(timeout=120)
@@ -140,6 +148,21 @@ def test_two_concurrent_resumes_leave_one_history(tmp_path, cli_env, fake_config
     assert rounds == [0, 1, 2]
     calls = [json.loads(line)["round"] for line in log.read_text().splitlines()]
     assert sorted(calls) == [0, 1, 1, 2]  # round 1 was cut by the kill; redone once, by one process
+
+
+def test_deleting_the_lock_note_lets_no_second_writer_in(tmp_path, cli_env, fake_config):
+    out = tmp_path / "runs"
+    proc = start_cli(["run", "x y", "--config", str(fake_config("delay_s = 1.0")), "--out", str(out)], cli_env)
+    try:
+        run_dir = wait_for_round(out, 1)
+        (run_dir / ".lock").unlink()  # the lock is on the folder itself; the note only names the holder
+        second = cli(["resume", str(run_dir)], cli_env)
+        assert second.returncode == 2 and "in use by another process" in second.stderr
+    finally:
+        _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert trace_nodes(run_dir).count("generate") == 3
+    assert not (run_dir / ".lock").exists()  # a writer that finished says nothing any more
 
 
 def test_a_killed_writer_leaves_no_stale_lock(tmp_path, cli_env, fake_config):
@@ -156,7 +179,7 @@ def test_an_eval_folder_has_one_writer(tmp_path, cli_env, fake_config):
     args = ["eval", str(items), "--out", str(out), "--config", str(fake_config("delay_s = 1.0")), "--reflect", "0"]
     first = start_cli(args, cli_env)
     deadline = time.time() + 60
-    while time.time() < deadline and not ((out / ".lock").exists() and str(first.pid) in (out / ".lock").read_text()):
+    while time.time() < deadline and str(first.pid) not in _holder(out):
         time.sleep(0.05)
     second = cli([*args, "--resume"], cli_env)
     _, stderr = first.communicate(timeout=180)
@@ -230,3 +253,82 @@ def test_paths_in_a_config_file_hold_when_resumed_from_elsewhere(tmp_path, cli_e
     assert res.returncode == 0, res.stderr
     rounds = [json.loads(line)["round"] for line in (start / "calls.jsonl").read_text().splitlines()]
     assert rounds[-1] == 2 and not list(elsewhere.iterdir())
+
+
+# ---- damaged or early-stopped folders ----------------------------------------------------------
+
+
+def _finished_run(tmp_path: Path, env, cfg: Path) -> Path:
+    out = tmp_path / "runs"
+    res = cli(["run", "x y", "--config", str(cfg), "--out", str(out)], env)
+    assert res.returncode == 0, res.stderr
+    (run_dir,) = run_dirs(out)
+    return run_dir
+
+
+def test_a_run_stopped_before_its_first_checkpoint_starts_over_on_resume(tmp_path, cli_env, fake_config):
+    run_dir = _finished_run(tmp_path, cli_env, fake_config())
+    for name in ("checkpoint.sqlite", "checkpoint.sqlite-wal", "checkpoint.sqlite-shm", "trace.jsonl", "summary.json"):
+        (run_dir / name).unlink(missing_ok=True)
+    for wav in run_dir.glob("*.wav"):
+        wav.unlink()
+    res = cli(["resume", str(run_dir), "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    assert len(json.loads(res.stdout)["rounds"]) == 3 and (run_dir / "final.wav").is_file()
+
+
+@pytest.mark.parametrize("damage", ["checkpoint", "meta", "cut trace"])
+def test_a_damaged_run_folder_is_named_in_one_line(tmp_path, cli_env, fake_config, damage):
+    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config("delay_s = 0.3"))
+    if damage == "checkpoint":
+        (run_dir / "checkpoint.sqlite").write_bytes(b"not a database at all" * 100)
+        for extra in ("checkpoint.sqlite-wal", "checkpoint.sqlite-shm"):
+            (run_dir / extra).unlink(missing_ok=True)
+        needle, code = "checkpoint.sqlite is damaged", 1
+    elif damage == "meta":
+        (run_dir / "run.json").write_text('{"prompt": "x y"}')
+        needle, code = "is corrupt (no thread_id)", 2
+    else:
+        with open(run_dir / "trace.jsonl", "a") as f:
+            f.write('{"time": "cut')
+        needle, code = None, 0
+    res = cli(["resume", str(run_dir)], cli_env)
+    assert res.returncode == code, res.stderr
+    assert "Traceback" not in res.stderr
+    if needle is not None:
+        (line,) = [text for text in res.stderr.splitlines() if text.startswith("error:")]
+        assert needle in line, line
+    else:  # the cut line stays one bad line; every record after it parses
+        lines = (run_dir / "trace.jsonl").read_text().splitlines()
+        assert lines.count('{"time": "cut') == 1
+        assert all(json.loads(line)["node"] for line in lines if line != '{"time": "cut')
+
+
+def test_a_finished_run_whose_best_audio_is_gone_says_so(tmp_path, cli_env, fake_config):
+    run_dir = _finished_run(tmp_path, cli_env, fake_config())
+    best = json.loads((run_dir / "summary.json").read_text())["final"]["path"]
+    (run_dir / best).unlink()
+    res = cli(["resume", str(run_dir)], cli_env)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert f"the best round's audio {run_dir / best} is missing" in res.stderr
+
+
+def test_a_summary_naming_no_round_is_refused_by_report(tmp_path, cli_env, fake_config):
+    run_dir = _finished_run(tmp_path, cli_env, fake_config())
+    summary = json.loads((run_dir / "summary.json").read_text())
+    summary["best_index"] = 999
+    (run_dir / "summary.json").write_text(json.dumps(summary))
+    res = cli(["report", str(run_dir)], cli_env)
+    assert res.returncode == 2 and "best_index 999 names no round" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_config_file_paths_are_found_beside_the_file(tmp_path, monkeypatch):
+    from ualm_agent.config import AgentConfig
+
+    (tmp_path / "cfg" / "recs").mkdir(parents=True)
+    (tmp_path / "cfg" / "c.toml").write_text('[generator]\nkind = "composer"\nsamples = "recs"\n')
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    loaded = AgentConfig.load(tmp_path / "cfg" / "c.toml")
+    assert loaded.generator.settings()["samples"] == str((tmp_path / "cfg" / "recs").resolve())

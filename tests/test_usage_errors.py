@@ -89,3 +89,45 @@ def test_the_largest_seed_runs_every_round(tmp_path, cli_env, fake_config):
     assert len(rounds) == 3 and not any(r["failed"] for r in rounds)
     (run_dir,) = run_dirs(out)
     assert f"seed = {2**64 - 1}" in (run_dir / "config.toml").read_text()
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["run", "x", "--seed", "1.5"], "Invalid value for '--seed'"),
+    (["run", "x", "--duration", "abc"], "Invalid value for '--duration'"),
+    (["run"], "Missing argument"),
+    (["run", "x", "--no-such-flag"], "No such option: --no-such-flag"),
+    (["no-such-command"], "No such command"),
+])
+def test_a_command_line_that_does_not_parse_is_one_line_too(tmp_path, cli_env, args, needle):
+    res = cli(args, cli_env, cwd=tmp_path)
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1 and needle in res.stderr and "--help" in res.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_config_file_is_checked_even_where_a_flag_overrides_it(tmp_path, cli_env):
+    for text, needle in (('[loop]\nreflect = "three"\n', "loop.reflect"), ("[loop]\nreflect = true\n", "got True"),
+                         ("duration_s = nan\n", "duration_s")):
+        (tmp_path / "bad.toml").write_text(text)
+        res = cli(["run", "a dog barks", "--reflect", "0", "--duration", "3", "--config", str(tmp_path / "bad.toml"),
+                   "--out", str(tmp_path / "runs")], cli_env)
+        assert res.returncode == 2 and needle in res.stderr and "bad.toml" in res.stderr, res.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_section_without_a_kind_sets_the_default_backend(tmp_path, cli_env):
+    (tmp_path / "c.toml").write_text("[listener]\nthreshold = nan\n")
+    res = cli(["run", "a dog barks", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "runs")], cli_env)
+    assert res.returncode == 2 and "listener 'yamnet': threshold" in res.stderr and "nan" in res.stderr
+    from ualm_agent.config import AgentConfig
+
+    (tmp_path / "c.toml").write_text("[listener]\nthreshold = 0.3\n")
+    assert AgentConfig.load(tmp_path / "c.toml").resolved("listener").threshold == 0.3
+
+
+def test_grid_values_that_are_not_finite_are_named(tmp_path, cli_env):
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"id": "a", "prompt": "a dog barks"}) + "\n")
+    for grid in ("listener.threshold=nan,0.2", "loop.accept_score=inf,0.5"):
+        res = cli(["ablate", str(items), "--grid", grid, "--out", str(tmp_path / "abl")], cli_env)
+        assert res.returncode == 2 and "must be a finite number" in res.stderr, res.stderr

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .display import printable
-from .errors import UsageError
+from .errors import UalmAgentError, UsageError
 from .files import atomic_write_bytes, atomic_write_text
 from .schema import RunResult
 
@@ -68,29 +68,37 @@ def create_run_dir(out_root: str | Path, prompt: str, now: datetime | None = Non
 def exclusive(folder: str | Path) -> Iterator[None]:
     """Hold ``folder`` for one writer: a second holder is refused at once, naming the first.
 
-    An OS lock (flock) on ``folder/.lock``: the kernel drops it when the holder exits or is
-    killed, so there is never a stale lock to clean up.
+    An OS lock (flock) on the folder itself, so no file can be deleted to get round it, and the
+    kernel drops it when the holder exits or is killed: there is never a stale lock. ``.lock``
+    inside only says who holds it, and goes when the holder is done.
     """
     import fcntl
 
-    path = Path(folder) / LOCK_FILE
+    folder = Path(folder)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise UsageError(f"cannot lock {folder}: {exc.strerror or exc}") from None
+    note = folder / LOCK_FILE
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another process"
-            raise UsageError(f"{folder} is in use by {holder}; wait for it to finish or stop it, then try again") from None
-        holder = _holder_text().encode("utf-8")
-        # Written, then cut to length: a refused writer reading meanwhile never sees an empty name.
-        os.pwrite(fd, holder, 0)
-        os.ftruncate(fd, len(holder))
-        yield
+            raise UsageError(f"{folder} is in use by {_holder(note)}; wait for it to finish or stop it, then try again") from None
+        atomic_write_text(note, _holder_text() + "\n")
+        try:
+            yield
+        finally:
+            note.unlink(missing_ok=True)
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _holder(note: Path) -> str:
+    try:
+        return note.read_text(encoding="utf-8", errors="replace").strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 def _holder_text() -> str:
@@ -115,6 +123,7 @@ class TraceWriter:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._checked_end = False
 
     def write(self, node: str, update: Any) -> None:
         line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "node": node}
@@ -127,8 +136,19 @@ class TraceWriter:
                 update = {**update, "result": result.model_copy(update={"run_dir": "."})}
         line["update"] = to_jsonable(update)
         with open(self.path, "a", encoding="utf-8") as f:
+            if not self._checked_end:
+                # A process killed mid-line left the last line cut: start the next record on its own line.
+                self._checked_end = True
+                if f.tell() and _last_byte(self.path) != b"\n":
+                    f.write("\n")
             f.write(json.dumps(line) + "\n")
             f.flush()
+
+
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1)
 
 
 def read_meta(run_dir: str | Path) -> dict[str, Any]:
@@ -136,9 +156,14 @@ def read_meta(run_dir: str | Path) -> dict[str, Any]:
     if not p.exists():
         raise UsageError(f"{run_dir} is not a run folder (no {RUN_META})")
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        meta = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{p} is corrupt: {exc}") from None
+    missing = [key for key in ("prompt", "thread_id") if not isinstance(meta, dict) or not isinstance(meta.get(key), str)]
+    if missing:
+        raise UsageError(f"{p} is corrupt (no {' or '.join(missing)}); the run cannot be resumed, start it again with "
+                         "`ualm-agent run`")
+    return meta
 
 
 def write_meta(run_dir: str | Path, meta: dict[str, Any]) -> None:
@@ -149,7 +174,13 @@ def write_outputs(run_dir: str | Path, result: RunResult) -> None:
     """final.wav, summary.json and report.md for a finished run."""
     run_dir = Path(run_dir)
     if result.final is not None:
-        atomic_write_bytes(run_dir / "final.wav", result.final.resolve(run_dir).read_bytes())
+        best = result.final.resolve(run_dir)
+        if not best.is_file():
+            raise UalmAgentError(
+                f"the best round's audio {best} is missing from the run folder, so there is no final answer; "
+                "start the run again with `ualm-agent run`"
+            )
+        atomic_write_bytes(run_dir / "final.wav", best.read_bytes())
     # Recorded relative to the folder itself, so it stays right when the folder moves.
     recorded = result.model_copy(update={"run_dir": "."})
     atomic_write_text(run_dir / "summary.json", recorded.model_dump_json(indent=2) + "\n")

@@ -51,6 +51,8 @@ def probe_audio(path: str | Path) -> AudioFileInfo:
         raise AudioInputError(f"audio file not found: {p}")
     if p.is_dir():
         raise AudioInputError(f"expected an audio file, got a folder: {p}")
+    if not p.is_file():  # a pipe or a device: no length to read, nor a way back to re-read it
+        raise AudioInputError(f"{p} is not a regular file (a pipe or a device); save the audio to a file and give its path")
     if p.stat().st_size == 0:
         raise AudioInputError(f"audio file is empty: {p}")
     try:

@@ -591,7 +591,21 @@ def main() -> None:
         warnings.simplefilter("ignore")
         os.environ.setdefault("PYTHONWARNINGS", "ignore")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # the command line itself did not parse
+        code = getattr(exc, "exit_code", 2)
+        ctx = getattr(exc, "ctx", None)
+        message = exc.format_message()
+        if ctx is not None and message == ctx.get_help():  # a bare `ualm-agent`: its help
+            print(message, file=sys.stderr)
+        else:
+            # One line, as for every other usage error; the command's --help is one step away.
+            where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+            _stderr().print(f"[bold red]error:[/] {_shown(message + where)}", markup=True, soft_wrap=True)
+    except (typer.Abort, KeyboardInterrupt):
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -33,13 +33,14 @@ class ComponentSpec(BaseModel):
 class LoopConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    reflect: int = Field(default=2, description="maximum revisions after the first generation")
-    max_reflect: int = Field(default=10, ge=0, le=100, description="cap on --reflect")
-    accept_score: float = Field(default=0.85, ge=0.0, le=1.0, description="stop early when the critic accepts at this score or more")
+    # strict: "three" or true is not a number of rounds.
+    reflect: int = Field(default=2, strict=True, description="maximum revisions after the first generation")
+    max_reflect: int = Field(default=10, ge=0, le=100, strict=True, description="cap on --reflect")
+    accept_score: float = Field(default=0.85, ge=0.0, le=1.0, strict=True, description="stop early when the critic accepts at this score or more")
     selection: Literal["best", "last"] = "best"
-    enrich: bool = Field(default=True, description="off: the prompt passes through as the caption")
-    critique: bool = Field(default=True, description="off: no critique, so no revision")
-    interactive: bool = False
+    enrich: bool = Field(default=True, strict=True, description="off: the prompt passes through as the caption")
+    critique: bool = Field(default=True, strict=True, description="off: no critique, so no revision")
+    interactive: bool = Field(default=False, strict=True)
 
     @model_validator(mode="after")
     def _reflect_in_range(self) -> "LoopConfig":
@@ -67,8 +68,8 @@ class AgentConfig(BaseModel):
     critic: ComponentSpec = ComponentSpec(kind="rules")
     reviser: ComponentSpec = ComponentSpec(kind="rules")
     loop: LoopConfig = LoopConfig()
-    duration_s: float = Field(default=10.0, description="clip length when the prompt gives none")
-    seed: int = 0
+    duration_s: float = Field(default=10.0, strict=True, description="clip length when the prompt gives none")
+    seed: int = Field(default=0, strict=True)
     # Defaults for every torch backend that does not set its own.
     device: str | None = Field(default=None, description="auto, cpu, cuda or cuda:N")
     dtype: str | None = Field(default=None, description="auto, float32, float16 or bfloat16")
@@ -163,6 +164,10 @@ class AgentConfig(BaseModel):
         data: dict[str, Any] = {}
         if path is not None:
             data = _read_toml(Path(path))
+            try:  # the file is checked on its own: a flag overriding a bad value does not hide it
+                cls.model_validate(data)
+            except ValidationError as exc:
+                raise ConfigError(f"invalid config file {path}: {validation_summary(exc)}") from None
         for key, value in overrides.items():
             if value is not None:
                 _set_dotted(data, key, value)
@@ -195,16 +200,18 @@ class AgentConfig(BaseModel):
 _PATH_KEYS = {"model", "checkpoint", "samples", "backbone", "codec", "encoder", "path", "folder", "file", "log"}
 
 
-def _absolute_paths(value: Any, key: str = "") -> Any:
+def _absolute_paths(value: Any, key: str = "", base: Path | None = None) -> Any:
+    """Path-like settings that name something that exists, made absolute: looked up beside the
+    config file (``base``) first, then in the working directory."""
     if isinstance(value, dict):
-        return {k: _absolute_paths(v, k) for k, v in value.items()}
+        return {k: _absolute_paths(v, k, base) for k, v in value.items()}
     if isinstance(value, list):
-        return [_absolute_paths(v, key) for v in value]
+        return [_absolute_paths(v, key, base) for v in value]
     path_like = key in _PATH_KEYS or key.endswith(("_path", "_dir", "_file", "_folder"))
-    if path_like and isinstance(value, str) and value.strip() and not Path(value).is_absolute():
-        path = Path(value).expanduser()
-        if path.exists():
-            return str(path.resolve())
+    if path_like and isinstance(value, str) and value.strip() and not Path(value).expanduser().is_absolute():
+        for path in ([base / value] if base is not None else []) + [Path(value)]:
+            if path.exists():
+                return str(path.resolve())
     return value
 
 
@@ -227,6 +234,12 @@ def _read_toml(p: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"config file {p}: {key} = {_toml_value(value)} must be a table, e.g. [{key}] with {example} under it"
             )
+        if key in _ROLE_FIELDS and isinstance(value, dict):
+            default = AgentConfig.model_fields[key].default
+            # A section without a kind sets the default backend's settings ([listener] threshold = 0.3).
+            if "kind" not in value and default is not None:
+                value = {"kind": default.kind, **value}
+            data[key] = _absolute_paths(value, base=p.parent)
     return data
 
 

@@ -13,23 +13,28 @@ import re
 # C0 and C1 controls (tab and newline are handled apart), DEL, and the bidirectional marks,
 # embeddings, overrides and isolates.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_LINE_BREAKS = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]+")
+_ANY_CONTROL = re.compile(f"{_CONTROL.pattern[:-1]}\t\n\u2028\u2029]")
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def printable(text: object, *, multiline: bool = False) -> str:
     """``text`` with every control character shown as an escape.
 
-    One line (the default): tabs and line breaks become single spaces, so a value cannot start a
-    new line of a table or a Markdown heading. ``multiline`` keeps newlines (and tabs) as they are.
+    One line (the default): line breaks and tabs are escaped too (``\\n``), so a value cannot start
+    a new line of a table or a Markdown heading and a path still reads as it is. ``multiline`` keeps
+    newlines (and tabs, as spaces).
     """
     value = str(text)
     if multiline:
         value = value.replace("\r\n", "\n")
         lines = [_CONTROL.sub(_escape, line.replace("\t", "    ")) for line in re.split("[\n\u2028\u2029\x85]", value)]
         return "\n".join(lines)
-    return _CONTROL.sub(_escape, _LINE_BREAKS.sub(" ", value))
+    return _ANY_CONTROL.sub(_escape, value)

@@ -92,8 +92,9 @@ def _drive(
     from .graphs.context import AgentContext
 
     context = AgentContext(config=config, components=components, workdir=str(run_dir))
-    saver = sqlite_saver(run_dir / "checkpoint.sqlite")
+    saver = None
     try:
+        saver = sqlite_saver(run_dir / "checkpoint.sqlite")
         return _stream(run_dir, context, saver, meta, inp, progress=progress, ask=ask)
     except (OSError, sqlite3.OperationalError) as exc:
         if not disk_full(exc):
@@ -101,8 +102,14 @@ def _drive(
         raise DiskFullError(
             f"{no_space_message(exc, run_dir)}; free some space, then continue with `ualm-agent resume {run_dir}`"
         ) from None
+    except sqlite3.DatabaseError as exc:  # a damaged checkpoint file, not a full disk
+        raise UalmAgentError(
+            f"{run_dir / 'checkpoint.sqlite'} is damaged ({exc}); the run cannot be resumed, start it again with "
+            "`ualm-agent run`"
+        ) from None
     finally:
-        saver.conn.close()
+        if saver is not None:
+            saver.conn.close()
 
 
 def _stream(run_dir: Path, context: Any, saver: Any, meta: dict[str, Any], inp: dict[str, Any] | None, *,
@@ -117,10 +124,11 @@ def _stream(run_dir: Path, context: Any, saver: Any, meta: dict[str, Any], inp: 
         snapshot = graph.get_state(cfg)
         if not snapshot.next and "result" in snapshot.values:
             return _finish(run_dir, meta, snapshot.values["result"])
-        if not snapshot.values:
-            raise UsageError(f"{run_dir} has no checkpoint to resume from")
         pending = _pending_questions(snapshot)
-        if pending is not None:
+        if not snapshot.values:
+            # Stopped before its first step was saved: nothing to keep, so the run starts over.
+            inp = {"prompt": meta["prompt"], "duration_s": context.config.duration_s, "seed": context.config.seed}
+        elif pending is not None:
             inp = Command(resume=_answer(pending, ask))
     trace = artifacts.TraceWriter(run_dir / "trace.jsonl")
     while True:

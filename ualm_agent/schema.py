@@ -277,6 +277,12 @@ class RunResult(_Model):
     accepted: bool = False
     run_dir: str = ""
 
+    @model_validator(mode="after")
+    def _best_is_a_round(self) -> "RunResult":
+        if self.best_index is not None and not 0 <= self.best_index < len(self.rounds):
+            raise ValueError(f"best_index {self.best_index} names no round (there are {len(self.rounds)})")
+        return self
+
     @property
     def best(self) -> Round | None:
         return None if self.best_index is None else self.rounds[self.best_index]

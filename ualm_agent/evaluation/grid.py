@@ -9,7 +9,9 @@ so a typo costs nothing.
 
 from __future__ import annotations
 
+
 import itertools
+import math
 import re
 import typing
 from dataclasses import dataclass, field
@@ -229,9 +231,18 @@ def _component_choice(role: str, text: str) -> str | None:
     return text
 
 
+def _not_finite(text: str) -> bool:
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def _checked_value(key: str, info: FieldInfo, text: str) -> Any:
     """The value for a typed field: parsed (numbers, booleans), or the text itself for text fields."""
     adapter = TypeAdapter(Annotated[info.annotation, *info.metadata]) if info.metadata else TypeAdapter(info.annotation)
+    if _not_finite(text):  # no setting takes NaN or infinity
+        raise UsageError(f"--grid {key}={text}: bad value (must be a finite number)")
     candidates = [_as_sequence(info, text), parse_value(text), text]
     first_error = None
     for candidate in candidates:
