@@ -316,3 +316,17 @@ def test_a_counted_burst_at_the_clip_start_gets_a_short_lead(composer):
     plain = LayoutEvent(label="White noise", start_s=0.0, end_s=1.0)
     x = composer.generate(_request([plain], duration=2.0)).audio.samples[0]
     assert _onsets(x)[0] == pytest.approx(0.0, abs=0.03)
+
+
+def test_a_label_rendered_with_another_sounds_recipe_is_stated(composer):
+    def notes_for(label: str, phrase: str = "") -> tuple[str, ...]:
+        plan = RichCaption(layout=[LayoutEvent(label=label, phrase=phrase, start_s=0.0, end_s=2.0)], duration_s=2.0)
+        result = composer.generate(GenerationRequest(caption=plan, text="", duration_s=2.0, seed=0))
+        assert not result.unrendered
+        return result.notes
+
+    stood_in = catalogue_name("Whale vocalization")
+    assert stood_in is not None and stood_in != "Whale vocalization"
+    assert notes_for("Whale vocalization", "a whale sings") == (
+        f"Whale vocalization has no sound of its own here; it was rendered with the nearest one, {stood_in}.",)
+    assert notes_for("Bark", "a dog barks") == ()

@@ -109,6 +109,9 @@ class Composer:
                 if event.label not in unrendered:
                     unrendered.append(event.label)
                 continue
+            stand_in = self._stand_in(event)
+            if stand_in and stand_in not in notes:
+                notes.append(stand_in)
             mix += layer
         peak = float(np.max(np.abs(mix))) if mix.size else 0.0
         if peak > MIX_PEAK:
@@ -116,6 +119,17 @@ class Composer:
         return GenerationResult(Waveform(mix.astype(np.float32)[None, :], sr), tuple(unrendered), tuple(notes))
 
     # --- internals ----------------------------------------------------------
+
+    def _stand_in(self, event: LayoutEvent) -> str:
+        """A note when the event is rendered with another sound's recipe: its label has none of its own."""
+        if self.samples is not None and self.samples.has(event.label):
+            return ""
+        for text in (event.label, event.phrase):
+            name = catalogue_name(text) if text else None
+            if name is not None and self._recipe_usable(CATALOGUE[name]):
+                return "" if name == event.label else (
+                    f"{event.label} has no sound of its own here; it was rendered with the nearest one, {name}.")
+        return ""
 
     def _source(self, event: LayoutEvent, use_samples: bool = True) -> str | Recipe | None:
         """A sample label (str), a catalogue recipe, or None when nothing can render it."""
