@@ -220,3 +220,10 @@ def test_the_default_stack_can_render_and_plans_what_the_shipped_set_expects():
                 assert p.level == event.level, item.id
         starts = [planned[item.expected.index_of(label)].start_s for label in item.expected.order]
         assert starts == sorted(starts), item.id
+
+
+def test_a_byte_order_mark_does_not_spoil_the_first_line(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_text(json.dumps({"id": "a", "prompt": "a dog barks"}) + "\n", encoding="utf-8-sig")
+    items, errors = load_items(path)
+    assert [i.id for i in items] == ["a"] and errors == []

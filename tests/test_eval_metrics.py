@@ -333,3 +333,11 @@ def test_clap_score_comes_from_the_configured_clap_listener(rendered, tiny_clap)
     assert result["clap_score"] == pytest.approx(expected, abs=1e-6)
     assert -1.0 <= result["clap_score"] <= 1.0
     assert result["graded_by"] == "yamnet"
+
+
+def test_intervals_of_distances_never_go_below_zero():
+    from ualm_agent.evaluation.stats import mean_ci, metric_bounds
+
+    mean, low, high, n = mean_ci([0.0, 0.0, 0.0, 1.4], bounds=metric_bounds("duration_l1"))
+    assert n == 4 and low == 0.0 and high > mean > 0
+    assert metric_bounds("event_f1") == (0.0, 1.0) and metric_bounds("level_shift") is None

@@ -332,3 +332,15 @@ def test_config_file_paths_are_found_beside_the_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "elsewhere")
     loaded = AgentConfig.load(tmp_path / "cfg" / "c.toml")
     assert loaded.generator.settings()["samples"] == str((tmp_path / "cfg" / "recs").resolve())
+
+
+def test_report_on_a_run_still_going_says_so(tmp_path, cli_env, fake_config):
+    out = tmp_path / "runs"
+    proc = start_cli(["run", "x y", "--config", str(fake_config("delay_s = 1.0")), "--out", str(out)], cli_env)
+    try:
+        run_dir = wait_for_round(out, 1)
+        res = cli(["report", str(run_dir)], cli_env)
+        assert res.returncode == 2 and f"the run is still going (process {proc.pid}" in res.stderr
+    finally:
+        proc.communicate(timeout=120)
+    assert cli(["report", str(run_dir)], cli_env).returncode == 0

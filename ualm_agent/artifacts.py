@@ -94,6 +94,23 @@ def exclusive(folder: str | Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+def writer_of(folder: str | Path) -> str:
+    """Who is writing ``folder`` now ('' when no one is): the lock tried and let go at once."""
+    import fcntl
+
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return ""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return ""
+    except BlockingIOError:
+        return _holder(Path(folder) / LOCK_FILE)
+    finally:
+        os.close(fd)
+
+
 def _holder(note: Path) -> str:
     try:
         return note.read_text(encoding="utf-8", errors="replace").strip() or "another process"

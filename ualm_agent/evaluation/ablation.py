@@ -219,8 +219,7 @@ def compare(
             if key == "accepted":  # a rate: a Wilson interval stays inside [0, 1]
                 row[label] = stats.proportion_ci(sum(bool(r.get(key)) for r in done), len(done), level)
             else:
-                bounds = stats.UNIT if stats.unit_range(key) else None
-                row[label] = stats.mean_ci((_number(r.get(key)) for r in done), level, bounds)
+                row[label] = stats.mean_ci((_number(r.get(key)) for r in done), level, stats.metric_bounds(key))
             pairs = [
                 (_number(r.get(key)), _number(b.get(key)))
                 for item_id, r in mine.items()

@@ -138,7 +138,7 @@ def load_items(path: str | Path) -> tuple[list[EvalItem], list[str]]:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not part of line 1
     except FileNotFoundError:
         raise UsageError(f"prompt file not found: {p}") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -35,6 +35,16 @@ def unit_range(metric: str) -> bool:
     return metric == "critic_score" or metric.endswith(("_precision", "_recall", "_f1", "_accuracy", "_error"))
 
 
+def metric_bounds(metric: str) -> tuple[float, float] | None:
+    """The range a metric's interval is clipped to: [0, 1] for rates and scores, [0, inf) for errors
+    measured as distances (L1), none for the rest."""
+    if unit_range(metric):
+        return UNIT
+    if metric.endswith("_l1") or metric in ("rounds_used", "agent_wall_s", "eval_wall_s", "item_wall_s"):
+        return (0.0, math.inf)
+    return None
+
+
 # The columns of a result row that are not metrics (see run.py).
 ROW_FIELDS = frozenset({
     "item_id", "prompt", "config_name", "attempt", "seed", "round", "final", "best_so_far", "round_failed",
@@ -142,7 +152,7 @@ def summarize(rows: Sequence[dict[str, Any]], *, level: float = 0.95, session: d
     rounds = sorted({r["round"] for r in latest if r.get("round") is not None})
 
     def table(subset: Sequence[dict[str, Any]], keys: Sequence[str]) -> dict[str, Any]:
-        return {k: ci_dict(mean_ci((r.get(k) for r in subset), level, UNIT if unit_range(k) else None)) for k in keys}
+        return {k: ci_dict(mean_ci((r.get(k) for r in subset), level, metric_bounds(k))) for k in keys}
 
     process_keys = ["critic_score"]
     per_round = {str(i): table([r for r in round_rows if r["round"] == i], [*metrics, *process_keys]) for i in rounds}

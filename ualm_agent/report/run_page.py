@@ -23,6 +23,9 @@ def load_result(run_dir: Path) -> RunResult:
     summary = run_dir / "summary.json"
     if not summary.is_file():
         if (run_dir / artifacts.RUN_META).is_file():
+            writer = artifacts.writer_of(run_dir)
+            if writer:
+                raise UsageError(f"{run_dir} has no summary.json yet: the run is still going ({writer}); report it when it ends")
             raise UsageError(f"{run_dir} has no summary.json: the run has not finished (try `ualm-agent resume {run_dir}`)")
         raise UsageError(f"{run_dir} is not a run folder (no summary.json)")
     try:
