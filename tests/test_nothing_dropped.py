@@ -202,7 +202,7 @@ def test_a_duration_below_the_shortest_clip_is_stated(planner):
     assert stated(caption, "0.1 s") == "Asked for a 0.1 s clip: the shortest clip is 0.5 s, so the clip is 0.5 s."
     in_prompt = planner.plan("a 0.1 second clip of a beep", duration_s=10.0)
     assert in_prompt.duration_s == 0.5
-    stated(in_prompt, "a 0.1 s clip", "shortest clip is 0.5 s")
+    stated(in_prompt, "Asked for a 0.1 second clip:", "shortest clip is 0.5 s")  # the user's words
 
 
 def test_a_duration_above_the_planners_longest_is_stated():

@@ -396,7 +396,7 @@ def test_assumptions_and_questions_then_answers(planner):
     assert keys["order"].choices == ["in sequence", "all together"]
     assert keys["order"].default == "in sequence"
     assert "No order was given for 3 events; assumed they happen one after another in the order written." in caption.assumptions
-    assert "No duration given; assumed 10 s." in caption.assumptions
+    assert "The prompt gives no duration; the clip is 10 s." in caption.assumptions
     bark, meow = _only(caption, "Bark"), _only(caption, "Meow")
     assert bark.end_s <= meow.start_s
 
@@ -405,7 +405,7 @@ def test_assumptions_and_questions_then_answers(planner):
     )
     assert answered.questions == []
     assert answered.duration_s == 5.0
-    assert not any("No order" in a or "No duration" in a for a in answered.assumptions)
+    assert not any("No order" in a or "gives no duration" in a for a in answered.assumptions)
     bark, meow = _only(answered, "Bark"), _only(answered, "Meow")
     assert min(bark.end_s, meow.end_s) > max(bark.start_s, meow.start_s)
 

@@ -8,6 +8,7 @@ Naming the sound is left to :mod:`.labelling`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -66,6 +67,8 @@ class Timing:
     b: float | None = None
     words: str = ""
     change: str = ""
+    # "5 seconds of rain": a length that is the clip's too when the sound is all the prompt asks for.
+    fills: bool = False
 
 
 # "at minute 3", "from second 2": the unit before the number, turned around so the patterns below read it.
@@ -101,7 +104,8 @@ _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # "within 2 seconds"; "in 2 seconds" only after a count ("3 times in 2 s"), else it may mean "after".
     ("dur", re.compile(rf"(?:\bwithin|(?:(?<=times\s)|(?<=twice\s)|(?<=thrice\s))in)\s+{_APPROX}{_NUM}\s*{_UNIT}")),
     ("dur", re.compile(rf"\b(?:a\s+|an\s+)?{_NUM}\s*-\s*{_UNIT}(?:\s+long)?")),
-    ("dur", re.compile(rf"\b{_NUM}\s*{_UNIT}\s+(?:long\b|of\b)")),
+    ("dur", re.compile(rf"\b{_NUM}\s*{_UNIT}\s+long\b")),
+    ("fill", re.compile(rf"\b{_NUM}\s*{_UNIT}\s+of\b")),
     (
         "start",
         re.compile(
@@ -123,7 +127,8 @@ def extract_timings(text: str) -> tuple[str, list[Timing]]:
     def replace(kind: str):
         def sub(m: re.Match[str]) -> str:
             groups = m.groups()
-            words = " ".join(m.group(0).split())
+            # A unit's full stop ("at 2 s.") may end the sentence: statements quote the words without it.
+            words = " ".join(m.group(0).split()).rstrip(".")
             if kind == "range":
                 a = _seconds(groups[0], groups[1] or groups[3])
                 b = _seconds(groups[2], groups[3] or groups[1])
@@ -172,6 +177,10 @@ def _range(a: float, b: float, words: str) -> Timing:
 
 
 def _single(kind: str, value: float, words: str) -> Timing:
+    if kind == "fill":
+        timing = _single("dur", value, words)
+        timing.fills = timing.kind == "dur"
+        return timing
     if kind == "start" and value < 0:
         return Timing("start", 0.0, words=words, change="it is before the clip starts, so it is read as 0 s")
     if kind == "end" and value <= 0:
@@ -216,6 +225,9 @@ _LEADING_ORDER_WORDS = re.compile(
     r"eventually|also|suddenly|meanwhile|soon|shortly)\b[\s,]*)+"
 )
 _TOGETHER = re.compile(r"\b(?:together|at\s+the\s+same\s+time|simultaneously|in\s+unison|all\s+at\s+once)\b")
+# Words about a sound's timing that name no sound and are left out of its words.
+_A_WHILE = re.compile(r"\b(?:for\s+)?a\s+(?:little\s+)?while\b|\bone after another\b")
+_AGAIN = re.compile(r"\b(?:another|again|once\s+more|once\s+again)\b")
 _SILENCE_WORDS = frozenset(
     "silence silent pause pauses gap break stillness quiet quietness nothing".split()
 )
@@ -297,6 +309,11 @@ _VERB_LIKE_START = re.compile(r"^\s*(?:[a-z]+(?:s|ing|ed)|stops?|ends?|continues
 _DETERMINER_START = re.compile(r"^\s*(?:a|an|the|some|several|many|two|three|four|\d+)\b")
 
 
+# Where words were written: (the clause's number in the prompt, the offset in its text). Marks sort
+# in the order written, so statements can name the user's words in that order.
+Mark = tuple[int, int]
+
+
 @dataclass
 class Clause:
     """One stretch of the prompt about one sound (or a silence)."""
@@ -304,6 +321,7 @@ class Clause:
     words: str  # the user's words for the sound, without timing/count/place modifiers
     relation: Relation = "first"
     sentence: int = 0
+    number: int = 0  # its place among the prompt's clauses
     start: float | None = None
     end: float | None = None
     dur: float | None = None
@@ -318,6 +336,16 @@ class Clause:
     joiner: str = ""  # the connective before the clause ("while", "followed by")
     notes: list[str] = field(default_factory=list)
     time_words: list[str] = field(default_factory=list)  # the user's words for when and how long
+    count_words: str = ""  # the user's words for how often, when they are not part of ``words``
+    fills: bool = False  # its length was written "N seconds of ..."
+    clip: Timing | None = None  # the clip length it states ("a 5 second clip")
+    # The words that set its relation to the clause before ("then", "followed by"); none for a comma,
+    # a new sentence or "and", which list sounds without ordering them. ``order_leads``: they open the
+    # sentence, before the clause they relate to ("after a bell, ...").
+    order_words: str = ""
+    order_leads: bool = False
+    at: Mark = (0, 0)  # where the sound's words start
+    marks: dict[str, Mark] = field(default_factory=dict)  # where its time and count words were written
     # What could not be taken as written: (the user's words, what was done instead).
     changes: list[tuple[str, str]] = field(default_factory=list)
 
@@ -331,6 +359,17 @@ class Clause:
         text = _LEADING_IMPERATIVE.sub(" ", text)
         text = re.sub(r"(?:\s+(?:is|are|was|were|being|been|can|could|be))+\s*$", "", text)
         return _squash(text)
+
+    def mark(self, words: str, offset: int) -> None:
+        """Note where ``words`` were written in this clause."""
+        self.marks.setdefault(words, (self.number, offset))
+
+    def written(self, phrase: str, *words: str) -> str:
+        """The quoted phrase and the given time or count words, in the order the user wrote them."""
+        parts = [(self.at, f'"{phrase}"')]
+        # Words with no known place go after the phrase.
+        parts += [(self.marks.get(w, (self.at[0], 1 << 30)), w) for w in dict.fromkeys(words) if w]
+        return " ".join(text for _, text in sorted(parts, key=lambda part: part[0]))
 
     def subjectless(self) -> bool:
         """Starts with a pronoun or verb, as in "... and drives away": continues the previous clause."""
@@ -392,13 +431,14 @@ def _sentences(text: str) -> list[str]:
     return [p.strip(" ,") for p in parts if p and p.strip(" ,")]
 
 
-def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
+def split_clauses(prompt: str) -> tuple[list[Clause], Timing | None]:
     """Clauses in the order written, and the clip length the prompt states (if any)."""
     text, timings = extract_timings(normalise(protect_quotes(prompt)[0]))
     text = _BINOMIALS.sub(lambda m: f"{m.group(1)}_{m.group(2)}_{m.group(3)}", text)
     text = _ONE_AFTER_ANOTHER.sub("one_after_another", text)
-    clip: float | None = None
+    clip: Timing | None = None
     clauses: list[Clause] = []
+    numbers = itertools.count()
     for index, sentence in enumerate(_sentences(text)):
         lead = _LEADING_SUBORDINATE.match(sentence)
         lead_word = re.sub(r"\s+", " ", lead.group("word")) if lead else ""
@@ -406,22 +446,27 @@ def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
             sentence = sentence[lead.end():]
         pieces: list[tuple[str, str]] = []
         joiners: list[str] = []  # the connective words before each piece
-        joiner = ""
+        orders: list[str] = []  # the order words before each piece
+        joiner = order = ""
         last = 0
         relation = "first" if index == 0 else "seq"
         saw_comma = False
         for m in _CONNECTIVE.finditer(sentence):
             kind = m.lastgroup or "comma"
             piece = sentence[last:m.start()]
+            ordering = kind not in ("comma", "and")
             if not piece.strip(" ,"):
                 # Two connectives in a row (", then"): keep the stronger one.
-                if kind not in ("comma", "and"):
+                if ordering:
                     relation = kind
+                    order = _order_words(m.group(0))
                 last = m.end()
                 continue
             pieces.append((relation, piece))
             joiners.append(joiner)
+            orders.append(order)
             joiner = re.sub(r"\s+", " ", m.group(0).strip(" ,"))
+            order = _order_words(m.group(0)) if ordering else ""
             last = m.end()
             if kind == "comma_and":
                 relation = "seq"
@@ -434,20 +479,22 @@ def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
                 relation = kind
         pieces.append((relation, sentence[last:]))
         joiners.append(joiner)
-        if lead_word:
-            pieces = _apply_leading(pieces, lead_word)
+        orders.append(order)
+        leads = [False] * len(pieces)
+        led = _apply_leading(pieces, lead_word) if lead_word else None
+        if led is not None:
+            orders[led], leads[led] = lead_word, True
         if _TOGETHER.search(sentence):
             pieces = [("par" if rel == "and" else rel, piece) for rel, piece in pieces]
-        for (relation, piece), joiner in zip(pieces, joiners):
-            clause = _make_clause(piece, "seq" if relation == "comma" else relation, index, timings)
+        for (relation, piece), joiner, order, leading in zip(pieces, joiners, orders, leads):
+            clause = _make_clause(piece, "seq" if relation == "comma" else relation, index, timings, next(numbers))
             if clause is None:
                 continue
             clause.after_comma = relation == "comma"
             clause.joiner = joiner
-            if clause.notes and clause.notes[0] == "clip":
-                clip = clause.dur
-                clause.notes.pop(0)
-                clause.dur = None
+            clause.order_words, clause.order_leads = order, leading
+            if clause.clip is not None:
+                clip = clause.clip
                 if not clause.words:
                     continue
             clauses.append(clause)
@@ -456,10 +503,15 @@ def split_clauses(prompt: str) -> tuple[list[Clause], float | None]:
     return clauses, clip
 
 
-def _apply_leading(pieces: list[tuple[str, str]], word: str) -> list[tuple[str, str]]:
-    """"After X, Y": X first; "before X, Y": Y first; "while X, Y": together."""
+def _order_words(connective: str) -> str:
+    """A connective as the user wrote it, spaced plainly (", then", "followed by")."""
+    return re.sub(r"\s*,\s*", ", ", " ".join(connective.split())).strip().rstrip(",")
+
+
+def _apply_leading(pieces: list[tuple[str, str]], word: str) -> int | None:
+    """"After X, Y": X first; "before X, Y": Y first; "while X, Y": together. Returns the piece it relates."""
     if len(pieces) < 2:
-        return pieces
+        return None
     mapping = {"after": "seq", "following": "seq", "when": "seq", "whenever": "seq", "once": "seq",
                "as soon as": "seq", "before": "pre", "while": "par", "whilst": "par", "as": "par", "during": "par"}
     rel = mapping.get(word, "seq")
@@ -467,20 +519,20 @@ def _apply_leading(pieces: list[tuple[str, str]], word: str) -> list[tuple[str, 
     for i in range(1, len(pieces)):
         if pieces[i][0] == "comma":
             pieces[i] = (rel, pieces[i][1])
-            break
-    else:
-        pieces[1] = (rel, pieces[1][1])
-    return pieces
+            return i
+    pieces[1] = (rel, pieces[1][1])
+    return 1
 
 
-def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]) -> Clause | None:
-    clause = Clause(words="", relation=relation, sentence=sentence, raw=piece)  # type: ignore[arg-type]
+def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing], number: int) -> Clause | None:
+    clause = Clause(words="", relation=relation, sentence=sentence, number=number, raw=piece)  # type: ignore[arg-type]
+    # Each modifier read below is blanked out, not cut, so offsets stay where the user wrote them.
     text = " " + piece + " "
-    clip_found = False
     for m in _PLACEHOLDER.finditer(text):
         t = timings[int(m.group(1))]
         if t.kind != "clip":
             clause.time_words.append(t.words)
+            clause.mark(t.words, m.start())
         if t.change:
             clause.changes.append((t.words, t.change))
         if t.kind == "range":
@@ -490,29 +542,27 @@ def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]
         elif t.kind == "end":
             clause.end = t.a
         elif t.kind == "dur":
-            clause.dur = t.a
+            clause.dur, clause.fills = t.a, t.fills
         elif t.kind == "clip":
-            clip_found = True
-            clip_value = t.a
-    text = _PLACEHOLDER.sub(" ", text)
+            clause.clip = t
+    text = _blank(_PLACEHOLDER, text)
 
     for level, pattern in _LEVEL_PATTERNS:
         if pattern.search(text):
             clause.level = level
-            text = pattern.sub(" ", text)
+            text = _blank(pattern, text)
             break
     if not _MOVES_ACROSS.search(text):
         for side, pattern in _POSITION_PATTERNS:
             if pattern.search(text):
                 clause.position = side
-                text = pattern.sub(" ", text)
+                text = _blank(pattern, text)
                 break
     text = _count(clause, text)
     text = text.replace("_", " ")
-    text = _LEADING_ORDER_WORDS.sub(" ", text)
-    text = re.sub(r"\b(?:for\s+)?a\s+(?:little\s+)?while\b|\bone after another\b", " ", text)
-    text = re.sub(r"\b(?:another|again|once\s+more|once\s+again)\b", " ", text)
-    text = _TOGETHER.sub(" ", text)
+    for words in (_LEADING_ORDER_WORDS, _A_WHILE, _AGAIN, _TOGETHER):
+        text = _blank(words, text)
+    clause.at = (number, _first_word(text))
     text = re.sub(r"\ba(?=\s+[aeiou])", "an", text)
     words = _squash(text)
     words = re.sub(r"\s+(?:and|then|with|while|as|of|is|are|it|that|which)$", "", words)
@@ -520,12 +570,21 @@ def _make_clause(piece: str, relation: str, sentence: int, timings: list[Timing]
     clause.words = _squash(words)
     clause.background = bool(re.search(r"\bbackground\b", clause.words))
     clause.silence = _is_silence(clause.words)
-    if clip_found:
-        clause.dur = clip_value
-        clause.notes.insert(0, "clip")
-    if not clause.words and not clause.timed and clause.dur is None and not clip_found:
+    if not clause.words and not clause.timed and clause.dur is None and clause.clip is None:
         return None
     return clause
+
+
+def _blank(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with each match of ``pattern`` replaced by as many spaces."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _first_word(text: str) -> int:
+    """Where the first word of ``text`` starts. A clause with none ("and again at 4 s") borrows the
+    sound before it, named first as the word it stands for ("again") was."""
+    word = re.search(r"\w", text)
+    return word.start() if word else 0
 
 
 def _count(clause: Clause, text: str) -> str:
@@ -534,46 +593,57 @@ def _count(clause: Clause, text: str) -> str:
         first, second = to_number(m.group(1)), to_number(m.group(2))
         if first is not None and second is not None:
             words, high = " ".join(m.group(0).split()), max(first, second)
-            _set_count(clause, high, words)
+            _set_count(clause, high, words, m.start())
             if high <= MAX_COUNT:
                 clause.changes.append((words, f"a range of counts, so it is planned at its upper end, {clause.count} times"))
-            return text[: m.start()] + " " + text[m.end():]
+            return _cut(text, m.start(), m.end())
     m = _COUNT_TIMES.search(text)
     if m:
         number = to_number(m.group(1))
         if number is not None:
-            _set_count(clause, number, " ".join(m.group(0).split()))
-            return text[: m.start()] + " " + text[m.end():]
+            _set_count(clause, number, " ".join(m.group(0).split()), m.start())
+            return _cut(text, m.start(), m.end())
     m = _COUNT_WORDS.search(text)
     if m:
-        _set_count(clause, {"once": 1, "twice": 2, "thrice": 3}[m.group(1)], m.group(1))
-        return text[: m.start()] + " " + text[m.end():]
-    stripped = text.strip()
-    m = _COUNT_QUANTITY.match(stripped)
+        _set_count(clause, {"once": 1, "twice": 2, "thrice": 3}[m.group(1)], m.group(1), m.start())
+        return _cut(text, m.start(), m.end())
+    indent = len(text) - len(text.lstrip())
+    m = _COUNT_QUANTITY.match(text.strip())
     if m and not SOURCE_NOUNS.match(m.group(3)):
         word = m.group(1)
         number = {"a couple of": 2, "a pair of": 2, "a single": 1, "single": 1}.get(word)
         if number is None:
             number = to_number(word)
         if number is not None and number >= 1:
-            _set_count(clause, number, f"{m.group(1)} times")
-            return stripped[: m.start(1)] + " " + m.group(2) + m.group(3) + stripped[m.end():]
+            # "three gunshots": the count is the user's number word, written before the sound.
+            _set_count(clause, number, " ".join(word.split()), indent + m.start(1))
+            return _cut(text, indent + m.start(1), indent + m.start(2))
     m = _COUNT_VAGUE.search(text)
     if m and m.group(0) in ("several", "multiple") and SOURCE_NOUNS.match(text[m.end():].strip()):
         m = None  # "several birds": how many sources, not how many repeats
     if m:
         clause.count = 3
         clause.count_vague = True
-        clause.notes.append(f'"{_squash(m.group(0))}"')
+        words = _squash(m.group(0).replace("_", " "))  # "over and over" was joined up as one binomial
+        clause.notes.append(f'"{words}"')
         if "times" in m.group(0) or m.group(0).startswith(("repeatedly", "over", "again", "a ")):
-            return text[: m.start()] + " " + text[m.end():]
-    return _REPEAT_WORD.sub(" ", text) if clause.count else text
+            clause.count_words = words
+            clause.mark(words, m.start())
+            return _cut(text, m.start(), m.end())
+    return _blank(_REPEAT_WORD, text) if clause.count else text
 
 
-def _set_count(clause: Clause, number: float, words: str) -> None:
+def _cut(text: str, start: int, end: int) -> str:
+    """``text`` with ``text[start:end]`` blanked out."""
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _set_count(clause: Clause, number: float, words: str, offset: int) -> None:
     """The count as asked, or the nearest one a layout event holds, with what was changed."""
     whole = max(1, min(MAX_COUNT, math.floor(number + 0.5)))
     clause.count = whole
+    clause.count_words = words
+    clause.mark(words, offset)
     planned = {1: "once", 2: "twice"}.get(whole, f"{whole} times")
     if number < 1:
         clause.changes.append((words, "a sound plays at least once, so it is planned once"))

@@ -7,8 +7,9 @@ tables do not know. What the prompt leaves open (order, length) is stated
 in ``assumptions`` and asked in ``questions``; ``answers`` settle it. What
 cannot be planned as written (a time past the longest clip, a span that ends
 before it starts, a count over 100 or too dense to hear apart, a clip shorter
-than the shortest) is planned as near as it can be and stated there too,
-naming the value asked for. A prompt that names no sound is refused.
+than the shortest, order words the stated times contradict) is planned as near
+as it can be and stated there too, quoting the user's words in the order
+written. A prompt that names no sound is refused.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from ualm_agent.prompts import dialogue
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import LayoutEvent, Question, RichCaption
 
-from .clauses import MAX_COUNT, Clause, normalise, protect_quotes, restore_quotes, split_clauses
+from .clauses import MAX_COUNT, Clause, Timing, normalise, protect_quotes, restore_quotes, split_clauses
 from .labelling import Labelled, Labeller
 from .lexicon import IMPULSES, TEXTURES, contexts_in
 from .timeline import MIN_CLIP_S, MIN_EVENT_S, MIN_REPEAT_SLOT_S, Slot, place, required_clip, round_clip
@@ -38,6 +39,10 @@ _PERSON_ONLY = re.compile(
 _TOGETHER_ANSWER = re.compile(r"\b(?:together|same\s+time|simultaneous\w*|overlap\w*|at\s+once|parallel)\b")
 _JOINERS = {"seq": " then ", "pre": " after ", "par": " as ", "and": " and ", "first": " "}
 _COUNT_TEXT = {1: "once", 2: "twice"}
+# Words that say two sounds happen at once. "With", "over", "along with" and the like only say a sound
+# has company: captions use them for sounds at times of their own ("an engine from 0 to 6 s, with a
+# door closing from 6.5 to 7.2 s"), so times that keep such sounds apart contradict nothing.
+_AT_ONCE = re.compile(r"^,?\s*(?:while|whilst|as|during|meanwhile|simultaneously with|at the same time (?:as|with)|amidst|amid)$")
 # A planned time this close to the stated one honours it (spans are rounded to the millisecond).
 _TIME_TOLERANCE_S = 0.01
 
@@ -120,6 +125,9 @@ class RulesPlanner:
         if not events:
             return self._single_sound(prompt, base, "No separate sound events were found; planned the prompt as one sound.")
         _require_sound(prompt, [e.labelled for e in events], self.labeller)
+        quotes = protect_quotes(prompt)[1]
+        for e in events:
+            e.phrase = restore_quotes(e.phrase, quotes)
 
         assumptions: list[str] = []
         questions: list[Question] = []
@@ -141,15 +149,16 @@ class RulesPlanner:
                     Question(key="order", text=asked["text"], choices=list(asked["choices"]), default=asked["choices"][0])
                 )
 
-        answered = _seconds_in(answers.get("duration", ""))
-        asked = answered or stated_clip
+        asked = _clip_asked(_seconds_in(answers.get("duration", "")), stated_clip, events, trailing_silence)
         timed = any(e.clause.timed or e.clause.dur for e in events) or stated_clip is not None
-        clip, clip_note = self._bounded_clip(base if asked is None else asked)
+        clip, clip_note = self._bounded_clip(*(asked or (base, "")))
         if clip_note:
             # Stated first: the extensions below start from this clip.
             assumptions.append(clip_note)
+        no_duration_at: int | None = None
         if asked is None and not timed and "duration" not in answers:
-            assumptions.append(f"No duration given; assumed {clip:g} s.")
+            if not clip_note:  # that note already says how long the clip is
+                no_duration_at = len(assumptions)
             asked_question = dialogue()["duration"]
             choices = list(dict.fromkeys([f"{clip:g} s", *asked_question["choices"]]))
             questions.append(Question(key="duration", text=asked_question["text"], choices=choices, default=choices[0]))
@@ -161,11 +170,12 @@ class RulesPlanner:
         place(slots, clip, self.gap_s)
         unspaced_clip = clip
         clip, widened = self._space_repeats(slots, clip)
+        if no_duration_at is not None:
+            # Worded from the prompt alone: the length may come from --duration or the config's default,
+            # which look the same here; and it is the final length, after any lengthening stated below.
+            assumptions.insert(no_duration_at, f"The prompt gives no duration; the clip is {clip:g} s.")
         if trailing_silence:
             assumptions.extend(_trailing_silence_change(trailing_silence, slots, clip))
-        quotes = protect_quotes(prompt)[1]
-        for e in events:
-            e.phrase = restore_quotes(e.phrase, quotes)
         layout = [
             LayoutEvent(
                 label=restore_quotes(e.labelled.label, quotes).strip("“”") or e.labelled.label,
@@ -180,7 +190,7 @@ class RulesPlanner:
         ]
         for i, (e, s) in enumerate(zip(events, slots)):
             assumptions.extend(e.notes)
-            assumptions.extend(_asked(f'"{e.phrase}" {words}', what) for words, what in e.clause.changes)
+            assumptions.extend(_asked(e.clause.written(e.phrase, words), what) for words, what in e.clause.changes)
             assumptions.extend(
                 note for note in (
                     self._time_change(e, s, clip),
@@ -189,6 +199,7 @@ class RulesPlanner:
             )
             if s.background:
                 assumptions.append(f'Assumed "{e.phrase}" continues in the background for the whole clip.')
+        assumptions.extend(_order_conflicts(events, slots))
         order = sorted(range(len(layout)), key=lambda i: (layout[i].start_s, i))
         layout = [layout[i] for i in order]
         keywords = list(dict.fromkeys(e.phrase for e in events))
@@ -222,14 +233,11 @@ class RulesPlanner:
                     continue
                 if prev is None and nxt is not None and not nxt.silence:
                     # "starting at 3 seconds, a bell rings": the time belongs to what follows.
-                    _inherit(nxt, clause)
-                    nxt.relation = clause.relation
+                    _merge_into_next(nxt, clause)
                     continue
             if nxt is not None and nxt.relation == "and" and not nxt.silence and _PERSON_ONLY.fullmatch(core):
                 # "a man and a woman talking": one event, named by what they do.
-                nxt.words = f"{clause.words} and {nxt.words}"
-                nxt.relation = clause.relation
-                _inherit(nxt, clause)
+                _merge_into_next(nxt, clause, f"{clause.words} and {nxt.words}")
                 continue
             prev = events[-1] if events else None
             if (
@@ -242,10 +250,8 @@ class RulesPlanner:
                 content = _content_words(core)
                 # "food and oil sizzle", "a short, sharp beep": words that belong to the next sound.
                 if nxt.relation == "and" or (nxt.after_comma and len(content) <= 2 and not clause.subjectless()):
-                    nxt.words = f"{clause.words}{' and ' if nxt.relation == 'and' else ', '}{nxt.words}"
-                    nxt.relation = clause.relation
                     nxt.after_comma = clause.after_comma
-                    _inherit(nxt, clause)
+                    _merge_into_next(nxt, clause, f"{clause.words}{' and ' if nxt.relation == 'and' else ', '}{nxt.words}")
                     continue
             context = contexts_in(core)
             subjectless = clause.subjectless()
@@ -302,15 +308,16 @@ class RulesPlanner:
 
     # ---- what could not be planned as asked ---------------------------------------------------
 
-    def _bounded_clip(self, seconds: float) -> tuple[float, str]:
-        """The clip length nearest ``seconds`` that the planner makes, and a statement when it differs."""
+    def _bounded_clip(self, seconds: float, words: str = "") -> tuple[float, str]:
+        """The clip length nearest ``seconds`` that the planner makes, and a statement when it differs,
+        naming ``words`` (the user's words for the length) where there are any."""
         if seconds < MIN_CLIP_S:
             bound, which = MIN_CLIP_S, "shortest"
         elif seconds > self.max_duration_s:
             bound, which = self.max_duration_s, "longest"
         else:
             return seconds, ""
-        return bound, _asked(f"a {seconds:g} s clip", f"the {which} clip is {bound:g} s, so the clip is {bound:g} s")
+        return bound, _asked(words or f"a {seconds:g} s clip", f"the {which} clip is {bound:g} s, so the clip is {bound:g} s")
 
     def _extended(self, need: float, clip: float) -> str:
         if need > self.max_duration_s + 1e-9:
@@ -339,12 +346,14 @@ class RulesPlanner:
             return ""
         a, b = slot.span
         each = _repeat_slot(slot)
-        words = " ".join(event.clause.time_words)
-        subject = f'"{event.phrase}" {slot.count} times' + (f" {words}" if words and not widened else "")
+        c = event.clause
+        # Once widened, the stated times no longer bound the repeats: only the count is named.
+        subject = c.written(event.phrase, c.count_words, *([] if widened else c.time_words))
         if each >= MIN_REPEAT_SLOT_S - 1e-9:
             if not widened:
                 return ""
-            what = (f"to be heard apart they need {slot.count * MIN_REPEAT_SLOT_S:g} s ({MIN_REPEAT_SLOT_S:g} s each), "
+            they = "they" if _counted_as_asked(c) else f"the {slot.count} planned"
+            what = (f"to be heard apart {they} need {slot.count * MIN_REPEAT_SLOT_S:g} s ({MIN_REPEAT_SLOT_S:g} s each), "
                     f"so they are planned at {a:g}-{b:g} s")
             if clip > clip_before + 1e-9:
                 what += f" and the clip was lengthened from {clip_before:g} s to {clip:g} s"
@@ -369,7 +378,7 @@ class RulesPlanner:
             reason = f"the shortest event is {MIN_EVENT_S:g} s"
         else:
             reason = f"it had to fit the {clip:g} s clip"
-        return _asked(f'"{event.phrase}" {" ".join(c.time_words)}', f"{reason}, so it is planned at {a:g}-{b:g} s")
+        return _asked(c.written(event.phrase, *c.time_words), f"{reason}, so it is planned at {a:g}-{b:g} s")
 
     @staticmethod
     def _mark_background(events: list[_Event], slots: list[Slot]) -> None:
@@ -433,6 +442,106 @@ def _trailing_silence_change(asked: float, slots: list[Slot], clip: float) -> li
     return [_asked(f"{asked:g} s of silence at the end", f"it had to fit the {clip:g} s clip, so it lasts {max(kept, 0.0):g} s")]
 
 
+def _clip_asked(
+    answered: float | None, stated: Timing | None, events: list[_Event], trailing_silence: float
+) -> tuple[float, str] | None:
+    """The clip length the answers or the prompt ask for, with the user's words for it (none for an answer)."""
+    if answered:
+        return answered, ""
+    if stated is not None:
+        return stated.a, stated.words
+    return _filled_clip(events, trailing_silence)
+
+
+def _filled_clip(events: list[_Event], trailing_silence: float) -> tuple[float, str] | None:
+    """"5 seconds of rain" as the whole prompt asks for a clip of that sound, that long."""
+    if len(events) != 1 or trailing_silence:
+        return None
+    event = events[0]
+    c = event.clause
+    if not (c.fills and c.dur) or c.timed or event.gap_before is not None:
+        return None
+    return c.dur, c.written(event.phrase, *c.time_words)
+
+
+def _counted_as_asked(clause: Clause) -> bool:
+    """Whether the user's count words give the number of repeats planned (not clamped, rounded or
+    read from a vague word such as "several")."""
+    return not clause.count_vague and all(words != clause.count_words for words, _ in clause.changes)
+
+
+def _order_conflicts(events: list[_Event], slots: list[Slot]) -> list[str]:
+    """Statements for order words the planned times contradict ("a siren at 4 s followed by a bark at
+    1 s"): stated times are the more specific request, so they are kept and the conflict is stated."""
+    notes = []
+    for i in range(1, len(events)):
+        if not events[i].clause.order_words or slots[i].background:
+            continue
+        # The order words relate the event to the sound written before it (not to a background bed).
+        j = max((k for k in range(i) if not slots[k].background), default=None)
+        if j is not None:
+            notes.append(_order_conflict(events[j], slots[j], events[i], slots[i]))
+    return [note for note in notes if note]
+
+
+def _order_conflict(before: _Event, a: Slot, after: _Event, b: Slot) -> str:
+    """A statement when the plan does not keep the order words that relate ``after`` to ``before``
+    (the event written just before it), else ""."""
+    names = _names(before.phrase, after.phrase)
+    both_timed = all(s.start is not None or s.end is not None for s in (a, b))
+    if b.relation == "par":
+        broken = _apart(a, b, names, both_timed) if _AT_ONCE.match(after.clause.order_words) else ""
+    elif b.relation == "pre":  # "X after Y": Y, written second, starts first
+        broken = _out_of_order(b, a, names[::-1], both_timed)
+    else:
+        broken = _out_of_order(a, b, names, both_timed)
+    return _asked(_order_subject(before, after), broken) if broken else ""
+
+
+def _apart(a: Slot, b: Slot, names: tuple[str, str], both_timed: bool) -> str:
+    """Why and where two sounds said to play at once play apart, or "" when they overlap."""
+    if min(a.span[1], b.span[1]) > max(a.span[0], b.span[0]):
+        return ""
+    reason = "the stated times do not overlap" if both_timed else "the stated time leaves no room for both at once"
+    return f"{reason}, so {names[0]} plays at {_span(a)} and {names[1]} at {_span(b)}"
+
+
+def _out_of_order(early: Slot, late: Slot, names: tuple[str, str], both_timed: bool) -> str:
+    """Why and where ``late`` does not start after ``early`` as the order words ask, or "" when it does.
+    ``names`` names them in that order."""
+    t1, t2 = early.span[0], late.span[0]
+    if t1 < t2 - 1e-9:
+        return ""
+    together = abs(t1 - t2) <= 1e-9
+    if not both_timed:
+        reason = f"the stated time leaves no room for {names[0]} before {names[1]}"
+    else:
+        reason = f"the stated times {'start them together' if together else 'put them the other way round'}"
+    planned = f"both start at {t1:g} s" if together else f"{names[1]} plays at {t2:g} s and {names[0]} at {t1:g} s"
+    return f"{reason}, so {planned}"
+
+
+def _order_subject(before: _Event, after: _Event) -> str:
+    """Two sounds, their times and the order words between them, as the user wrote them."""
+    c = after.clause
+    first = before.clause.written(before.phrase, *before.clause.time_words)
+    second = c.written(after.phrase, *c.time_words)
+    if c.order_leads:
+        return f"{c.order_words} {first}, {second}"  # "after a bell at 4 s, a siren at 1 s"
+    return f"{first}{'' if c.order_words.startswith(',') else ' '}{c.order_words} {second}"
+
+
+def _span(slot: Slot) -> str:
+    return f"{slot.span[0]:g}-{slot.span[1]:g} s"
+
+
+def _names(first: str, second: str) -> tuple[str, str]:
+    """How statements name two events: by their words, or by place when the words are the same."""
+    if first == second:
+        return "the first", "the second"
+    return f'"{first}"', f'"{second}"'
+
+
 def _asked(subject: str, what: str) -> str:
     """How the plan states a request it could not take as written."""
     return f"Asked for {subject}: {what}."
@@ -447,6 +556,15 @@ def _repeat_slot(slot: Slot) -> float:
     return (slot.span[1] - slot.span[0]) / max(1, slot.count)
 
 
+def _merge_into_next(nxt: Clause, clause: Clause, words: str | None = None) -> None:
+    """Make ``clause``, written just before ``nxt``, part of it: its place in the order, what it states
+    and, given ``words`` (the two clauses' words joined), where the sound's words start."""
+    if words is not None:
+        nxt.words, nxt.at = words, clause.at
+    nxt.relation, nxt.order_words, nxt.order_leads = clause.relation, clause.order_words, clause.order_leads
+    _inherit(nxt, clause)
+
+
 def _inherit(target: Clause, source: Clause, *, timing: bool = True) -> None:
     """Give ``target`` what ``source`` states and ``target`` does not."""
     took_time = False
@@ -454,13 +572,16 @@ def _inherit(target: Clause, source: Clause, *, timing: bool = True) -> None:
         target.start, target.end = source.start, source.end
         took_time = True
     if timing and target.dur is None and source.dur:
-        target.dur = source.dur
+        target.dur, target.fills = source.dur, source.fills
         took_time = True
     if took_time:
         target.time_words.extend(w for w in source.time_words if w not in target.time_words)
     target.changes.extend(c for c in source.changes if c not in target.changes)
+    # Where the source's words were written, so statements about them keep the user's order.
+    for words, mark in source.marks.items():
+        target.marks.setdefault(words, mark)
     if target.count is None and source.count:
-        target.count, target.count_vague = source.count, source.count_vague
+        target.count, target.count_vague, target.count_words = source.count, source.count_vague, source.count_words
         target.notes.extend(source.notes)
     if target.position == "center":
         target.position = source.position
