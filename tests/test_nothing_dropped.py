@@ -415,3 +415,285 @@ def test_a_range_of_counts_is_planned_at_its_upper_end_and_stated(planner, promp
     caption = planner.plan(prompt, duration_s=10.0)
     assert [ev.count for ev in caption.layout] == [count]
     assert any(words in a and f"{count} times" in a for a in caption.assumptions), caption.assumptions
+
+
+# ---- statements name the user's words in the order written -----------------------------------
+
+
+def asked_subject(statement: str) -> str:
+    """What an "Asked for ...: ..." statement says was asked for."""
+    assert statement.startswith("Asked for ") and ": " in statement, statement
+    return statement[len("Asked for "):statement.index(": ")]
+
+
+def _plain(text: str) -> str:
+    """Lower case, without the commas and full stops between words, spaced plainly."""
+    return " ".join(re.sub(r"[.,](?!\d)", " ", text.lower()).split())
+
+
+def written_in_order(subject: str, prompt: str) -> bool:
+    """Whether every run of words in ``subject``, quoted or not, is the prompt's, in the prompt's order."""
+    text = _plain(prompt)
+    at = 0
+    for piece in (_plain(p) for p in subject.split('"')):
+        if not piece:
+            continue
+        found = text.find(piece, at)
+        if found < 0:
+            return False
+        at = found + len(piece)
+    return True
+
+
+def asked_statements(caption: RichCaption) -> list[str]:
+    return [a for a in caption.assumptions if a.startswith("Asked for ")]
+
+
+WORD_ORDER_PROMPTS = [
+    "5 seconds of a dog barking 40 times",
+    "0.01 seconds of rain",
+    "90 seconds of applause",
+    "at 99 seconds a dog barks",
+    "a dog barks at 99 seconds",
+    "at -3 seconds a bell rings 2.5 times",
+    "three knocks within 0.2 seconds",
+    "1000 gunshots",
+    "a knock 100 times from 1 s to 1.1 s",
+    "100 times a knock from 1 s to 1.1 s",
+    "from 5 s to 2 s a siren wails",
+    "a beep lasting 1 ms, then 3-4 times a dog barks within 0.5 seconds",
+    "a sheep bleats several times in 0.3 seconds",
+    "starting at 70 seconds, a bell rings",
+    "a beep at 1.5 s, then a beep at 1 s",
+    "a siren at 4 seconds followed by a dog bark at 1 second",
+    "first a bell, then a siren at 0 seconds",
+    "after a siren at 4 s, a dog barks at 1 s",
+    "a 0.1 second clip of a beep",
+    "a 90 second clip of a dog barking",
+]
+
+
+@pytest.mark.parametrize("prompt", WORD_ORDER_PROMPTS)
+def test_every_asked_for_statement_quotes_the_users_words_in_order(planner, prompt):
+    caption = planner.plan(prompt, duration_s=5.0)
+    statements = asked_statements(caption)
+    assert statements, caption.assumptions  # each of these asks for something the plan cannot take as written
+    for statement in statements:
+        assert written_in_order(asked_subject(statement), prompt), (prompt, statement)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+@pytest.mark.parametrize("time", ["at 99 seconds", "for 2 hours", "from 8 s to 3 s", "lasting 1 ms", "until -1 s"])
+@pytest.mark.parametrize("count", ["", "40 times", "1000000 times", "2.5 times", "3-4 times"])
+def test_time_and_count_words_keep_their_place_around_the_sound(planner, where, time, count):
+    """Across the category: whichever side of the sound its time is written on, a statement about it
+    quotes the time there, and the count where the user wrote it."""
+    sound = f"a dog barks {count}".strip()
+    prompt = f"{time} {sound}" if where == "before" else f"{sound} {time}"
+    caption = planner.plan(prompt, duration_s=5.0)
+    statements = asked_statements(caption)
+    assert any(time in asked_subject(s) for s in statements), (prompt, caption.assumptions)
+    for statement in statements:
+        assert written_in_order(asked_subject(statement), prompt), (prompt, statement)
+
+
+# ---- "N seconds of X" ------------------------------------------------------------------------
+
+
+def test_seconds_of_a_sound_as_the_whole_prompt_is_the_clip_and_its_length(planner):
+    caption = planner.plan("5 seconds of a dog barking 40 times", duration_s=10.0)
+    bark = only(caption)
+    assert caption.duration_s == 5.0 and (bark.start_s, bark.end_s, bark.count) == (0.0, 5.0, 40)
+    assert stated(caption, '5 seconds of "a dog barking" 40 times', "run together").startswith(
+        'Asked for 5 seconds of "a dog barking" 40 times: that leaves 0.12 s each')
+    assert not any("duration" in a for a in caption.assumptions)  # the prompt gives one
+
+
+def test_seconds_of_a_sound_below_the_shortest_clip_and_event_is_stated_twice(planner):
+    caption = planner.plan("0.01 seconds of rain", duration_s=10.0)
+    rain = only(caption)
+    assert caption.duration_s == 0.5 and (rain.start_s, rain.end_s) == (0.0, 0.05)
+    assert "Asked for 0.01 seconds of \"rain\": the shortest clip is 0.5 s, so the clip is 0.5 s." in caption.assumptions
+    assert ("Asked for 0.01 seconds of \"rain\": the shortest event is 0.05 s, so it is planned at 0-0.05 s."
+            in caption.assumptions)
+
+
+@pytest.mark.parametrize("flag", [5.0, 10.0])
+@pytest.mark.parametrize("seconds", [0.01, 0.3, 0.5, 2, 7.5, 30, 60, 90])
+def test_seconds_of_a_sound_sets_the_clip_or_says_why_not(planner, flag, seconds):
+    caption = planner.plan(f"{seconds:g} seconds of rain", duration_s=flag)
+    rain = only(caption)
+    assert inside(caption)
+    clip = min(max(seconds, 0.5), 60.0)
+    assert caption.duration_s == clip
+    assert rain.start_s == 0.0 and rain.end_s == pytest.approx(min(max(seconds, 0.05), clip))
+    if clip != seconds:
+        stated(caption, f'Asked for {seconds:g} seconds of "rain": the ', f"clip is {clip:g} s, so the clip is {clip:g} s")
+    else:
+        assert not caption.assumptions
+
+
+def test_seconds_of_a_sound_among_others_is_only_its_length(planner):
+    caption = planner.plan("5 seconds of rain, then a dog barks", duration_s=10.0)
+    assert caption.duration_s == 10.0
+    rain = next(ev for ev in caption.layout if ev.phrase == "rain")
+    assert rain.duration_s == pytest.approx(5.0)
+
+
+def test_a_length_in_a_stated_clip_is_kept(planner):
+    caption = planner.plan("a 5 second clip of a beep lasting 1 second", duration_s=10.0)
+    assert caption.duration_s == 5.0 and only(caption).duration_s == pytest.approx(1.0)
+
+
+# ---- order words that stated times contradict -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "subject", "starts"),
+    [
+        ("a beep at 1.5 s, then a beep at 1 s", '"a beep" at 1.5 s, then "a beep" at 1 s', [1.0, 1.5]),
+        ("a siren at 4 seconds followed by a dog bark at 1 second",
+         '"a siren" at 4 seconds followed by "a dog bark" at 1 second', [1.0, 4.0]),
+        ("first a bell, then a siren at 0 seconds", '"a bell", then "a siren" at 0 seconds', [0.0, 0.0]),
+    ],
+)
+def test_order_words_the_stated_times_contradict_are_stated(planner, prompt, subject, starts):
+    caption = planner.plan(prompt, duration_s=5.0)
+    assert [ev.start_s for ev in caption.layout] == starts  # the stated times are kept
+    note = stated(caption, f"Asked for {subject}: ")
+    assert note.startswith(f"Asked for {subject}: the stated time")
+
+
+def test_the_order_statement_says_where_each_sound_plays(planner):
+    caption = planner.plan("a siren at 4 seconds followed by a dog bark at 1 second", duration_s=10.0)
+    assert ('Asked for "a siren" at 4 seconds followed by "a dog bark" at 1 second: the stated times put them '
+            'the other way round, so "a dog bark" plays at 1 s and "a siren" at 4 s.') in caption.assumptions
+    first = planner.plan("first a bell, then a siren at 0 seconds", duration_s=10.0)
+    assert ('Asked for "a bell", then "a siren" at 0 seconds: the stated time leaves no room for "a bell" '
+            'before "a siren", so both start at 0 s.') in first.assumptions
+
+
+def order_notes(caption: RichCaption) -> list[str]:
+    return [a for a in caption.assumptions if "so both start at" in a or " plays at " in a]
+
+
+# (how the prompt is written, whether the first-written sound is meant to start first)
+ORDERED = [
+    ("{a} then {b}", True), ("{a}, then {b}", True), ("{a} and then {b}", True), ("{a} followed by {b}", True),
+    ("{a}, followed by {b}", True), ("{a} before {b}", True), ("{a} after {b}", False),
+    ("after {a}, {b}", True), ("before {a}, {b}", False), ("{a}. then {b}", True), ("{a} and afterwards {b}", True),
+]
+
+
+@pytest.mark.parametrize(("form", "a_first"), ORDERED)
+@pytest.mark.parametrize(("t1", "t2"), [(1, 4), (4, 1), (2, 2), (0, 0.5), (6, 0)])
+def test_every_order_word_is_kept_or_the_stated_times_that_break_it_are_stated(planner, form, a_first, t1, t2):
+    """Across the category: the stated times are kept; when they contradict the order words, one
+    statement quotes both sounds, their times and the order words, as written."""
+    a, b = f"a dog barks at {t1} s", f"a bell rings at {t2} s"
+    prompt = form.format(a=a, b=b)
+    caption = planner.plan(prompt, duration_s=10.0)
+    bark, bell = _by_phrase(caption, "a dog barks"), _by_phrase(caption, "a bell rings")
+    assert (bark.start_s, bell.start_s) == (t1, t2), prompt
+    kept = (t1 < t2) if a_first else (t2 < t1)
+    notes = order_notes(caption)
+    if kept:
+        assert not notes, (prompt, notes)
+        return
+    (note,) = notes
+    assert written_in_order(asked_subject(note), prompt), (prompt, note)
+    subject = asked_subject(note)
+    assert subject.index('"a dog barks"') < subject.index('"a bell rings"')
+    assert f"at {t1} s" in subject and f"at {t2} s" in subject
+    assert note.endswith(f"both start at {t1:g} s." if t1 == t2 else
+                         f"plays at {min(t1, t2):g} s and {_quoted_first(t1, t2)} at {max(t1, t2):g} s.")
+
+
+def _by_phrase(caption: RichCaption, phrase: str) -> LayoutEvent:
+    (event,) = [ev for ev in caption.layout if ev.phrase == phrase]
+    return event
+
+
+def _quoted_first(t1: float, t2: float) -> str:
+    """The sound that plays second in the ORDERED prompts, as the order statement names it."""
+    return '"a dog barks"' if t1 > t2 else '"a bell rings"'
+
+
+@pytest.mark.parametrize("form", ["{a} then {b}", "{a} followed by {b}", "{b} after {a}", "before {b}, {a}"])
+@pytest.mark.parametrize("at", [0, 0.2, 1, 3])
+def test_an_untimed_sound_the_stated_time_leaves_no_room_for_is_stated(planner, form, at):
+    """"first a bell, then a siren at 0 s": the untimed sound is meant first; when the plan cannot put it
+    there, the statement says so."""
+    prompt = form.format(a="a bell rings", b=f"a siren wails at {at} s")
+    caption = planner.plan(prompt, duration_s=10.0)
+    bell, siren = _by_phrase(caption, "a bell rings"), _by_phrase(caption, "a siren wails")
+    assert siren.start_s == at
+    notes = order_notes(caption)
+    if bell.start_s < siren.start_s:
+        assert not notes, (prompt, notes)
+    else:
+        (note,) = notes
+        assert written_in_order(asked_subject(note), prompt), (prompt, note)
+        assert 'leaves no room for "a bell rings" before "a siren wails"' in note
+
+
+@pytest.mark.parametrize("word", ["while", "as", "whilst", "at the same time as"])
+@pytest.mark.parametrize(("span_a", "span_b"), [((0, 2), (5, 7)), ((0, 4), (2, 6)), ((6, 8), (1, 3))])
+def test_sounds_said_to_play_together_at_times_apart_are_stated(planner, word, span_a, span_b):
+    prompt = f"a dog barks from {span_a[0]} to {span_a[1]} s {word} a siren wails from {span_b[0]} to {span_b[1]} s"
+    caption = planner.plan(prompt, duration_s=10.0)
+    apart = span_a[1] <= span_b[0] or span_b[1] <= span_a[0]
+    notes = [a for a in caption.assumptions if "do not overlap" in a]
+    assert len(notes) == apart, (prompt, caption.assumptions)
+    if apart:
+        assert written_in_order(asked_subject(notes[0]), prompt)
+        assert f"{word} \"a siren wails\"" in notes[0]
+
+
+def test_with_at_times_apart_states_nothing(planner):
+    """Captions use "with" for a sound at its own time ("an engine from 0 to 6 s, with a door closing
+    from 6.5 to 7.2 s"): it claims no overlap for the times to contradict."""
+    caption = planner.plan("Engine running from 0 to 6 seconds, with a car door closing from 6.5 to 7.2 seconds.",
+                           duration_s=10.0)
+    assert not order_notes(caption) and not any("overlap" in a for a in caption.assumptions)
+
+
+def test_sounds_of_the_same_name_are_told_apart_by_place(planner):
+    caption = planner.plan("a beep at 1.5 s, then a beep at 1 s", duration_s=5.0)
+    assert ('Asked for "a beep" at 1.5 s, then "a beep" at 1 s: the stated times put them the other way round, '
+            "so the second plays at 1 s and the first at 1.5 s.") in caption.assumptions
+
+
+# ---- the clip length the prompt leaves open ---------------------------------------------------
+
+
+@pytest.mark.parametrize("duration", [0.5, 7.0, 10.0, 60.0])
+def test_a_clip_length_the_prompt_leaves_open_is_stated_truly(planner, duration):
+    """The planner cannot tell --duration from the config's default, so the statement claims neither."""
+    caption = planner.plan("a dog barks", duration_s=duration)
+    assert caption.assumptions == [f"The prompt gives no duration; the clip is {duration:g} s."]
+    assert [q.key for q in caption.questions] == ["duration"]
+
+
+def test_a_clip_lengthened_for_repeats_is_stated_at_its_final_length(planner):
+    caption = planner.plan("a dog barks 40 times", duration_s=5.0)
+    assert caption.duration_s == 10.0
+    assert "The prompt gives no duration; the clip is 10 s." in caption.assumptions
+    stated(caption, "lengthened from 5 s to 10 s")
+
+
+@pytest.mark.parametrize(("duration", "clip"), [(0.0001, 0.5), (600.0, 60.0)])
+def test_a_clip_length_out_of_bounds_is_stated_once(planner, duration, clip):
+    caption = planner.plan("a dog barks", duration_s=duration)
+    assert caption.duration_s == clip
+    which = "shortest" if clip < 1 else "longest"
+    # The only statement of the clip's length.
+    assert caption.assumptions == [f"Asked for a {duration:g} s clip: the {which} clip is {clip:g} s, so the clip is {clip:g} s."]
+    assert [q.key for q in caption.questions] == ["duration"]  # the question is still asked
+
+
+def test_plan_with_a_tiny_duration_flag_states_the_clip_once(cli_env):
+    res = cli(["plan", "a dog barks", "--duration", "0.0001"], cli_env)
+    assert res.returncode == 0, res.stderr
+    assert "Asked for a 0.0001 s clip: the shortest clip is 0.5 s, so the clip is 0.5 s." in res.stdout
+    assert "gives no duration" not in res.stdout and "No duration given" not in res.stdout
