@@ -204,8 +204,12 @@ def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     # A round that failed because planned sounds could not be rendered is critiqued and revised like
     # a heard round that missed them: the reviser replaces them with sounds the generator can make.
     # With critique switched off (an ablation), nothing is critiqued, so nothing is revised.
-    unrendered = cur.unrendered if cur.failed and ctx.config.loop.critique else []
-    critique = _critique_unrendered(ctx, plan, unrendered) if cur.failed else cur.critique
+    if not cur.failed:
+        critique = cur.critique
+    elif cur.unrendered and ctx.config.loop.critique:
+        critique = _critique_unrendered(ctx, plan, cur.unrendered)
+    else:
+        critique = None
     revised = plan
     if critique is not None:
         generator = ctx.roles.generator
@@ -238,10 +242,8 @@ def _generator_failure(problem: str, plan: RichCaption, unrendered: list[str]) -
     return f"generator output {problem}"
 
 
-def _critique_unrendered(ctx: AgentContext, plan: RichCaption, unrendered: list[str]) -> Critique | None:
+def _critique_unrendered(ctx: AgentContext, plan: RichCaption, unrendered: list[str]) -> Critique:
     """The configured critic's verdict on a round that made no audio: nothing heard, these labels unrendered."""
-    if not unrendered:
-        return None
     nothing = Observation(duration_s=plan.duration_s, listener="none")
     return ctx.roles.critic.critique(plan, RichCaption(duration_s=plan.duration_s), nothing, unrendered=tuple(unrendered))
 

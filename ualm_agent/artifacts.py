@@ -72,8 +72,6 @@ def exclusive(folder: str | Path) -> Iterator[None]:
     kernel drops it when the holder exits or is killed: there is never a stale lock. ``.lock``
     inside only says who holds it, and goes when the holder is done.
     """
-    import fcntl
-
     folder = Path(folder)
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -81,10 +79,8 @@ def exclusive(folder: str | Path) -> Iterator[None]:
         raise UsageError(f"cannot lock {folder}: {exc.strerror or exc}") from None
     note = folder / LOCK_FILE
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError(f"{folder} is in use by {_holder(note)}; wait for it to finish or stop it, then try again") from None
+        if not _took_lock(fd):
+            raise UsageError(f"{folder} is in use by {_holder(note)}; wait for it to finish or stop it, then try again")
         atomic_write_text(note, _holder_text() + "\n")
         try:
             yield
@@ -96,19 +92,25 @@ def exclusive(folder: str | Path) -> Iterator[None]:
 
 def writer_of(folder: str | Path) -> str:
     """Who is writing ``folder`` now ('' when no one is): the lock tried and let go at once."""
-    import fcntl
-
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return ""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return ""
-    except BlockingIOError:
-        return _holder(Path(folder) / LOCK_FILE)
+        return "" if _took_lock(fd) else _holder(Path(folder) / LOCK_FILE)
     finally:
-        os.close(fd)
+        os.close(fd)  # closing the descriptor releases a lock it took
+
+
+def _took_lock(fd: int) -> bool:
+    """Take the exclusive lock on an open folder now, or say that another process holds it."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def _holder(note: Path) -> str:

@@ -86,14 +86,6 @@ def _remember(sha256: str, audio: Waveform) -> None:
             _RECENT.popitem(last=False)
 
 
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def resample(audio: Waveform, rate: int) -> Waveform:
     if audio.sample_rate == rate:
         return audio

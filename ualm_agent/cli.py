@@ -178,7 +178,7 @@ def run(
     if samples is not None:
         from .config import ComponentSpec
 
-        cfg.generator = ComponentSpec(kind=cfg.generator.kind, **{**cfg.generator.settings(), "samples": str(samples.resolve())})
+        cfg.generator = ComponentSpec(kind=cfg.generator.kind, **{**cfg.generator.settings(), "samples": str(samples)})
     result, run_dir = runner.run(
         prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None
     )
@@ -192,18 +192,12 @@ def _apply_models(cfg, models: list[str]) -> None:
     for value in models:
         role, sep, rest = value.partition("=")
         if Path(value).expanduser().exists() or not sep:  # a folder may hold "=" (lr=1e-4/ckpt)
-            cfg.set_model(_local_path(value))
+            cfg.set_model(value)
         elif role in ROLES:
-            cfg.set_model(_local_path(rest), role)
+            cfg.set_model(rest, role)
         else:
             raise UsageError(f"--model {value}: {role!r} is not a role, and no such folder exists; use ROLE=MODEL "
                              f"with a role from {', '.join(ROLES)}")
-
-
-def _local_path(value: str) -> str:
-    """An existing folder or file as an absolute path, so the run folder's config works from anywhere."""
-    path = Path(value).expanduser()
-    return str(path.resolve()) if value.strip() and path.exists() else value
 
 
 def _report(result, run_dir: Path, as_json: bool) -> None:
@@ -224,6 +218,7 @@ def _report(result, run_dir: Path, as_json: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+
     table = Table(title=f"{len(result.rounds)} round(s); best: {result.best_index}")
     for col in ("round", "score", "issues"):
         table.add_column(col)

@@ -12,9 +12,10 @@ import re
 
 # C0 and C1 controls (tab and newline are handled apart), DEL, and the bidirectional marks,
 # embeddings, overrides and isolates.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_ANY_CONTROL = re.compile(f"{_CONTROL.pattern[:-1]}\t\n\u2028\u2029]")
-
+_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+# On one line, tabs and line breaks are escaped as well.
+_ANY_CONTROL = re.compile(f"[{_CONTROLS}\t\n\u2028\u2029]")
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 

@@ -69,8 +69,8 @@ def no_space_message(exc: BaseException, folder) -> str:
     """'no space left on DEVICE (FOLDER)': the mount point that filled up and the folder being written."""
     import os
 
-    target = getattr(exc, "filename", None) or str(folder)
-    where = os.path.dirname(os.path.abspath(target)) if getattr(exc, "filename", None) else os.path.abspath(target)
+    filename = getattr(exc, "filename", None)
+    where = os.path.dirname(os.path.abspath(filename)) if filename else os.path.abspath(folder)
     mount = where
     while not os.path.ismount(mount) and os.path.dirname(mount) != mount:
         mount = os.path.dirname(mount)

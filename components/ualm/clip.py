@@ -13,7 +13,7 @@ The notes are plain sentences for the user (GenerationResult.notes).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .model import UalmLM
 
 DurationMode = Literal["model", "trim_or_pad", "forced"]
-DURATION_MODES: tuple[str, ...] = ("model", "trim_or_pad", "forced")
+DURATION_MODES: tuple[str, ...] = get_args(DurationMode)
 
 
 def _seconds(samples: int, rate: int) -> str:

@@ -9,7 +9,6 @@ so a typo costs nothing.
 
 from __future__ import annotations
 
-
 import itertools
 import math
 import re

@@ -155,13 +155,14 @@ def evaluate_item(
         rows = []
         for i, rnd in enumerate(result.rounds):
             ref = rnd.audio_out or rnd.audio
+            audio_path = None if ref is None else ref.resolve(run_dir)
             # A round without audio has every metric column, empty, so all rows share one layout.
             metrics: dict[str, Any] = dict.fromkeys(RESULT_KEYS)
             eval_s = None
             if ref is not None and not rnd.failed:
                 t0 = time.perf_counter()
                 try:
-                    graded = evaluator.evaluate(item, read_audio(ref.resolve(run_dir)))
+                    graded = evaluator.evaluate(item, read_audio(audio_path))
                 except Exception as exc:
                     raise UalmAgentError(f"evaluator failed on round {rnd.index}: {one_line_error(exc)}") from exc
                 eval_s = time.perf_counter() - t0
@@ -179,7 +180,7 @@ def evaluate_item(
                 "verdict": None if rnd.critique is None else rnd.critique.verdict,
                 "accepted": result.accepted, "rounds_used": len(result.rounds),
                 "wall_s": dict(rnd.timings), "agent_wall_s": agent_s, "eval_wall_s": eval_s,
-                "run_dir": _relative(run_dir, out_dir), "audio": None if ref is None else _relative(ref.resolve(run_dir), out_dir),
+                "run_dir": _relative(run_dir, out_dir), "audio": None if audio_path is None else _relative(audio_path, out_dir),
                 "worker": os.getpid(), "error": rnd.error,
             })
         total = time.perf_counter() - started
