@@ -139,7 +139,7 @@ def test_runtime_errors_are_one_line_unless_debugging(tmp_path, cli_env, fake_co
 
 def test_resume_after_a_kill_redoes_no_finished_round(tmp_path, cli_env, fake_config):
     log = tmp_path / "calls.jsonl"
-    cfg = fake_config(f'delay_s = 1.0\nlog = "{log}"')
+    cfg = fake_config(f'delay_s = 1.0\nlog_file = "{log}"')
     out = tmp_path / "runs"
     proc = subprocess.Popen([sys.executable, "-m", "ualm_agent.cli", "run", "x y", "--config", str(cfg), "--out", str(out)],
                             env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -139,7 +139,7 @@ reflect = 0
 [generator]
 kind = "tone"
 delay_s = {delay}
-log = "{log}"
+log_file = "{log}"
 """
 
 

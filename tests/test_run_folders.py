@@ -135,7 +135,7 @@ def test_a_second_writer_is_refused_at_once_and_naming_the_holder(tmp_path, cli_
 
 def test_two_concurrent_resumes_leave_one_history(tmp_path, cli_env, fake_config):
     log = tmp_path / "calls.jsonl"
-    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config(f'delay_s = 1.0\nlog = "{log}"'))
+    run_dir = _killed_after_round_0(tmp_path, cli_env, fake_config(f'delay_s = 1.0\nlog_file = "{log}"'))
     first = start_cli(["resume", str(run_dir), "--json"], cli_env)
     deadline = time.time() + 60
     while time.time() < deadline and str(first.pid) not in _holder(run_dir):
@@ -238,7 +238,7 @@ def test_paths_in_a_config_file_hold_when_resumed_from_elsewhere(tmp_path, cli_e
     start = tmp_path / "start"
     start.mkdir()
     (start / "calls.jsonl").write_text("")
-    cfg = fake_config('delay_s = 0.5\nlog = "calls.jsonl"')
+    cfg = fake_config('delay_s = 0.5\nlog_file = "calls.jsonl"')
     out = start / "runs"
     proc = start_cli(["run", "x y", "--config", str(cfg), "--out", "runs"], cli_env, cwd=start)
     try:
@@ -246,7 +246,7 @@ def test_paths_in_a_config_file_hold_when_resumed_from_elsewhere(tmp_path, cli_e
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
-    assert f'log = "{start / "calls.jsonl"}"' in (run_dir / "config.toml").read_text()
+    assert f'log_file = "{start / "calls.jsonl"}"' in (run_dir / "config.toml").read_text()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     res = cli(["resume", str(run_dir.resolve())], cli_env, cwd=elsewhere)

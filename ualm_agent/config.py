@@ -197,7 +197,7 @@ class AgentConfig(BaseModel):
         return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
 
 
-_PATH_KEYS = {"model", "checkpoint", "samples", "backbone", "codec", "encoder", "path", "folder", "file", "log"}
+_PATH_KEYS = {"model", "checkpoint", "samples", "backbone", "codec", "encoder", "path", "folder", "file"}
 
 
 def _absolute_paths(value: Any, key: str = "", base: Path | None = None) -> Any:

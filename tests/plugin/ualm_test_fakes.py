@@ -33,23 +33,23 @@ class ToneGeneratorSettings(BackendConfig):
     silent_rounds: list[int] = []
     nan_rounds: list[int] = []
     delay_s: float = 0.0
-    log: str | None = None
+    log_file: str | None = None
 
 
 @register("tone", roles=("generator",), config=ToneGeneratorSettings)
 class ToneGenerator:
     """Sine tones per label; optionally swaps the first two events on round 0."""
 
-    def __init__(self, *, swap_first=False, silent_rounds=(), nan_rounds=(), delay_s=0.0, log=None) -> None:
+    def __init__(self, *, swap_first=False, silent_rounds=(), nan_rounds=(), delay_s=0.0, log_file=None) -> None:
         self.swap_first = swap_first
         self.silent_rounds = set(silent_rounds)
         self.nan_rounds = set(nan_rounds)
         self.delay_s = delay_s
-        self.log = log
+        self.log_file = log_file
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
-        if self.log:
-            with open(self.log, "a") as f:
+        if self.log_file:
+            with open(self.log_file, "a") as f:
                 f.write(json.dumps({"round": request.round_index, "seed": request.seed}) + "\n")
         if self.delay_s:
             time.sleep(self.delay_s)
