@@ -16,6 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 Position = Literal["left", "center", "right"]
 Level = Literal["loud", "normal", "soft", "distant"]
 IssueKind = Literal["missing", "extra", "order", "timing", "count", "loudness", "spatial", "quality"]
+# What a reviser did to the plan. Each kind answers one kind of failure heard in a round.
+EditKind = Literal[
+    "lower",  # turn a masking event down
+    "raise",  # turn an event up (masked, or heard too weakly to be sure)
+    "separate",  # move an event out from under the sound that masks it
+    "retime",  # re-place an event or its repeats (order, count, duration, timing)
+    "retake",  # render another take (or source) of the same sound
+    "substitute",  # render a related sound in place of one that cannot be made or heard
+]
 Verdict = Literal["accept", "revise"]
 
 POSITIONS: tuple[Position, ...] = ("left", "center", "right")
@@ -41,6 +50,10 @@ class LayoutEvent(_Model):
     count: int = Field(default=1, ge=1, le=100)
     position: Position = "center"
     level: Level = "normal"
+    # Fine level change on top of ``level``, set by revisions (a masker turned down 6 dB).
+    gain_db: float = Field(default=0.0, ge=-40.0, le=24.0)
+    # Which take of the sound to render: a revision asks for another one by raising it.
+    take: int = Field(default=0, ge=0, le=1000)
 
     @model_validator(mode="after")
     def _ordered(self) -> "LayoutEvent":
@@ -61,6 +74,17 @@ class LayoutEvent(_Model):
         return [(self.start_s + i * slot, self.start_s + i * slot + length) for i in range(self.count)]
 
 
+class PlanEdit(_Model):
+    """One typed change a reviser made to the plan, shown in the report."""
+
+    kind: EditKind
+    label: str
+    # The failure it answers, in the critique's terms ("missing", "count", ...).
+    answers: str = ""
+    detail: str = ""
+    round: int | None = Field(default=None, ge=0)
+
+
 class Question(_Model):
     """A clarifying question the planner asks in dialogue mode."""
 
@@ -79,6 +103,8 @@ class RichCaption(_Model):
     duration_s: float = Field(default=10.0, gt=0.0, le=600.0)
     assumptions: list[str] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
+    # Typed revisions made so far, oldest first (their sentences are also in ``assumptions``).
+    edits: list[PlanEdit] = Field(default_factory=list)
 
     def to_text(self) -> str:
         """The text a text-conditioned generator receives; ``from_text`` reads it back."""
