@@ -224,6 +224,14 @@ class Issue(_Model):
     message: str
     event_index: int | None = None
     severity: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Why the event failed, where the critic can tell, so a reviser can pick the fix: "masked" (not
+    # heard while louder planned sounds over it were), "look-alike" (a related class heard in its
+    # place), "weak" (heard, but too faintly to be sure).
+    cause: Literal["", "masked", "look-alike", "weak"] = ""
+    # Plan indices of the planned sounds heard over a masked event, loudest first.
+    maskers: list[int] = Field(default_factory=list)
+    # The related class heard in a look-alike's place.
+    heard_as: str = ""
 
 
 class Critique(_Model):

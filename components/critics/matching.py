@@ -207,6 +207,19 @@ GENERIC: dict[str, tuple[str, ...]] = {
     "Harmonic": (),
 }
 
+# Classes a listener reports for a rendered sound that comes near a family without being it: a
+# bright, short bell is heard as "Clang", a synthetic frog as "Duck", rain as noise. Heard at a
+# planned sound's time in its place, they mean that take did not sound like it.
+LOOK_ALIKES: dict[str, tuple[str, ...]] = {
+    "bells": ("Clang", "Chink, clink", "Ping", "Beep, bleep", "Sine wave"),
+    "frogs": ("Duck", "Quack", "Burping, eructation", "Cricket", "Insect"),
+    "rain": ("White noise", "Pink noise", "Static", "Frying (food)", "Sizzle", "Crackle", "Applause"),
+    "water": ("White noise", "Pink noise", "Static"),
+    "wind": ("White noise", "Pink noise", "Static", "Hum"),
+    "fire": ("Rain", "Rain on surface", "Frying (food)", "Static"),
+    "clapping": ("Rain on surface", "Crackle", "Patter"),
+}
+
 
 @cache
 def _music_genres() -> frozenset[str]:
@@ -305,6 +318,20 @@ class LabelMatcher:
 
         # Sorting on the name last keeps ties deterministic.
         return sorted(pool, key=lambda c: (-rank(c)[0], -rank(c)[1], c))[0]
+
+    def looks_like(self, planned: str, heard: str, min_cosine: float = 0.45) -> bool:
+        """Whether ``heard`` is related to ``planned`` without confirming it: a known look-alike of its
+        family, a member of another family under the same broad class (a planned "Dog" heard as
+        "Cat"), or, for labels the table does not know, close in MiniLM terms."""
+        if self.matches(planned, heard) or is_generic(heard) or is_generic(planned):
+            return False
+        fam_p, fam_h = families_of(planned), families_of(heard)
+        key = name_key(canonical(heard))
+        if any(name_key(n) == key for f in fam_p for n in LOOK_ALIKES.get(f, ())):
+            return True
+        if fam_p and fam_h:
+            return any(fam_p & set(covered) and fam_h & set(covered) for covered in GENERIC.values() if covered)
+        return self.use_minilm and self.cosine(planned, heard) >= min_cosine
 
     def _similarity(self, a: str, b: str) -> float:
         if name_key(a) == name_key(b):

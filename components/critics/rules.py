@@ -34,6 +34,7 @@ is of a kind in ``revise_on`` (a count shortfall), and the score reaches
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -73,6 +74,18 @@ class RulesCriticConfig(BackendConfig):
     )
     tail_s: float = Field(default=3.0, ge=0.0, description="how long after its onset a burst may still ring")
     extra_penalty: float = Field(default=0.25, ge=0.0, le=1.0, description="score lost per extra event in the extras aspect")
+    # What a reviser needs to pick a fix.
+    weak_confidence: float = Field(
+        default=0.2, ge=0.0, le=1.0,
+        description="a planned sound heard only below this confidence is reported as weak (0: never)",
+    )
+    look_alike_overlap: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="share of the shorter span a related class must cover at an unheard sound's time to be its look-alike",
+    )
+    look_alike_cosine: float = Field(
+        default=0.45, ge=0.0, le=1.0, description="MiniLM similarity that makes labels the family table does not know related",
+    )
     quiet_lufs: float = -40.0
     clipping_lufs: float = -5.0
     # Score: weights of the aspects (normalised by their sum).
@@ -147,15 +160,18 @@ class RulesCritic:
         aspects = {"timing": [], "count": [], "level": [], "position": []}
 
         contrast = len({_LEVEL_RANK[e.level] for e in plan.layout}) > 1
+        # Heard events that are an unheard planned sound under another name: not extras as well.
+        look_alikes: set[int] = set()
         for i, ev in enumerate(plan.layout):
             m = matches.get(i)
             if m is None:
-                issues.append(self._missing(i, ev, plan.layout, unrendered))
+                issue = self._missing(i, ev, plan.layout, unrendered, matches, heard_events, observation, look_alikes)
+                issues.append(issue)
                 continue
             for aspect, check in (
                 ("timing", self._timing),
                 ("count", self._count),
-                ("level", lambda j, e, mm: self._level(j, e, mm, contrast)),
+                ("level", lambda j, e, mm: self._level(j, e, mm, contrast) or self._weak(j, e, mm, observation)),
                 ("position", self._position),
             ):
                 issue = check(i, ev, m)
@@ -165,7 +181,7 @@ class RulesCritic:
 
         order_issues, order_pairs = self._order(plan.layout, matches)
         issues.extend(order_issues)
-        extras = self._extras(plan.layout, heard_events, matches, observation)
+        extras = self._extras(plan.layout, heard_events, matches, observation, look_alikes)
         issues.extend(extras)
         quality = self._quality(plan, observation)
         issues.extend(quality)
@@ -243,16 +259,86 @@ class RulesCritic:
         return matches
 
     # ------------------------------------------------------------------ issues
-    def _missing(self, i: int, ev: LayoutEvent, layout: list[LayoutEvent], unrendered: Sequence[str]) -> Issue:
+    def _missing(
+        self,
+        i: int,
+        ev: LayoutEvent,
+        layout: list[LayoutEvent],
+        unrendered: Sequence[str],
+        matches: dict[int, _Match],
+        heard: list[_Heard],
+        observation: Observation,
+        look_alikes: set[int],
+    ) -> Issue:
+        """An unheard planned sound, with what the reviser needs: the planned sounds heard over it
+        (loudest first, with their level) and a related class heard in its place."""
         span = _span(ev)
         if _is_unrendered(ev, unrendered):
             return _not_rendered(i, ev)
-        maskers = [o.label for j, o in enumerate(layout) if j != i and _overlap((ev.start_s, ev.end_s), (o.start_s, o.end_s)) > 0]
-        observed = f"not heard (overlaps {', '.join(maskers)})" if maskers else "not heard"
+        planned = (ev.start_s, ev.end_s)
+        overlapping = [o.label for j, o in enumerate(layout) if j != i and _overlap(planned, (o.start_s, o.end_s)) > 0]
+        # Planned sounds heard while this one should have sounded: what drowned it.
+        loud = {
+            j: self._loudness_over(layout[j].label, planned, observation)
+            for j, m in matches.items() if j != i and _overlap(planned, (m.start_s, m.end_s)) > 0
+        }
+        maskers = sorted(loud, key=lambda j: (-(loud[j] if loud[j] is not None else -math.inf), j))
+        like = self._look_alike(ev, matches, heard)
+        observed = f"not heard (overlaps {', '.join(overlapping)})" if overlapping else "not heard"
+        message = f"{ev.label} was planned at {span} but not heard" + (f"; it overlaps {', '.join(overlapping)}" if overlapping else "")
+        cause = ""
+        if like is not None:
+            look_alikes.add(like.index)
+            cause, observed = "look-alike", f"heard as {like.event.label}"
+            message += f"; {like.event.label} was heard in its place"
+        elif maskers:
+            cause = "masked"
+            over = ", ".join(layout[j].label + (f" ({loud[j]:.0f} dB)" if loud[j] is not None else "") for j in maskers)
+            message += f"; heard over it: {over}"
         return Issue(
-            kind="missing", label=ev.label, expected=f"{ev.label} at {span}", observed=observed,
-            message=f"{ev.label} was planned at {span} but not heard" + (f"; it overlaps {', '.join(maskers)}." if maskers else "."),
-            event_index=i, severity=1.0,
+            kind="missing", label=ev.label, expected=f"{ev.label} at {span}", observed=observed, message=message + ".",
+            event_index=i, severity=1.0, cause=cause, maskers=maskers, heard_as=like.event.label if like else "",
+        )
+
+    def _loudness_over(self, label: str, span: tuple[float, float], observation: Observation) -> float | None:
+        """The loudest the listener heard ``label``'s family during ``span`` (dB), if it measured it."""
+        levels = [
+            e.loudness_db for e in observation.events
+            if e.loudness_db is not None and _overlap(span, (e.start_s, e.end_s)) > 0 and self.matcher.matches(label, e.label)
+        ]
+        return max(levels, default=None)
+
+    def _look_alike(self, ev: LayoutEvent, matches: dict[int, _Match], heard: list[_Heard]) -> _Heard | None:
+        """A heard class related to the unheard ``ev`` covering its planned time, claimed by no
+        other planned sound: the render was heard, as something near it (a bell as "Clang")."""
+        s = self.settings
+        claimed = {h.index for m in matches.values() for h in [m.primary, *m.related]}
+        planned = (ev.start_s, ev.end_s)
+        found = []
+        for h in heard:
+            span = (h.event.start_s, h.event.end_s)
+            shorter = min(ev.duration_s, span[1] - span[0])
+            covered = _overlap(planned, span) / shorter if shorter > 0 else 0.0
+            if h.index in claimed or covered < s.look_alike_overlap:
+                continue
+            if self.matcher.looks_like(ev.label, h.event.label, s.look_alike_cosine):
+                found.append((covered, h.confidence, -h.index, h))
+        return max(found, key=lambda f: f[:3])[3] if found else None
+
+    def _weak(self, i: int, ev: LayoutEvent, m: _Match, observation: Observation) -> Issue | None:
+        """Heard, but only at a confidence too low to be sure it is there: a level the reviser can raise."""
+        s = self.settings
+        pieces = [
+            e.confidence for e in observation.events
+            if _overlap((m.start_s, m.end_s), (e.start_s, e.end_s)) > 0 and self.matcher.matches(ev.label, e.label)
+        ]
+        confidence = max(pieces, default=m.primary.confidence)
+        if confidence >= s.weak_confidence:
+            return None
+        return Issue(
+            kind="loudness", label=ev.label, expected="heard clearly", observed=f"faint (confidence {confidence:.2f})",
+            message=f"{ev.label} was heard only faintly (confidence {confidence:.2f}), too weakly to be sure.",
+            event_index=i, severity=0.3, cause="weak",
         )
 
     def _bursts(self, ev: LayoutEvent, m: _Match, observation: Observation) -> list[tuple[float, float]] | None:
@@ -438,10 +524,15 @@ class RulesCritic:
         return issues, pairs
 
     def _extras(
-        self, layout: list[LayoutEvent], heard: list[_Heard], matches: dict[int, _Match], observation: Observation
+        self,
+        layout: list[LayoutEvent],
+        heard: list[_Heard],
+        matches: dict[int, _Match],
+        observation: Observation,
+        look_alikes: set[int] = frozenset(),
     ) -> list[Issue]:
         s = self.settings
-        explained = {h.index for m in matches.values() for h in [m.primary, *m.related]}
+        explained = {h.index for m in matches.values() for h in [m.primary, *m.related]} | set(look_alikes)
         sounding = [
             (a, b) for a, b in _planned_sound_spans(matches, observation, self.matcher, layout) if b - a <= s.co_label_max_s
         ]
@@ -622,6 +713,12 @@ def _instructions(issues: list[Issue]) -> list[str]:
             text = f"Make {issue.label} {issue.expected.replace('says', 'say', 1)} clearly (heard {issue.observed})."
         elif issue.kind == "missing" and issue.observed == "not rendered":
             text = f"Replace {issue.label} with a sound the generator can render."
+        elif issue.cause == "look-alike":
+            text = f"Render {issue.label} from another take or source; it was heard as {issue.heard_as}."
+        elif issue.cause == "masked":
+            text = f"Make {issue.label} audible at {issue.expected.split(' at ', 1)[-1]} over the sounds that cover it."
+        elif issue.cause == "weak":
+            text = f"Make {issue.label} louder; it was heard only faintly."
         elif issue.kind == "missing":
             text = f"Make {issue.label} audible at {issue.expected.split(' at ', 1)[-1]}."
         elif issue.kind == "order":

@@ -5,34 +5,45 @@ made:
 
 - order: start the later event a gap after the earlier one ends, pushing what
   follows and squeezing it into the clip (shortening the earlier event if needed);
-- missing: a label the generator cannot render becomes the nearest one it can;
-  otherwise, step by step over rounds: lengthen a too-short event, raise its
-  level, turn down the heard events covering it, try a related renderable label
-  no round tried (once, while other events cover it), and as a last resort
-  separate it in time from what covers it;
+- missing: a label the generator cannot render becomes the nearest one it can
+  (substitute); one heard as a look-alike ("Clang" for a bell) gets another take
+  (retake); otherwise, step by step over rounds: lengthen a too-short event, raise
+  its level, turn down the level of the heard events covering it, try a related
+  renderable label no round tried (once, while other events cover it), separate
+  it in time from what covers it when no stated time ties either down, and last
+  try another take. While planned sounds are heard over it (masked), every round
+  also turns them down (``lower_db`` each round, ``max_cut_db`` in all) and the
+  event up once its level is at the top (``raise_db``, ``max_boost_db`` in all);
 - count (heard fewer): spread the repeats over a longer span so the gaps are heard,
   or, with no room left, raise their level;
-- timing: lengthen an event too short to detect; nothing else, the plan is the target.
+- timing: lengthen an event too short to detect; nothing else, the plan is the target;
+- loudness heard too faintly to be sure (weak): raise it ``weak_raise_db``.
 
-Loudness, position and extra-sound issues leave the plan as it is. The plan is
-never mutated; every edit is noted in ``assumptions`` as "Revision: ...".
+Other loudness, position and extra-sound issues leave the plan as it is. The plan
+is never mutated; every change is both a typed ``PlanEdit`` in ``edits`` (its kind,
+the issue kind it answers, a sentence) and, per issue, a "Revision: ..." sentence
+in ``assumptions``. ``fixes`` names the edit kinds allowed, so each can be switched
+off in an ablation (``--grid reviser.fixes=raise+separate+retime+retake+substitute``).
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
 
 from ualm_agent.components.critics.matching import LabelMatcher, labels_in, shared_matcher
 from ualm_agent.registry import BackendConfig, register
-from ualm_agent.schema import Critique, Issue, LayoutEvent, RichCaption
+from ualm_agent.schema import Critique, EditKind, Issue, LayoutEvent, PlanEdit, RichCaption
 
+EDIT_KINDS: tuple[EditKind, ...] = typing.get_args(EditKind)
 _LOUDER = {"distant": "normal", "soft": "normal", "normal": "loud"}
 _SOFTER = {"loud": "normal", "normal": "soft"}
 # Edits that move events come first: later edits then see the new times.
-_KIND_ORDER = ("order", "missing", "count", "timing")
+_KIND_ORDER = ("order", "missing", "count", "timing", "loudness")
 
 
 class RulesReviserConfig(BackendConfig):
@@ -46,6 +57,24 @@ class RulesReviserConfig(BackendConfig):
     related_tries_when_masked: int = Field(
         default=1, ge=0, description="related labels tried for a covered, unheard event before it is separated in time"
     )
+    fixes: list[EditKind] = Field(
+        default_factory=lambda: list(EDIT_KINDS), description="kinds of plan edit allowed (switch one off to ablate it)"
+    )
+    lower_db: float = Field(default=6.0, ge=0.0, le=40.0, description="a masking sound turned down this much per round")
+    raise_db: float = Field(default=6.0, ge=0.0, le=24.0, description="a masked sound turned up this much per round")
+    weak_raise_db: float = Field(default=4.0, ge=0.0, le=24.0, description="a faintly heard sound turned up this much")
+    # Caps on the fine gain, so rounds of revisions cannot bury a sound or push one into clipping.
+    max_cut_db: float = Field(default=12.0, ge=0.0, le=40.0, description="most a sound is turned down in all")
+    max_boost_db: float = Field(default=12.0, ge=0.0, le=24.0, description="most a sound is turned up in all")
+
+
+@dataclass
+class _Change:
+    """One edit made to the layout: its kind, the event it changed and what was done (no final period)."""
+
+    kind: EditKind
+    label: str
+    text: str
 
 
 @register("rules", roles=("reviser",), config=RulesReviserConfig)
@@ -60,30 +89,46 @@ class RulesReviser:
     def revise(self, plan: RichCaption, critique: Critique, *, renderable: Sequence[str] | None = None) -> RichCaption:
         layout = [ev.model_copy() for ev in plan.layout]
         notes: list[str] = []
+        edits: list[PlanEdit] = []
         done: set[tuple[str, int]] = set()
-        issues = [i for i in critique.issues if i.kind in _KIND_ORDER and i.event_index is not None]
+        issues = [
+            i for i in critique.issues
+            if i.kind in _KIND_ORDER and i.event_index is not None and (i.kind != "loudness" or i.cause == "weak")
+        ]
         issues.sort(key=lambda i: (_KIND_ORDER.index(i.kind), i.event_index, i.expected))
         # Events not heard this round: turning one down to let another through would only trade misses.
         unheard = {i.event_index for i in issues if i.kind == "missing"}
+        # A sound masking several others is turned down once per round, not once for each.
+        lowered: set[int] = set()
         for issue in issues:
             idx = issue.event_index
             if not 0 <= idx < len(layout) or (issue.kind, idx) in done:
                 continue
             done.add((issue.kind, idx))
             if issue.kind == "order":
-                note = self._separate(layout, idx, self._earlier(layout, idx, issue), plan.duration_s)
+                moved = self._separate(layout, idx, self._earlier(layout, idx, issue), plan.duration_s) if self._on("retime") else ""
+                changes = [_Change("retime", layout[idx].label, moved)] if moved else []
             elif issue.kind == "missing":
-                note = self._make_audible(layout, idx, issue, renderable, plan.duration_s, plan.assumptions, unheard)
+                changes = self._make_audible(layout, idx, issue, renderable, plan, unheard, lowered)
             elif issue.kind == "count":
-                note = self._widen_repeats(layout, idx, issue, plan.duration_s)
+                changes = self._widen_repeats(layout, idx, issue, plan.duration_s)
+            elif issue.kind == "timing":
+                changes = self._lengthen(layout, idx, plan.duration_s)
             else:
-                note = self._lengthen(layout, idx, plan.duration_s)
-            if note:
-                notes.append(f"Revision: {note}")
+                changes = self._strengthen(layout, idx)
+            if changes:
+                notes.append("Revision: " + "; ".join(c.text for c in changes) + ".")
+                edits += [
+                    PlanEdit(kind=c.kind, label=c.label, answers=issue.kind, detail=c.text[:1].upper() + c.text[1:] + ".")
+                    for c in changes
+                ]
         _keep_inside(layout, plan.layout, plan.duration_s, self.settings.min_event_s)
         return plan.model_copy(
-            update={"layout": layout, "assumptions": [*plan.assumptions, *notes]}, deep=True
+            update={"layout": layout, "assumptions": [*plan.assumptions, *notes], "edits": [*plan.edits, *edits]}, deep=True
         )
+
+    def _on(self, kind: EditKind) -> bool:
+        return kind in self.settings.fixes
 
     # ------------------------------------------------------------------ edits
     def _earlier(self, layout: list[LayoutEvent], idx: int, issue: Issue) -> int | None:
@@ -122,7 +167,7 @@ class RulesReviser:
         note = f"moved {b.label} to start after {layout[first].label} ({b.start_s:.1f}-{b.end_s:.1f} s)"
         if layout[first].end_s < a.end_s:
             note += f"; shortened {a.label} to end at {layout[first].end_s:.1f} s to make room"
-        return note + "."
+        return note
 
     def _make_audible(
         self,
@@ -130,47 +175,109 @@ class RulesReviser:
         idx: int,
         issue: Issue,
         renderable: Sequence[str] | None,
-        duration: float,
-        history: Sequence[str] = (),
+        plan: RichCaption,
         unheard: set[int] | frozenset[int] = frozenset(),
-    ) -> str:
+        lowered: set[int] | None = None,
+    ) -> list[_Change]:
         ev = layout[idx]
         if issue.observed == "not rendered" or (renderable is not None and not labels_in(renderable, ev.label)):
-            if not renderable:
-                return ""
+            if not renderable or not self._on("substitute"):
+                return []
             pool = [r for r in renderable if not labels_in([ev.label], r)]
             new = self.matcher.nearest(ev.label, pool)
             if new is None:
-                return ""
+                return []
             layout[idx] = ev.model_copy(update={"label": new, "phrase": ev.phrase or ev.label})
-            return f"replaced {ev.label}, which cannot be rendered, with {new}."
-        notes = []
-        lengthened = self._lengthen(layout, idx, duration)
-        if lengthened:
-            notes.append(lengthened.rstrip("."))
+            return [_Change("substitute", new, f"replaced {ev.label}, which cannot be rendered, with {new}")]
+        if issue.cause == "look-alike" and self._on("retake"):
+            # Rendered and heard, as something near it: louder would only be a louder wrong sound.
+            return [self._retake(layout, idx, f"it was heard as {issue.heard_as or 'another sound'}")]
+        changes = self._lengthen(layout, idx, plan.duration_s) if self._on("retime") else []
         ev = layout[idx]
         maskers = [j for j, o in enumerate(layout) if j != idx and _overlap(ev, o) > 0]
-        if ev.level in _LOUDER:
+        # The planned sounds the critic heard over it (not those unheard too: that would trade misses).
+        heard_over = [j for j in issue.maskers if 0 <= j < len(layout) and j != idx and j not in unheard]
+        # While what is heard over it can still be turned down, that is the fix: trying another sound
+        # or moving it away would give up on the mix the plan asks for.
+        cut_left = issue.cause == "masked" and self._on("lower") and any(
+            layout[j].level in _SOFTER or layout[j].gain_db > 0.01 - self.settings.max_cut_db for j in heard_over
+        )
+        raised = separated = False
+        if ev.level in _LOUDER and self._on("raise"):
             layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
             reason = f" so it is not masked by {', '.join(layout[j].label for j in maskers)}" if maskers else ""
-            notes.append(f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]}{reason}")
-        elif lowerable := [j for j in maskers if j not in unheard and layout[j].level in _SOFTER]:
+            changes.append(_Change("raise", ev.label, f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]}{reason}"))
+            raised = True
+        elif self._on("lower") and (lowerable := [j for j in maskers if j not in unheard and layout[j].level in _SOFTER]):
             # Already loud: turn down what covers it, keeping the sounds together as planned.
             for j in lowerable:
                 other = layout[j]
                 layout[j] = other.model_copy(update={"level": _SOFTER[other.level]})
-                notes.append(f"lowered {other.label} from {other.level} to {_SOFTER[other.level]} so {ev.label} is heard")
-        elif (not maskers or _tries(ev.label, history) < self.settings.related_tries_when_masked) and (
-            tried := self._try_related(layout, idx, renderable, history)
+                changes.append(_Change(
+                    "lower", other.label, f"lowered {other.label} from {other.level} to {_SOFTER[other.level]} so {ev.label} is heard"
+                ))
+        elif (
+            self._on("substitute")
+            and not cut_left
+            and (not maskers or _tries(ev.label, plan.assumptions) < self.settings.related_tries_when_masked)
+            and (tried := self._try_related(layout, idx, renderable, plan.assumptions))
         ):
-            notes.append(tried)
-        elif maskers:
-            # Loud, nothing left to turn down or try: last resort, let it sound on its own after them.
-            masker = max(maskers, key=lambda j: (layout[j].end_s, -j))
-            moved = self._separate(layout, idx, masker, duration)
-            if moved:
-                notes.append(moved.rstrip(".") + " so it is not masked")
-        return "; ".join(notes) + "." if notes else ""
+            changes.append(_Change("substitute", layout[idx].label, tried))
+        elif maskers and not cut_left and self._on("separate") and (moved := self._apart(layout, idx, maskers, plan)):
+            changes.append(_Change("separate", ev.label, moved + " so it is not masked"))
+            separated = True
+        if issue.cause == "masked" and not separated:
+            # Heard sounds drowned it: turn them down and it up, a step each round, within the caps.
+            if not raised and self._on("raise"):
+                names = ", ".join(layout[j].label for j in heard_over) or "what covers it"
+                changes += self._gain(layout, idx, self.settings.raise_db, f"so it is heard over {names}")
+            if self._on("lower"):
+                for j in heard_over:
+                    if lowered is None or j not in lowered:
+                        cut = self._gain(layout, j, -self.settings.lower_db, f"so {ev.label} is heard")
+                        changes += cut
+                        if cut and lowered is not None:
+                            lowered.add(j)
+        if not changes and self._on("retake"):
+            # Nothing left to change in the plan: this take does not carry the sound, so try another.
+            changes.append(self._retake(layout, idx, "it was not heard"))
+        return changes
+
+    def _apart(self, layout: list[LayoutEvent], idx: int, maskers: list[int], plan: RichCaption) -> str:
+        """Move ``idx`` after the latest sound covering it, unless a stated time ties either down or
+        that sound is the scene's background (cutting rain short to fit a bark after it is no fix)."""
+        masker = max(maskers, key=lambda j: (layout[j].end_s, -j))
+        if time_stated(plan, idx) or time_stated(plan, masker) or _background(plan, masker):
+            return ""
+        return self._separate(layout, idx, masker, plan.duration_s)
+
+    def _gain(self, layout: list[LayoutEvent], idx: int, step_db: float, why: str) -> list[_Change]:
+        """Turn ``idx`` up (or down) ``step_db`` on top of its level, within the caps."""
+        s = self.settings
+        ev = layout[idx]
+        gain = round(min(s.max_boost_db, max(-s.max_cut_db, ev.gain_db + step_db)), 2)
+        if abs(gain - ev.gain_db) < 0.01:
+            return []
+        layout[idx] = ev.model_copy(update={"gain_db": gain})
+        kind: EditKind = "raise" if gain > ev.gain_db else "lower"
+        way = "up" if kind == "raise" else "down"
+        return [_Change(kind, ev.label, f"turned {ev.label} {way} {abs(gain - ev.gain_db):g} dB ({gain:+g} dB in all) {why}")]
+
+    def _retake(self, layout: list[LayoutEvent], idx: int, why: str) -> _Change:
+        ev = layout[idx]
+        layout[idx] = ev.model_copy(update={"take": ev.take + 1})
+        return _Change("retake", ev.label, f"asked for another take of {ev.label} (take {ev.take + 1}), as {why}")
+
+    def _strengthen(self, layout: list[LayoutEvent], idx: int) -> list[_Change]:
+        """Heard too faintly to be sure: a few dB up, then a level up once the gain is at its cap."""
+        if not self._on("raise"):
+            return []
+        changes = self._gain(layout, idx, self.settings.weak_raise_db, "as it was heard only faintly")
+        ev = layout[idx]
+        if not changes and ev.level in _LOUDER:
+            layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
+            changes = [_Change("raise", ev.label, f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]}, as it was heard only faintly")]
+        return changes
 
     def _try_related(
         self, layout: list[LayoutEvent], idx: int, renderable: Sequence[str] | None, history: Sequence[str]
@@ -197,11 +304,11 @@ class RulesReviser:
         layout[idx] = ev.model_copy(update={"label": new, "phrase": ev.phrase or ev.label})
         return f"tried {new} in place of {ev.label}, which was not heard"
 
-    def _widen_repeats(self, layout: list[LayoutEvent], idx: int, issue: Issue, duration: float) -> str:
+    def _widen_repeats(self, layout: list[LayoutEvent], idx: int, issue: Issue, duration: float) -> list[_Change]:
         ev = layout[idx]
         heard = _leading_int(issue.observed)
         if heard is None or heard >= ev.count:
-            return ""  # heard more repeats than planned: the plan is already right
+            return []  # heard more repeats than planned: the plan is already right
         s = self.settings
         needed = ev.count * s.min_repeat_slot_s
         if ev.duration_s >= needed:
@@ -216,12 +323,16 @@ class RulesReviser:
             # Grow backwards into silence, never over the events that end before this one.
             floor = max((o.end_s for j, o in enumerate(layout) if j != idx and o.end_s <= ev.start_s), default=0.0)
             start = max(floor, end - needed)
-        if end - start <= ev.duration_s + 1e-6:
-            # No room to spread them further: make each repeat louder instead.
+        if end - start <= ev.duration_s + 1e-6 or not self._on("retime"):
+            # No room to spread them further: make each repeat louder instead, by level, then by gain.
+            if not self._on("raise"):
+                return []
             if ev.level not in _LOUDER:
-                return ""
+                return self._gain(layout, idx, self.settings.raise_db, f"so each of its {ev.count} repeats is heard")
             layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
-            return f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]} so each of its {ev.count} repeats is heard."
+            return [_Change(
+                "raise", ev.label, f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]} so each of its {ev.count} repeats is heard"
+            )]
         layout[idx] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(end, 3)})
         later = [j for j, o in enumerate(layout) if j != idx and o.start_s >= old_end - s.sequential_tolerance_s and o.start_s < end + s.gap_s]
         if later:
@@ -229,21 +340,45 @@ class RulesReviser:
             _shift_from(layout, first_later, end + s.gap_s - first_later, skip={idx})
             _fit_into(layout, end + s.gap_s, duration, s.min_event_s)
         ev = layout[idx]
-        return f"spread the {ev.count} {ev.label} repeats over {ev.start_s:.1f}-{ev.end_s:.1f} s so each is heard."
+        return [_Change("retime", ev.label, f"spread the {ev.count} {ev.label} repeats over {ev.start_s:.1f}-{ev.end_s:.1f} s so each is heard")]
 
-    def _lengthen(self, layout: list[LayoutEvent], idx: int, duration: float) -> str:
+    def _lengthen(self, layout: list[LayoutEvent], idx: int, duration: float) -> list[_Change]:
         """Stretch an event shorter than the listener can detect to ``min_event_s``."""
         ev = layout[idx]
         target = min(self.settings.min_event_s * ev.count, duration)
-        if ev.duration_s >= target:
-            return ""
+        if ev.duration_s >= target or not self._on("retime"):
+            return []
         end = min(duration, ev.start_s + target)
         start = max(0.0, end - target)
         layout[idx] = ev.model_copy(update={"start_s": round(start, 3), "end_s": round(end, 3)})
-        return f"lengthened {ev.label} to {start:.1f}-{end:.1f} s so it can be detected."
+        return [_Change("retime", ev.label, f"lengthened {ev.label} to {start:.1f}-{end:.1f} s so it can be detected")]
 
 
 # ---------------------------------------------------------------------- helpers
+def time_stated(plan: RichCaption, idx: int) -> bool:
+    """Whether the user said when event ``idx`` happens, as far as the plan tells.
+
+    A layout event carries no such mark, so this reads the rules planner's statements: a prompt
+    with no time in it "gives no duration" (or asks for one), and a sound it spread under the rest
+    "continues in the background"; neither time was the user's. A plan it wrote for a prompt that
+    did give times ("...; N seconds in all.", with neither statement) does not say which event they
+    belong to, so every event there keeps its place. A plan from elsewhere states nothing of the
+    kind: its times are the planner's own.
+    """
+    if _background(plan, idx):
+        return False
+    untimed = any(a.startswith("The prompt gives no duration") for a in plan.assumptions)
+    if untimed or any(q.key == "duration" for q in plan.questions):
+        return False
+    return plan.description.endswith("seconds in all.")
+
+
+def _background(plan: RichCaption, idx: int) -> bool:
+    """Whether the planner spread event ``idx`` under the whole scene."""
+    phrase = plan.layout[idx].phrase
+    return bool(phrase) and any(a.startswith(f'Assumed "{phrase}" continues in the background') for a in plan.assumptions)
+
+
 def _overlap(a: LayoutEvent, b: LayoutEvent) -> float:
     return max(0.0, min(a.end_s, b.end_s) - max(a.start_s, b.start_s))
 
