@@ -23,7 +23,7 @@ Relation = Literal["first", "seq", "pre", "par", "and"]
 
 _NUMW = "|".join(sorted((w for w in NUMBER_WORDS if " " not in w), key=len, reverse=True))
 # A leading minus is read, so a negative time is stated rather than left in the sound's words.
-_NUM = rf"(-?\d+(?:\.\d+)?|-?\.\d+|half\s+a|a\s+half|{_NUMW}|a|an|one)"
+_NUM = rf"((?:\d+|{_NUMW}|a|an|one)\s+and\s+a\s+half|-?\d+(?:\.\d+)?|-?\.\d+|half\s+a|a\s+half|{_NUMW}|a|an|one)"
 _UNIT = r"(s|secs?|seconds?|ms|milliseconds?|mins?|minutes?|h|hrs?|hours?)\b\.?"
 _APPROX = r"(?:(?:about|around|roughly|approximately|nearly|almost|just|over|under|exactly)\s+)?"
 
@@ -33,6 +33,10 @@ def to_number(word: str) -> float | None:
     word = re.sub(r"^-\s*", "-", word)
     if word in ("half a", "a half"):
         return 0.5
+    whole = re.fullmatch(r"(.+?) and a half", word)
+    if whole:  # "two and a half seconds"
+        base = to_number(whole.group(1))
+        return None if base is None else base + 0.5
     if word in ("a", "an"):
         return 1.0
     if word in NUMBER_WORDS:
@@ -76,6 +80,18 @@ _UNIT_FIRST = re.compile(
     r"\b(at|from|to|until|till|after|between|and|by)\s+(?:the\s+)?(second|minute|hour)\s+(-?\d+(?:\.\d+)?)\b"
 )
 
+# "the 4-second mark" and "the 3- and 5-second marks" name times, not lengths ("a 3-second beep"):
+# read as "4 seconds" by the patterns below.
+_MARK_UNIT = r"\s*-?\s*(second|minute)s?"
+_MARK_PAIR = re.compile(rf"\b{_NUM}(?:{_MARK_UNIT})?(\s+(?:and|to|until|till|through)\s+(?:the\s+)?){_NUM}{_MARK_UNIT}\s+marks\b")
+_MARK = re.compile(rf"\b{_NUM}{_MARK_UNIT}\s+mark\b")
+
+
+def _unmark(text: str) -> str:
+    text = _MARK_PAIR.sub(lambda m: f"{m.group(1)} {m.group(5)}s{m.group(3)}{m.group(4)} {m.group(5)}s", text)
+    return _MARK.sub(lambda m: f"{m.group(1)} {m.group(2)}s", text)
+
+
 # Order matters: ranges before starts ("from 1 to 2 s" is not "from 1 s").
 _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
@@ -94,11 +110,13 @@ _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("clip", re.compile(rf"\b(?:clip|audio|recording|soundscape)\s+(?:of|lasting|that lasts|which lasts)\s+{_APPROX}{_NUM}\s*{_UNIT}")),
+    # "in the first 3 seconds": from the clip's start.
+    ("first", re.compile(rf"\b(?:in|during|within|for|over|throughout)\s+the\s+first\s+{_APPROX}{_NUM}\s*{_UNIT}")),
     (
         "dur",
         re.compile(
             rf"\b(?:for|lasting|lasts|last|lasted|lasting for|that lasts|which lasts|over)\s+"
-            rf"(?:the\s+(?:next|first)\s+)?{_APPROX}{_NUM}\s*{_UNIT}"
+            rf"(?:the\s+next\s+|a\s+(?:total\s+)?(?:duration|period|total|length)\s+of\s+)?{_APPROX}{_NUM}\s*{_UNIT}"
         ),
     ),
     # "within 2 seconds"; "in 2 seconds" only after a count ("3 times in 2 s"), else it may mean "after".
@@ -106,6 +124,14 @@ _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("dur", re.compile(rf"\b(?:a\s+|an\s+)?{_NUM}\s*-\s*{_UNIT}(?:\s+long)?")),
     ("dur", re.compile(rf"\b{_NUM}\s*{_UNIT}\s+long\b")),
     ("fill", re.compile(rf"\b{_NUM}\s*{_UNIT}\s+of\b")),
+    # Before starts: the "at" of "ends at 8 seconds" is the end's.
+    (
+        "end",
+        re.compile(
+            r"\b(?:until|till|up to|ending at|ends at|ended at|end at|stopping at|stops at|stopped at|finishing at|"
+            rf"finishes at|ending)\s+(?:the\s+)?{_APPROX}{_NUM}\s*{_UNIT}"
+        ),
+    ),
     (
         "start",
         re.compile(
@@ -114,7 +140,6 @@ _TIMING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("start", re.compile(r"\bat\s+t\s*=\s*(\d+(?:\.\d+)?)()")),
-    ("end", re.compile(rf"\b(?:until|till|up to|ending at|ends at|stopping at|stops at|ending)\s+(?:the\s+)?{_APPROX}{_NUM}\s*{_UNIT}")),
 ]
 
 _PLACEHOLDER = re.compile(r"⟦(\d+)⟧")
@@ -129,7 +154,12 @@ def extract_timings(text: str) -> tuple[str, list[Timing]]:
             groups = m.groups()
             # A unit's full stop ("at 2 s.") may end the sentence: statements quote the words without it.
             words = " ".join(m.group(0).split()).rstrip(".")
-            if kind == "range":
+            if kind == "first":
+                value = _seconds(groups[0], groups[1])
+                if value is None:
+                    return m.group(0)
+                found.append(_range(0.0, value, words))
+            elif kind == "range":
                 a = _seconds(groups[0], groups[1] or groups[3])
                 b = _seconds(groups[2], groups[3] or groups[1])
                 if a is None or b is None or (groups[0] in ("a", "an", "one") and not (groups[1] or groups[3])):
@@ -147,6 +177,7 @@ def extract_timings(text: str) -> tuple[str, list[Timing]]:
         return sub
 
     text = _UNIT_FIRST.sub(_number_first, text)
+    text = _unmark(text)
     for kind, pattern in _TIMING_PATTERNS:
         text = pattern.sub(replace(kind), text)
     return text, found
@@ -205,7 +236,10 @@ _CONNECTIVE = re.compile(
     r"a\s+moment|a\s+pause|a\s+short\s+pause|a\s+few\s+seconds)|(?:and\s+)?(?:is\s+|are\s+)?(?:then\s+)?(?:closely\s+|shortly\s+|quickly\s+|"
     r"soon\s+|immediately\s+|later\s+)?followed\s+(?:closely\s+|shortly\s+|quickly\s+|soon\s+|immediately\s+)?by|(?:and\s+)?(?:just\s+|right\s+|shortly\s+|"
     r"soon\s+|immediately\s+|long\s+)?before|(?:and\s+)?then|(?:and\s+)?(?:afterwards?|subsequently|eventually|finally|lastly)|"
-    r"and\s+(?:next|later)|as\s+soon\s+as|until)\b,?)"
+    r"and\s+(?:next|later)|as\s+soon\s+as|until|"
+    # "and shortly after, Y", "and a moment later Y": Y comes next (a bare "X after Y" puts Y first).
+    r"and\s+(?:just|right|shortly|soon|immediately|not\s+long)\s+after(?:wards?)?|"
+    r"and\s+(?:a\s+(?:moment|second|few\s+seconds)|moments|seconds|soon)\s+(?:later|after(?:wards?)?))\b,?)"
     r"|(?P<pre>,?\s*\b(?:just\s+|right\s+|shortly\s+|soon\s+|immediately\s+|long\s+)?after\b)"
     r"|(?P<par>,?\s*\b(?:(?<!\ba\s)(?<!\blittle\s)while|whilst|during|amid|amidst|meanwhile|simultaneously\s+with|at\s+the\s+same\s+time\s+as|"
     r"at\s+the\s+same\s+time\s+with|along\s+with|together\s+with|accompanied\s+by|alongside|over\s+the\s+sound\s+of|"
@@ -228,6 +262,12 @@ _TOGETHER = re.compile(r"\b(?:together|at\s+the\s+same\s+time|simultaneously|in\
 # Words about a sound's timing that name no sound and are left out of its words.
 _A_WHILE = re.compile(r"\b(?:for\s+)?a\s+(?:little\s+)?while\b|\bone after another\b")
 _AGAIN = re.compile(r"\b(?:another|again|once\s+more|once\s+again)\b")
+
+
+def again_in(text: str) -> bool:
+    """Whether ``text`` says a sound comes once more ("again", "another")."""
+    return bool(_AGAIN.search(text))
+
 _SILENCE_WORDS = frozenset(
     "silence silent pause pauses gap break stillness quiet quietness nothing".split()
 )

@@ -26,7 +26,7 @@ from ualm_agent.prompts import dialogue
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import LayoutEvent, Question, RichCaption
 
-from .clauses import MAX_COUNT, Clause, Timing, normalise, protect_quotes, restore_quotes, split_clauses
+from .clauses import MAX_COUNT, Clause, Timing, again_in, normalise, protect_quotes, restore_quotes, split_clauses
 from .labelling import Labelled, Labeller
 from .lexicon import IMPULSES, TEXTURES, contexts_in
 from .timeline import MIN_CLIP_S, MIN_EVENT_S, MIN_REPEAT_SLOT_S, Slot, place, required_clip, round_clip
@@ -225,6 +225,14 @@ class RulesPlanner:
             nxt = clauses[i + 1] if i + 1 < len(clauses) else None
             if not core and (clause.timed or clause.dur):
                 prev = events[-1] if events else None
+                if prev is not None and _ends(prev.clause, clause):
+                    # "a siren starts at 2 s and ends at 8 s": when the sound before stops.
+                    _inherit(prev.clause, clause)
+                    continue
+                if _leads(clause, nxt):
+                    # "from 1 to 3 s, a woman laughs; from 5 to 7 s, a child giggles": each time leads its sound.
+                    _merge_into_next(nxt, clause)
+                    continue
                 if prev is not None and prev.clause.timed and clause.timed:
                     # "a dog barks at 1 s and again at 4 s": the same sound once more.
                     _inherit(clause, prev.clause, timing=False)
@@ -568,8 +576,12 @@ def _merge_into_next(nxt: Clause, clause: Clause, words: str | None = None) -> N
 def _inherit(target: Clause, source: Clause, *, timing: bool = True) -> None:
     """Give ``target`` what ``source`` states and ``target`` does not."""
     took_time = False
-    if timing and target.start is None and target.end is None and source.timed:
-        target.start, target.end = source.start, source.end
+    # Each end on its own: "starting at 2 s, a baby cries until 7 s" states the start apart from the end.
+    if timing and target.start is None and source.start is not None and (target.end is None or source.start < target.end):
+        target.start = source.start
+        took_time = True
+    if timing and target.end is None and source.end is not None and (target.start is None or target.start < source.end):
+        target.end = source.end
         took_time = True
     if timing and target.dur is None and source.dur:
         target.dur, target.fills = source.dur, source.fills
@@ -587,6 +599,22 @@ def _inherit(target: Clause, source: Clause, *, timing: bool = True) -> None:
         target.position = source.position
     if target.level == "normal":
         target.level = source.level
+
+
+def _ends(target: Clause, clause: Clause) -> bool:
+    """Whether ``clause`` states only an end that ``target``, started but not ended, can take."""
+    return (
+        clause.start is None and clause.end is not None and target.end is None and target.dur is None
+        and (target.start is None or target.start < clause.end)
+    )
+
+
+def _leads(clause: Clause, nxt: Clause | None) -> bool:
+    """Whether a time standing alone before a bare comma belongs to the sound named after it (not a repeat)."""
+    return (
+        nxt is not None and not nxt.silence and nxt.after_comma and not (nxt.timed or nxt.dur)
+        and bool(nxt.core()) and not nxt.subjectless() and not again_in(clause.raw)
+    )
 
 
 def _unordered_events(events: list[_Event], slots: list[Slot]) -> int:
