@@ -374,7 +374,7 @@ def test_occurrences_past_the_clip_end_are_left_out_and_said_so(composer):
     assert any("starting after the clip's end (3 s)" in n for n in result.notes), result.notes
 
 
-def test_a_render_with_nan_is_left_out_and_reported_unrendered(monkeypatch, composer):
+def test_a_render_with_nan_is_left_out_and_the_nearest_sound_stands_in(monkeypatch, composer):
     from ualm_agent.components.generators import dsp
 
     def broken(d, sr, rng, single):
@@ -387,8 +387,10 @@ def test_a_render_with_nan_is_left_out_and_reported_unrendered(monkeypatch, comp
         result = composer.generate(GenerationRequest(caption=RichCaption(layout=events, duration_s=2.0), text="",
                                                      duration_s=2.0, seed=0))
     assert np.all(np.isfinite(result.audio.samples))
-    assert result.unrendered == ("Siren",)
+    assert result.unrendered == ()
     assert any(n.startswith("Siren: its render gave NaN") for n in result.notes)
+    assert any(n.startswith("Siren cannot be rendered here") and "stands in" in n for n in result.notes)
+    assert float(np.max(np.abs(result.audio.samples[0, :8000]))) > 0.01
 
 
 def test_silent_and_nan_recordings_never_reach_the_mix(tmp_path):

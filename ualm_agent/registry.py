@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from .errors import ConfigError
-from .roles import ROLES
+from .roles import PART_ROLES, ROLES
 
 ENTRY_POINT_GROUP = "ualm_agent.components"
 
@@ -78,6 +78,9 @@ class Backend:
 BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("planner", "rules"): "ualm_agent.components.planners.rules",
     ("generator", "composer"): "ualm_agent.components.generators.composer",
+    ("source", "samples"): "ualm_agent.components.sources.folder",
+    ("source", "soundfont"): "ualm_agent.components.sources.soundfont",
+    ("source", "dsp"): "ualm_agent.components.sources.synthesis",
     ("vae", "resample"): "ualm_agent.components.vaes.resample",
     ("vae", "identity"): "ualm_agent.components.vaes.resample",
     ("listener", "yamnet"): "ualm_agent.components.listeners.yamnet",
@@ -117,9 +120,9 @@ def register(
 ) -> Callable[[T], T]:
     """Class decorator: make ``cls(**settings)`` available as backend ``name``."""
     roles = tuple(roles)
-    unknown = [r for r in roles if r not in ROLES]
+    unknown = [r for r in roles if r not in ROLES + PART_ROLES]
     if unknown:
-        raise ValueError(f"unknown role(s) {unknown}; roles are {', '.join(ROLES)}")
+        raise ValueError(f"unknown role(s) {unknown}; roles are {', '.join(ROLES + PART_ROLES)}")
 
     def deco(factory: T) -> T:
         module = getattr(factory, "__module__", "")
@@ -179,8 +182,8 @@ def plugin_failures() -> list[str]:
 
 def get(role: str, name: str) -> Backend:
     """The backend ``name`` for ``role``; a ConfigError lists the valid names."""
-    if role not in ROLES:
-        raise ConfigError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    if role not in ROLES + PART_ROLES:
+        raise ConfigError(f"unknown role {role!r}; roles are: {', '.join(ROLES + PART_ROLES)}")
     if (role, name) not in _BACKENDS and (role, name) in BUILTIN_MODULES:
         importlib.import_module(BUILTIN_MODULES[(role, name)])
     if (role, name) not in _BACKENDS:
@@ -204,4 +207,4 @@ def names(role: str) -> list[str]:
 def all_backends() -> dict[str, list[Backend]]:
     _load_builtins()
     _load_plugins()
-    return {role: [_BACKENDS[(role, n)] for n in names(role)] for role in ROLES}
+    return {role: [_BACKENDS[(role, n)] for n in names(role)] for role in ROLES + PART_ROLES}

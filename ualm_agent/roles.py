@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from .audio_stream import AudioFileInfo
 
 ROLES: tuple[str, ...] = ("planner", "generator", "codec", "vae", "listener", "captioner", "critic", "reviser")
+# Roles of parts a backend is built from rather than graph nodes: the composer mixes sound sources.
+PART_ROLES: tuple[str, ...] = ("source",)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,53 @@ class Reviser(Protocol):
     ) -> RichCaption: ...
 
 
+@dataclass(frozen=True)
+class SoundRequest:
+    """One occurrence for a sound source to render: ``duration_s`` of ``label`` at ``sample_rate``."""
+
+    label: str
+    duration_s: float
+    sample_rate: int
+    # Entropy for this occurrence's render (numpy SeedSequence entropy).
+    seed: tuple[int, ...] = (0,)
+    # Which of the match's takes to render, 0 <= take < SourceMatch.takes.
+    take: int = 0
+    # One of several counted repeats: make one hit (or one short group), not a repeating pattern.
+    single: bool = False
+    # The user's words for it (a speech event's quoted words live here).
+    phrase: str = ""
+
+
+@dataclass(frozen=True)
+class SourceMatch:
+    """A source's answer to "can you render this label, and how well?"."""
+
+    # The source's own name for what it will render (a recipe, a file label, a voice).
+    sound: str
+    # 0..1, higher is better: 1 a recording of this very class, about 0.5 a synthesised
+    # likeness, lower a related class standing in. The mixer renders the best match.
+    quality: float
+    # How many distinct takes (recordings, variants) the source has of it.
+    takes: int = 1
+    # True when the sound is another class's, standing in for the label asked for.
+    stand_in: bool = False
+
+
+@runtime_checkable
+class SoundSource(Protocol):
+    """Renders single sound events for the composer's timeline mixer."""
+
+    name: str
+
+    def find(self, label: str, phrase: str = "") -> SourceMatch | None: ...
+
+    def labels(self) -> Sequence[str]: ...
+
+    # Mono float samples at request.sample_rate; None when this take cannot be rendered
+    # (a broken file): the mixer then tries the next take or source.
+    def render(self, match: SourceMatch, request: SoundRequest) -> np.ndarray | None: ...
+
+
 @runtime_checkable
 class KnowsRenderable(Protocol):
     """Optional generator capability: which labels it can render."""
@@ -131,4 +180,5 @@ PROTOCOLS: dict[str, type] = {
     "captioner": Captioner,
     "critic": Critic,
     "reviser": Reviser,
+    "source": SoundSource,
 }

@@ -1,9 +1,12 @@
-"""Generator ``composer``: renders a plan's layout with no neural weights.
+"""Generator ``composer``: a timeline mixer over sound sources, no neural weights.
 
-Each layout event becomes its occurrences, each rendered from (in order of
-preference) a user's labelled recording, a General MIDI soundfont program with
-a short musical pattern, or a DSP recipe; then scaled by level, placed at its
-onset and mixed to mono. Position is left to the vae.
+Each layout event is asked of every configured source (a user's recordings,
+packaged recordings, speech, a General MIDI soundfont, DSP models: see
+:mod:`..sources`); the best match renders each occurrence, and the mixer alone
+places it at its onset, shapes and levels it, and mixes to mono. Position is
+left to the vae. When no source can render a label, the nearest renderable
+sound stands in and the round's notes say so; a label with nothing near is
+reported ``unrendered``.
 """
 
 from __future__ import annotations
@@ -13,14 +16,11 @@ from typing import Literal
 
 import numpy as np
 
-from ualm_agent.errors import ConfigError
-from ualm_agent.modelpacks import SOUNDFONT
+from ualm_agent.errors import ConfigError, ModelUnavailableError
 from ualm_agent.registry import BackendConfig, register
-from ualm_agent.roles import GenerationRequest, GenerationResult
+from ualm_agent.roles import GenerationRequest, GenerationResult, SoundRequest, SoundSource, SourceMatch
 from ualm_agent.schema import LayoutEvent
 from ualm_agent.waveform import Waveform
-
-from .catalogue import CATALOGUE, Recipe, catalogue_name
 
 # Linear gains per level: loud 0 dB, normal -6 dB, soft -14 dB, distant -9 dB (and filtered).
 LEVEL_GAIN = {"loud": 1.0, "normal": 0.5, "soft": 0.2, "distant": 0.35}
@@ -42,52 +42,48 @@ SHORTEST_SOUND_S = 0.02
 ONSET_OF_PEAK = 0.05
 
 
+# Built-in sources, in the order asked when the settings name none; missing ones are skipped.
+DEFAULT_SOURCES = ("samples", "recordings", "speech", "soundfont", "dsp")
+
+
 class ComposerSettings(BackendConfig):
     kind: Literal["composer"] = "composer"
-    # A folder of labelled recordings (file stem or sub-folder name = label); these win over synthesis.
+    # A folder of recordings (file stem or sub-folder name = label); these win over synthesis.
     samples: str | None = None
-    # A General MIDI .sf2 to use instead of the TimGM6mb font shipped with pretty-midi.
+    # A General MIDI .sf2 to use instead of the installed one.
     soundfont: str | None = None
     sample_rate: int = 16000
+    # Sources asked for each event, best match wins; None: every built-in source installed.
+    sources: list[str] | None = None
 
 
 @register(
     "composer",
     roles=("generator",),
     config=ComposerSettings,
-    requires=("tinysoundfont", "scipy"),
-    install="pip install --no-deps tinysoundfont && pip install scipy pretty-midi",
-    check=SOUNDFONT.missing_reason,
+    requires=("scipy",),
+    install="pip install scipy",
 )
 class Composer:
-    """Soundfont instruments, DSP recipes and your own samples, laid out on the plan's timeline."""
+    """Recordings, speech, soundfont instruments and DSP models, mixed on the plan's timeline."""
 
-    def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000) -> None:
-        from pathlib import Path
-
-        from .samples import SampleLibrary
-
+    def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000,
+                 sources: list[str] | None = None) -> None:
         if sample_rate < 8000:
             raise ConfigError(f"composer sample_rate must be at least 8000 Hz, got {sample_rate}")
-        if soundfont and not Path(soundfont).expanduser().is_file():
-            raise ConfigError(f"soundfont not found: {soundfont}")
         self.sample_rate = int(sample_rate)
-        self.samples = SampleLibrary(samples, self.sample_rate) if samples else None
-        self._soundfont_override = str(Path(soundfont).expanduser()) if soundfont else None
+        self.sources = _build_sources(sources, samples=samples, soundfont=soundfont, sample_rate=self.sample_rate)
+        self._labels: list[str] | None = None
 
     # --- KnowsRenderable ----------------------------------------------------
 
     def can_render(self, label: str) -> bool:
-        if self.samples is not None and self.samples.has(label):
-            return True
-        name = catalogue_name(label)
-        return name is not None and self._recipe_usable(CATALOGUE[name])
+        return bool(self._matches(label, ""))
 
     def renderable_labels(self) -> list[str]:
-        names = [n for n, r in CATALOGUE.items() if self._recipe_usable(r)]
-        if self.samples is not None:
-            names = list(dict.fromkeys(self.samples.labels() + names))
-        return names
+        if self._labels is None:
+            self._labels = list(dict.fromkeys(label for source in self.sources for label in source.labels()))
+        return list(self._labels)
 
     # --- Generator ----------------------------------------------------------
 
@@ -100,50 +96,83 @@ class Composer:
         notes: list[str] = []
         for index, event in enumerate(request.caption.layout):
             seed = _event_seed(request.seed, request.round_index, event.label, index)
-            source = self._source(event)
-            if isinstance(source, str):
-                recording = self.samples.pick(source, np.random.default_rng(seed), skipped=notes) if self.samples else None
-                source = recording if recording is not None else self._source(event, use_samples=False)
-            layer = None if source is None else self._layer(event, source, seed, total, notes)
+            layer, choice = self._first_rendered(event, self._alternatives(event), seed, total, notes)
+            if layer is None:
+                # Nothing fails outright: the nearest sound the sources can make stands in, said in the notes.
+                stand_in = self._nearest(event)
+                if stand_in:
+                    other = event.model_copy(update={"label": stand_in, "phrase": ""})
+                    layer, choice = self._first_rendered(event, self._alternatives(other), seed, total, notes)
+                    if layer is not None:
+                        _say(notes, f"{event.label} cannot be rendered here, so the nearest sound the sources have, "
+                                    f"{stand_in}, stands in for it.")
             if layer is None:
                 if event.label not in unrendered:
                     unrendered.append(event.label)
                 continue
-            stand_in = self._stand_in(event)
-            if stand_in and stand_in not in notes:
-                notes.append(stand_in)
+            _source, match, _take = choice
+            if match.stand_in:
+                _say(notes, f"{event.label} has no sound of its own here; it was rendered with the nearest one, {match.sound}.")
             mix += layer
+        for source in self.sources:
+            for note in getattr(source, "skipped", ()):
+                _say(notes, note)
         peak = float(np.max(np.abs(mix))) if mix.size else 0.0
         if peak > MIX_PEAK:
             mix *= MIX_PEAK / peak
         return GenerationResult(Waveform(mix.astype(np.float32)[None, :], sr), tuple(unrendered), tuple(notes))
 
-    # --- internals ----------------------------------------------------------
+    # --- choosing a sound ---------------------------------------------------
 
-    def _stand_in(self, event: LayoutEvent) -> str:
-        """A note when the event is rendered with another sound's recipe: its label has none of its own."""
-        if self.samples is not None and self.samples.has(event.label):
-            return ""
-        for text in (event.label, event.phrase):
-            name = catalogue_name(text) if text else None
-            if name is not None and self._recipe_usable(CATALOGUE[name]):
-                return "" if name == event.label else (
-                    f"{event.label} has no sound of its own here; it was rendered with the nearest one, {name}.")
-        return ""
+    def _matches(self, label: str, phrase: str) -> list[tuple[SoundSource, SourceMatch]]:
+        """Every source's match for the label, best first (stable: earlier sources win ties)."""
+        found = [(src, m) for src in self.sources if (m := src.find(label, phrase)) is not None and m.takes > 0]
+        return sorted(found, key=lambda pair: -pair[1].quality)
 
-    def _source(self, event: LayoutEvent, use_samples: bool = True) -> str | Recipe | None:
-        """A sample label (str), a catalogue recipe, or None when nothing can render it."""
-        for text in (event.label, event.phrase):
-            if not text:
-                continue
-            if use_samples and self.samples is not None and self.samples.has(text):
-                return text
-            name = catalogue_name(text)
-            if name is not None and self._recipe_usable(CATALOGUE[name]):
-                return CATALOGUE[name]
-        return None
+    def _alternatives(self, event: LayoutEvent) -> list[tuple[SoundSource, SourceMatch, int]]:
+        """(source, match, take) to try for an event, the chosen one first.
 
-    def _layer(self, event: LayoutEvent, source: np.ndarray | Recipe, seed: list[int], total: int, notes: list[str]) -> np.ndarray | None:
+        ``event.take`` walks through the best match's takes, then the next-best source's, so
+        a revision can ask for another take; sources draw each take from the request's seed
+        too, so every seed hears a different variant or recording. Should the chosen take
+        fail to render, the sources after it follow, each with its first take."""
+        matches = self._matches(event.label, event.phrase)
+        if not matches:
+            return []
+        k = event.take % sum(m.takes for _, m in matches)
+        for i, (source, match) in enumerate(matches):
+            if k < match.takes:
+                return [(source, match, k)] + [(s, m, 0) for s, m in matches[i + 1 :]]
+            k -= match.takes
+        return []  # unreachable: k is below the total of takes
+
+    def _first_rendered(self, event: LayoutEvent, alternatives: list[tuple[SoundSource, SourceMatch, int]],
+                        seed: list[int], total: int, notes: list[str]) -> tuple[np.ndarray | None, tuple | None]:
+        """The event's track from the first alternative that renders (a broken file or NaN samples
+        hand over to the next source), and that alternative."""
+        for choice in alternatives:
+            layer = self._layer(event, choice, seed, total, notes)
+            if layer is not None:
+                return layer, choice
+        return None, None
+
+    def _nearest(self, event: LayoutEvent) -> str | None:
+        """The renderable label closest in meaning to the event's: nothing fails outright,
+        and the round's notes say what stood in."""
+        from ualm_agent.components.critics.matching import shared_matcher
+
+        labels = [label for label in self.renderable_labels() if label != event.label]
+        if not labels:
+            return None
+        matcher = shared_matcher(0.0, True)
+        scored = [(max(matcher.similarity(text, label) for text in (event.label, event.phrase) if text), label)
+                  for label in labels]
+        return max(scored)[1]
+
+    # --- placing ------------------------------------------------------------
+
+    def _layer(self, event: LayoutEvent, choice: tuple[SoundSource, SourceMatch, int], seed: list[int], total: int,
+               notes: list[str]) -> np.ndarray | None:
         """One event's occurrences on a clip-long track; None when its render is unusable (NaN or infinite)."""
         sr = self.sample_rate
         layer = np.zeros(total, dtype=np.float64)
@@ -167,12 +196,15 @@ class Composer:
                 end = min(total, start + shortest)
                 start = max(0, end - shortest)
             if end - start not in renders:
-                renders[end - start] = self._shaped(event, source, end - start, seed, single)
+                shaped = self._shaped(event, choice, end - start, seed, single)
+                if shaped is None:
+                    return None
+                renders[end - start] = shaped
             clip = renders[end - start]
             stop = min(total, start + len(clip))
             layer[start:stop] += clip[: stop - start]
         if not np.all(np.isfinite(layer)):
-            notes.append(f"{event.label}: its render gave NaN or infinite samples, so it was left out.")
+            _say(notes, f"{event.label}: its render gave NaN or infinite samples, so it was left out.")
             return None
         if lengthened:
             notes.append(
@@ -184,49 +216,80 @@ class Composer:
                          f"{'was' if beyond == 1 else 'were'} left out.")
         return layer
 
-    def _shaped(self, event: LayoutEvent, source: np.ndarray | Recipe, n: int, seed: list[int], single: bool) -> np.ndarray:
-        """One occurrence at the event's level (and distance)."""
+    def _shaped(self, event: LayoutEvent, choice: tuple[SoundSource, SourceMatch, int], n: int, seed: list[int],
+                single: bool) -> np.ndarray | None:
+        """One occurrence at the event's level (and distance), with its fine gain."""
         sr = self.sample_rate
-        clip = _shape(self._occurrence(source, n, seed, single), sr) * LEVEL_GAIN[event.level]
+        raw = self._occurrence(event, choice, n, seed, single)
+        if raw is None:
+            return None
+        gain = LEVEL_GAIN[event.level] * 10.0 ** (event.gain_db / 20.0)
+        clip = _shape(raw, sr) * gain
         if event.level == "distant":
             clip = _distance(clip, sr, np.random.default_rng(seed + [1]))
         return clip
 
-    def _occurrence(self, source: np.ndarray | Recipe, n: int, seed: list[int], single: bool) -> np.ndarray:
-        """``n`` frames of one occurrence. Renders are never shorter than RENDER_MIN_S: a shorter
-        one is cut from a longer render where its sound starts, so it is never silent."""
+    def _occurrence(self, event: LayoutEvent, choice: tuple[SoundSource, SourceMatch, int], n: int, seed: list[int],
+                    single: bool) -> np.ndarray | None:
+        """``n`` frames of one occurrence (None when the source cannot render this take). Renders are
+        never shorter than RENDER_MIN_S: a shorter one is cut from a longer render where its sound
+        starts, so it is never silent."""
         sr = self.sample_rate
-        rng = np.random.default_rng(seed)
+        source, match, take = choice
+        length = max(n / sr, RENDER_MIN_S)
+        request = SoundRequest(label=event.label, phrase=event.phrase, duration_s=length, sample_rate=sr,
+                               seed=tuple(seed), take=take, single=single)
+        rendered = source.render(match, request)
+        if rendered is None:
+            return None
+        x = np.asarray(rendered, dtype=np.float64).reshape(-1)
+        want = max(1, int(round(length * sr)))
+        if x.size < want:
+            x = np.pad(x, (0, want - x.size))
         if n >= RENDER_MIN_S * sr:
-            return self._render(source, n / sr, rng, single)[:n]
-        return _from_onset(self._render(source, RENDER_MIN_S, rng, single), n)
+            return x[:n]
+        return _from_onset(x, n)
 
-    def _recipe_usable(self, recipe: Recipe) -> bool:
-        return recipe.kind == "dsp" or self._soundfont() is not None
 
-    def _soundfont(self) -> str | None:
-        if self._soundfont_override:
-            return self._soundfont_override
-        return None if SOUNDFONT.missing_reason() else str(SOUNDFONT.locate())
+def _build_sources(names: list[str] | None, **settings: object) -> list[SoundSource]:
+    """The named sources (each must be available), or every available built-in one."""
+    from ualm_agent import registry
 
-    def _render(self, source: np.ndarray | Recipe, duration_s: float, rng: np.random.Generator, single: bool) -> np.ndarray:
-        sr = self.sample_rate
-        n = max(1, int(round(duration_s * sr)))
-        if isinstance(source, np.ndarray):  # a user's recording
-            return _fill(source, n, sr, single)
-        if source.kind == "dsp" or (single and source.counted):
-            from .dsp import RECIPES
+    explicit = names is not None
+    chosen = list(names) if explicit else [n for n in DEFAULT_SOURCES if n != "samples" or settings.get("samples")]
+    if explicit and not chosen:
+        raise ConfigError("composer sources is empty; name at least one source, e.g. sources = [\"dsp\"]")
+    built: list[SoundSource] = []
+    for name in dict.fromkeys(chosen):
+        if name == "samples" and not settings.get("samples"):
+            raise ConfigError("the samples source needs a folder: set [generator] samples = \"DIR\" or --samples DIR")
+        try:
+            backend = registry.get("source", name)
+        except ConfigError:
+            if explicit:
+                raise
+            continue  # a built-in source whose module is not part of this install
+        ok, reason = backend.availability()
+        if not ok:
+            if explicit:
+                raise ModelUnavailableError(f"source {name!r} is not available: {reason}")
+            continue
+        fields = backend.config_cls.model_fields
+        given = {"root" if key == "samples" else key: value for key, value in settings.items() if value is not None}
+        kwargs = {key: value for key, value in given.items() if key in fields and key != "kind"}
+        instance = backend.build(backend.config_cls(kind=name, **kwargs))
+        if not isinstance(instance, SoundSource):
+            raise ConfigError(f"source {name!r} does not implement the SoundSource interface")
+        built.append(instance)
+    if not built:
+        raise ModelUnavailableError("no sound source is available to the composer; "
+                                    "reinstall with `bash install.sh` to get the default ones")
+    return built
 
-            name = source.counted if single and source.counted else source.dsp
-            return np.asarray(RECIPES[name](duration_s, sr, rng, single), dtype=np.float64)[:n]
-        from .phrases import PATTERNS
-        from .soundfont import render_notes
 
-        program = int(rng.choice(source.programs))
-        notes = PATTERNS[source.pattern](duration_s, source.keys, rng, single)
-        font = self._soundfont()
-        assert font is not None
-        return render_notes(font, notes, duration_s, program=program, drums=source.kind == "drums", sample_rate=sr)
+def _say(notes: list[str], note: str) -> None:
+    if note not in notes:
+        notes.append(note)
 
 
 def _event_seed(seed: int, round_index: int, label: str, index: int) -> list[int]:
@@ -247,22 +310,6 @@ def _from_onset(x: np.ndarray, n: int) -> np.ndarray:
     onset = int(np.argmax(loud)) if x.size and loud.any() else 0
     onset = max(0, min(onset, len(x) - n))
     return x[onset : onset + n]
-
-
-def _fill(sample: np.ndarray, n: int, sr: int, single: bool) -> np.ndarray:
-    """A recording trimmed to ``n`` frames, or repeated with a short gap when it is shorter."""
-    out = np.zeros(n)
-    if sample.size == 0:
-        return out
-    if single or sample.size >= n:
-        m = min(n, sample.size)
-        out[:m] = sample[:m]
-        return out
-    gap = int(0.25 * sr)
-    for at in range(0, n, sample.size + gap):
-        m = min(n - at, sample.size)
-        out[at : at + m] = sample[:m]
-    return out
 
 
 def _shape(clip: np.ndarray, sr: int) -> np.ndarray:

@@ -53,19 +53,21 @@ class SampleLibrary:
     def has(self, label: str) -> bool:
         return label_key(label) in self._files
 
-    def pick(self, label: str, rng: np.random.Generator, *, skipped: list[str] | None = None) -> np.ndarray | None:
-        """One recording for ``label`` as mono float32 at the library's rate, or None.
+    def count(self, label: str) -> int:
+        return len(self._files.get(label_key(label), ()))
 
-        A broken file must not stop the render: another is tried, and why it was skipped
-        goes to ``skipped`` (the generator's notes to the user)."""
-        paths = list(self._files.get(label_key(label), ()))
-        while paths:
-            path = paths.pop(int(rng.integers(len(paths))))
+    def take(self, label: str, index: int, *, skipped: list[str] | None = None) -> np.ndarray | None:
+        """Recording number ``index`` (modulo their number) for ``label``; broken files are
+        skipped for the next one, and why goes to ``skipped``."""
+        paths = self._files.get(label_key(label), [])
+        for k in range(len(paths)):
+            path = paths[(index + k) % len(paths)]
             try:
                 return _load(str(path), self.sample_rate)
             except AudioInputError as exc:
-                if skipped is not None:
-                    skipped.append(f"Skipped the recording {path.name} for {label}: {exc}.")
+                note = f"Skipped the recording {path.name} for {label}: {exc}."
+                if skipped is not None and note not in skipped:
+                    skipped.append(note)
         return None
 
 
