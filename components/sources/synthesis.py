@@ -16,6 +16,8 @@ from .clips import take_rng
 # a related class ranks lower still.
 OWN_QUALITY = 0.5
 STAND_IN_QUALITY = 0.3
+# Each take is a fresh draw of the recipe's random parameters.
+TAKES = 4
 
 
 class DspSourceSettings(BackendConfig):
@@ -32,26 +34,39 @@ class DspSource:
     def __init__(self, sample_rate: int = 16000) -> None:
         self.sample_rate = int(sample_rate)
 
-    def _recipes(self) -> dict[str, str]:
-        """AudioSet name -> recipe name, for every catalogue entry a DSP recipe makes."""
-        return {name: r.dsp for name, r in CATALOGUE.items() if r.kind == "dsp"}
-
     def labels(self) -> list[str]:
-        return list(self._recipes())
+        from . import families
+
+        return list(dict.fromkeys([*families.labels(), *(n for n, r in CATALOGUE.items() if r.kind == "dsp")]))
 
     def find(self, label: str, phrase: str = "") -> SourceMatch | None:
+        from ualm_agent.labels import exact_audioset_name
+
+        from . import families
+
+        own = families.labels()
+        for text in (label, phrase):
+            exact = exact_audioset_name(text) if text else None
+            if exact in own:
+                return SourceMatch(exact, OWN_QUALITY if exact == label else STAND_IN_QUALITY, takes=TAKES,
+                                   stand_in=exact != label)
         for text in (label, phrase):
             name = catalogue_name(text) if text else None
             if name is not None and CATALOGUE[name].kind == "dsp":
-                own = name == label
-                return SourceMatch(name, OWN_QUALITY if own else STAND_IN_QUALITY, takes=4, stand_in=not own)
+                return SourceMatch(name, OWN_QUALITY if name == label else STAND_IN_QUALITY, takes=TAKES,
+                                   stand_in=name != label)
         return None
 
     def render(self, match: SourceMatch, request: SoundRequest) -> np.ndarray:
         from ..generators.dsp import RECIPES
+        from . import families
 
-        recipe = CATALOGUE[match.sound]
         rng = take_rng(request)
-        name = recipe.counted if request.single and recipe.counted else recipe.dsp
-        n = max(1, int(round(request.duration_s * request.sample_rate)))
-        return np.asarray(RECIPES[name](request.duration_s, request.sample_rate, rng, request.single), dtype=np.float64)[:n]
+        sr, n = request.sample_rate, max(1, int(round(request.duration_s * request.sample_rate)))
+        own = families.labels()
+        if match.sound in own:
+            fn = families.recipes()[own[match.sound]]
+        else:
+            recipe = CATALOGUE[match.sound]
+            fn = RECIPES[recipe.counted if request.single and recipe.counted else recipe.dsp]
+        return np.asarray(fn(request.duration_s, sr, rng, request.single), dtype=np.float64)[:n]
