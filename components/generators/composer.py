@@ -157,8 +157,12 @@ class Composer:
         return None, None
 
     def _nearest(self, event: LayoutEvent) -> str | None:
-        """The renderable label closest in meaning to the event's: nothing fails outright,
-        and the round's notes say what stood in."""
+        """The renderable sound nearest the event's: its closest relative in the AudioSet
+        ontology that a source renders as its own sound, else the label closest in meaning.
+        Nothing fails outright, and the round's notes say what stood in."""
+        for relative in _relatives(event.label):
+            if any(not m.stand_in for _, m in self._matches(relative, "")):
+                return relative
         from ualm_agent.components.critics.matching import shared_matcher
 
         labels = [label for label in self.renderable_labels() if label != event.label]
@@ -285,6 +289,26 @@ def _build_sources(names: list[str] | None, **settings: object) -> list[SoundSou
         raise ModelUnavailableError("no sound source is available to the composer; "
                                     "reinstall with `bash install.sh` to get the default ones")
     return built
+
+
+def _relatives(label: str) -> list[str]:
+    """Ontology relatives nearest first: parents, siblings, children, then grandparents' other
+    descendants; empty for a label that is no ontology node."""
+    from ualm_agent import ontology
+    from ualm_agent.labels import exact_audioset_name
+
+    name = exact_audioset_name(label) or label
+    try:
+        parents = ontology.parents(name)
+    except KeyError:
+        return []
+    found: list[str] = list(parents)
+    found += [s for p in parents for s in ontology.children(p)]
+    found += list(ontology.children(name))
+    for parent in parents:
+        for grand in ontology.parents(parent):
+            found += [c for aunt in ontology.children(grand) for c in (aunt, *ontology.children(aunt))]
+    return [n for n in dict.fromkeys(found) if n != name]
 
 
 def _say(notes: list[str], note: str) -> None:

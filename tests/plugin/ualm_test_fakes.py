@@ -203,3 +203,42 @@ class NeedsMissing:
 
     def listen(self, audio, *, hints=()):
         raise AssertionError("never built")
+
+
+class ToneSourceSettings(BackendConfig):
+    kind: Literal["tones"] = "tones"
+    sample_rate: int = 16000
+    # The labels this source renders, each as its own tone.
+    repertoire: list[str] = ["Bark", "Siren"]
+    quality: float = 0.7
+    takes: int = 3
+    # Labels whose every take fails to render (a broken file, say).
+    broken: list[str] = []
+
+
+@register("tones", roles=("source",), config=ToneSourceSettings)
+class ToneSource:
+    """A sound source of the tone world: take k of a label is its tone raised by k * 50 Hz."""
+
+    name = "tones"
+
+    def __init__(self, sample_rate: int = 16000, repertoire=("Bark", "Siren"), quality: float = 0.7, takes: int = 3,
+                 broken=()) -> None:
+        self.sample_rate = sample_rate
+        self.repertoire, self.quality, self.takes, self.broken = list(repertoire), quality, takes, list(broken)
+        self.rendered: list[tuple[str, int]] = []
+
+    def labels(self):
+        return list(self.repertoire)
+
+    def find(self, label, phrase=""):
+        from ualm_agent.roles import SourceMatch
+
+        return SourceMatch(label, self.quality, takes=self.takes) if label in self.repertoire else None
+
+    def render(self, match, request):
+        self.rendered.append((match.sound, request.take))
+        if match.sound in self.broken:
+            return None
+        t = np.arange(int(round(request.duration_s * request.sample_rate))) / request.sample_rate
+        return 0.5 * np.sin(2 * np.pi * (tone_hz(match.sound) + 50.0 * request.take) * t)
