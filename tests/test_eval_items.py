@@ -22,6 +22,7 @@ from ualm_agent.evaluation.items import (
 from ualm_agent.labels import is_audioset_name
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
 CATEGORIES = {"order", "counts", "timestamps", "overlap", "position", "level"}
 AUDIOCAPS_TEST = DATA / "audiocaps" / "test.csv"
 
@@ -227,3 +228,30 @@ def test_a_byte_order_mark_does_not_spoil_the_first_line(tmp_path):
     path.write_text(json.dumps({"id": "a", "prompt": "a dog barks"}) + "\n", encoding="utf-8-sig")
     items, errors = load_items(path)
     assert [i.id for i in items] == ["a"] and errors == []
+
+
+def test_eval_takes_an_audiotime_folder_or_file_whole(tmp_path):
+    import json
+
+    from ualm_agent.evaluation.items import load_items
+
+    (tmp_path / "frequency_caption.json").write_text(json.dumps(
+        {"t_1": {"event": {"Knock": [1.0, 2.0, 3.0]}, "caption": "Someone knocks three times."}}))
+    (tmp_path / "ordering_caption.json").write_text(json.dumps(
+        {"t_1": {"event": {"Siren": [[4.5, 9.0]], "Bark": [[0.5, 1.25]]}, "caption": "A dog barks, then a siren wails."}}))
+    (tmp_path / "notes.json").write_text("{}")  # not a caption file: ignored
+    items, errors = load_items(tmp_path)
+    assert errors == []
+    # Files in AudioTime's task order, whatever the folder's order.
+    assert [i.id for i in items] == ["audiotime-ordering-t_1", "audiotime-frequency-t_1"]
+    assert items[0].expected.order == ["Bark", "Siren"] and items[1].expected.events[0].count == 3
+    one, _ = load_items(tmp_path / "frequency_caption.json")
+    assert [i.id for i in one] == ["audiotime-frequency-t_1"]
+
+
+def test_the_shipped_audiotime_style_set_loads_as_eval_items():
+    from ualm_agent.evaluation.items import load_items
+
+    items, errors = load_items(ROOT / "prompts" / "audiotime_style")
+    assert errors == [] and len(items) >= 150
+    assert {i.tags[1] for i in items} == {"ordering", "timestamp", "duration", "frequency"}

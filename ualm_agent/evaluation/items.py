@@ -134,9 +134,13 @@ def item_seed(item: EvalItem, base_seed: int = 0) -> int:
 def load_items(path: str | Path) -> tuple[list[EvalItem], list[str]]:
     """Items of a JSONL file, and one message (with its line number) per line that is not a valid item.
 
-    Blank lines are skipped; a repeated id is an error on the later line.
+    Blank lines are skipped; a repeated id is an error on the later line. AudioTime caption
+    files (``<task>_caption.json``), or a folder of them, are imported whole instead.
     """
     p = Path(path)
+    audiotime = audiotime_files(p)
+    if audiotime:
+        return [item for f in audiotime for item in import_audiotime(f)], []
     try:
         text = p.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not part of line 1
     except FileNotFoundError:
@@ -192,6 +196,17 @@ def audioset_name_for(label: str) -> str | None:
         if found:
             return found
     return None
+
+
+def audiotime_files(path: Path) -> list[Path]:
+    """The AudioTime caption files ``path`` is, or holds (a folder), in task order; [] for anything else."""
+    def is_audiotime(f: Path) -> bool:
+        return f.suffix == ".json" and f.name.split("_", 1)[0] in AUDIOTIME_TASKS and f.name.endswith("_caption.json")
+
+    if path.is_dir():
+        found = {f.name.split("_", 1)[0]: f for f in path.iterdir() if f.is_file() and is_audiotime(f)}
+        return [found[t] for t in AUDIOTIME_TASKS if t in found]
+    return [path] if path.is_file() and is_audiotime(path) else []
 
 
 def import_audiotime(path: str | Path, task: str | None = None) -> list[EvalItem]:
