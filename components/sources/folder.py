@@ -1,4 +1,9 @@
-"""Source ``samples``: a user's folder of recordings, preferred over anything synthesised."""
+"""Source ``samples``: a user's folder of recordings, preferred over anything synthesised.
+
+Files are labelled by their names, or by listening where the names say nothing
+("take_07.wav"); see :mod:`..generators.samples` for the rules, the index that
+keeps what was heard, and the quality each kind of label gets.
+"""
 
 from __future__ import annotations
 
@@ -12,28 +17,27 @@ from ualm_agent.roles import SoundRequest, SourceMatch
 from ..generators.samples import SampleLibrary
 from .clips import fit, take_index
 
-# A recording of the very class asked for beats any other source.
-QUALITY = 1.0
-
 
 class FolderSourceSettings(BackendConfig):
     kind: Literal["samples"] = "samples"
-    # The folder of recordings (labels from file or folder names).
+    # The folder of recordings (labels from file or folder names, else heard by the listener).
     root: str
     sample_rate: int = 16000
 
 
 @register("samples", roles=("source",), config=FolderSourceSettings)
 class FolderSource:
-    """Your own recordings: a file's label is its name, or its folder's."""
+    """Your own recordings: a file's label is its name, or its folder's, or what the listener hears in it."""
 
     name = "samples"
 
     def __init__(self, root: str, sample_rate: int = 16000) -> None:
         self.sample_rate = int(sample_rate)
-        self.library = SampleLibrary(root, self.sample_rate)
-        # Files that failed to load, said once in the generator's notes.
+        # What the folder has to say (files skipped, files labelled by ear, where their labels are
+        # kept), said once in the generator's notes.
         self.skipped: list[str] = []
+        # The folder is scanned (and unnamed files heard) when first asked for a sound, not here.
+        self.library = SampleLibrary(root, self.sample_rate, notes=self.skipped)
 
     def labels(self) -> list[str]:
         return self.library.labels()
@@ -41,7 +45,7 @@ class FolderSource:
     def find(self, label: str, phrase: str = "") -> SourceMatch | None:
         for text in (label, phrase):
             if text and self.library.has(text):
-                return SourceMatch(text, QUALITY, takes=self.library.count(text))
+                return SourceMatch(text, self.library.quality(text), takes=self.library.count(text))
         return None
 
     def render(self, match: SourceMatch, request: SoundRequest) -> np.ndarray | None:

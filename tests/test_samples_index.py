@@ -1,0 +1,249 @@
+"""A user's folder of recordings with names that say nothing: labelled by listening, indexed beside the files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from cli_helpers import cli, run_dirs
+from ualm_agent.components.generators import samples
+from ualm_agent.components.generators.samples import (
+    LabelIndex,
+    SampleLibrary,
+    YamnetLabeller,
+    cache_folder,
+    name_label,
+    name_labels,
+    pick_labels,
+)
+from ualm_agent.components.sources.folder import FolderSource
+
+from ualm_agent.labels import audioset_names
+
+RATE = 16000
+MARK_HZ = 6000
+
+
+def _render(label: str, seconds: float = 3.0) -> np.ndarray:
+    from ualm_agent.components.generators.composer import Composer
+
+    from ualm_agent.roles import GenerationRequest
+    from ualm_agent.schema import LayoutEvent, RichCaption
+
+    caption = RichCaption(layout=[LayoutEvent(label=label, phrase=label, start_s=0.0, end_s=seconds)], duration_s=seconds)
+    request = GenerationRequest(caption=caption, text="", duration_s=seconds, seed=0)
+    return Composer(sources=["dsp"]).generate(request).audio.samples[0]
+
+
+@pytest.fixture(scope="module")
+def sounds(tmp_path_factory) -> dict[str, Path]:
+    """Recordings of a siren (with a faint 6 kHz mark no synthesised siren has), rain and a dog."""
+    folder = tmp_path_factory.mktemp("sounds")
+    t = np.arange(3 * RATE) / RATE
+    made = {"siren": _render("Siren") + 0.1 * np.sin(2 * np.pi * MARK_HZ * t), "rain": _render("Rain"), "dog": _render("Bark")}
+    for name, x in made.items():
+        sf.write(folder / f"{name}.wav", x.astype(np.float32), RATE)
+    return {name: folder / f"{name}.wav" for name in made}
+
+
+@pytest.fixture
+def heard(monkeypatch) -> list[str]:
+    """The file names the listener is asked to label, in order."""
+    calls: list[str] = []
+    label = YamnetLabeller.label
+
+    def counting(self, path):
+        calls.append(Path(path).name)
+        return label(self, path)
+
+    monkeypatch.setattr(YamnetLabeller, "label", counting)
+    return calls
+
+
+def _library_folder(tmp_path: Path, sounds: dict[str, Path], files: dict[str, str]) -> Path:
+    folder = tmp_path / "library"
+    for name, sound in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sounds[sound], folder / name)
+    return folder
+
+
+def _index(folder: Path) -> dict:
+    return json.loads((folder / LabelIndex.FILE).read_text())
+
+
+@pytest.mark.parametrize(("name", "label"), [
+    ("take_07", None), ("ZOOM0001", None), ("audio", None), ("untitled", None), ("rec 2024-05-01", None),
+    ("0001", None), ("New Recording 3", None), ("DSC_0042", None), ("STE-001", None), ("a3f9c2e1", None),
+    ("sirens", "Siren"), ("Dog", "Dog"), ("Footsteps", "Walk, footsteps"), ("dog_bark_02", "dog bark"),
+    ("tractor_02", "tractor"), ("Take 3 - rain on tin", "rain on tin"), ("DogBark01", "Dog Bark"), ("Zorblax", "Zorblax"),
+])
+def test_a_name_gives_a_label_unless_a_device_made_it_up(name, label):
+    assert name_label(name) == label
+
+
+def test_a_files_stem_and_its_folders_each_give_a_label(tmp_path):
+    labels = name_labels(tmp_path / "Footsteps" / "gravel_01.wav", tmp_path)
+    assert [(x.name, x.origin) for x in labels] == [("gravel", "name"), ("Walk, footsteps", "name")]
+    # A free-form name also serves the sound the catalogue reads in it, just below a name's quality.
+    barking = name_labels(tmp_path / "Recordings" / "dog barking.wav", tmp_path)
+    assert [(x.name, x.origin) for x in barking] == [("dog barking", "name"), ("Bark", "catalogue")]
+    assert name_labels(tmp_path / "2024-05-01" / "ZOOM0001.WAV", tmp_path) == ()
+
+
+def test_labels_are_picked_from_clip_scores_specific_first():
+    names = audioset_names()
+    clip = np.zeros(len(names))
+    for name, score in {"Silence": 0.99, "Water": 0.9, "Rain": 0.9, "Rain on surface": 0.8, "Animal": 0.7,
+                        "Wind": 0.3, "Sound effect": 0.95}.items():
+        clip[names.index(name)] = score
+    # Silence and "Sound effect" are never labels; Rain wins its tie with its parent Water; Wind is too doubtful.
+    assert [n for n, _ in pick_labels(clip, names)] == ["Rain", "Water", "Rain on surface", "Animal"]
+    only_generic = np.zeros(len(names))
+    only_generic[names.index("Vehicle")] = 0.6
+    assert pick_labels(only_generic, names) == [("Vehicle", 0.6)]
+    assert pick_labels(np.zeros(len(names)), names) == []
+
+
+def test_unnamed_files_are_labelled_by_listening_and_the_index_is_reused(tmp_path, sounds, heard):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren", "ZOOM0002.WAV": "rain", "Bark.wav": "dog"})
+    notes: list[str] = []
+    library = SampleLibrary(folder, notes=notes)
+    assert heard == []  # nothing is heard until the library is first used
+    assert library.has("Siren") and library.has("Rain") and library.has("Bark")
+    assert sorted(heard) == ["ZOOM0002.WAV", "take_01.wav"]  # Bark.wav is named: never listened to
+    assert any(n.startswith(f"Labelled 2 recording(s) in {folder}") and "take_01.wav as Siren" in n for n in notes)
+    index = _index(folder)
+    assert index["listener"] == "yamnet" and set(index["files"]) == {"take_01.wav", "ZOOM0002.WAV"}
+    entry = index["files"]["take_01.wav"]
+    assert entry["size"] == (folder / "take_01.wav").stat().st_size and len(entry["sha256"]) == 64
+    assert entry["labels"][0]["label"] == "Siren" and 0 < entry["labels"][0]["score"] <= 1
+    written = (folder / LabelIndex.FILE).stat().st_mtime_ns
+
+    again = SampleLibrary(folder)
+    assert again.has("Siren") and set(again.labels()) == set(library.labels())
+    assert sorted(heard) == ["ZOOM0002.WAV", "take_01.wav"]  # the second load heard nothing
+    assert (folder / LabelIndex.FILE).stat().st_mtime_ns == written  # and left the index as it was
+
+
+def test_added_files_are_heard_removed_ones_dropped_and_touched_ones_kept(tmp_path, sounds, heard):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren", "take_02.wav": "rain"})
+    SampleLibrary(folder).labels()
+    heard.clear()
+    (folder / "take_02.wav").unlink()
+    shutil.copy(sounds["dog"], folder / "take_03.wav")
+    os.utime(folder / "take_01.wav", ns=(1, 1))  # touched, same content: kept by its hash
+    library = SampleLibrary(folder)
+    assert library.has("Dog") and not library.has("Rain") and library.has("Siren")
+    assert heard == ["take_03.wav"]
+    files = _index(folder)["files"]
+    assert set(files) == {"take_01.wav", "take_03.wav"} and files["take_01.wav"]["mtime_ns"] == 1
+
+
+def test_a_name_label_wins_over_the_listeners(tmp_path, sounds, heard):
+    # "Siren.wav" holds rain, so which file plays says which label won.
+    folder = _library_folder(tmp_path, sounds, {"Siren.wav": "rain", "take_01.wav": "siren"})
+    source = FolderSource(str(folder))
+    match = source.find("Siren")
+    assert match.quality == 1.0 and match.takes == 1
+    rain, _ = sf.read(sounds["rain"], dtype="float32")
+    np.testing.assert_allclose(source.library.take("Siren", 0), rain, atol=1e-4)
+    assert heard == ["take_01.wav"] and "Siren" in source.labels()
+    # The heard file still serves the labels only it has, below a name but above synthesis.
+    police = source.find("Police car (siren)")
+    assert police is not None and 0.6 < police.quality < 1.0
+
+
+def test_a_read_only_folder_keeps_its_index_in_the_cache(tmp_path, sounds, heard, monkeypatch):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren"})
+    folder.chmod(0o555)
+    if os.geteuid() == 0:  # root writes anywhere: the folder is made to look read-only
+        monkeypatch.setattr(samples, "_writable", lambda path: False)
+    try:
+        notes: list[str] = []
+        assert SampleLibrary(folder, notes=notes).has("Siren")
+        cached = LabelIndex(folder, YamnetLabeller(), []).cache_path
+        assert not (folder / LabelIndex.FILE).exists() and cached.parent == cache_folder() and cached.is_file()
+        assert json.loads(cached.read_text())["root"] == str(folder.resolve())
+        assert [n for n in notes if "cannot be written to" in n] == [
+            f"{folder} cannot be written to, so the labels heard in its recordings are kept in {cached}."]
+        again: list[str] = []
+        assert SampleLibrary(folder, notes=again).has("Siren")
+        assert heard == ["take_01.wav"] and not any("cannot be written to" in n for n in again)
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_corrupt_index_is_rebuilt_with_a_note(tmp_path, sounds, heard):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren"})
+    (folder / LabelIndex.FILE).write_text("{ not json")
+    notes: list[str] = []
+    assert SampleLibrary(folder, notes=notes).has("Siren")
+    assert any(n.startswith(f"The label index {folder / LabelIndex.FILE} could not be read") for n in notes), notes
+    assert heard == ["take_01.wav"] and set(_index(folder)["files"]) == {"take_01.wav"}
+
+
+def test_broken_and_silent_unnamed_files_are_skipped_with_a_note_and_not_heard_again(tmp_path, sounds, heard):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren"})
+    (folder / "take_02.wav").write_bytes(b"not audio at all")
+    sf.write(folder / "take_03.wav", np.zeros(RATE, np.float32), RATE)
+    (folder / "._take_01.wav").write_bytes(b"macOS resource fork")  # hidden: not a recording at all
+    for attempt in range(2):
+        notes: list[str] = []
+        library = SampleLibrary(folder, notes=notes)
+        assert library.has("Siren") and len(library.files()) == 1
+        assert any(n.startswith("Skipped the recording take_02.wav: it could not be listened to") for n in notes)
+        assert "Skipped the recording take_03.wav: the listener heard nothing it could name in it." in notes
+    assert sorted(heard) == ["take_01.wav", "take_02.wav", "take_03.wav"]
+
+
+def test_without_a_listener_unnamed_files_are_left_out_and_said(tmp_path, sounds, monkeypatch):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren", "Rain.wav": "rain"})
+    monkeypatch.setattr(YamnetLabeller, "availability", lambda self: (False, "no model here"))
+    notes: list[str] = []
+    library = SampleLibrary(folder, notes=notes)
+    assert library.labels() == ["Rain"]
+    assert any("1 recording(s)" in n and "not available to label them (no model here)" in n for n in notes), notes
+    assert _index(folder)["files"] == {}  # nothing heard, nothing kept: the next load tries again
+
+
+def test_the_composer_plays_the_users_heard_recording(tmp_path, sounds):
+    from ualm_agent.components.generators.composer import Composer
+
+    from ualm_agent.roles import GenerationRequest
+    from ualm_agent.schema import LayoutEvent, RichCaption
+
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren"})
+    composer = Composer(samples=str(folder), sources=["samples", "dsp"])
+    caption = RichCaption(layout=[LayoutEvent(label="Siren", start_s=0.0, end_s=2.0)], duration_s=2.0)
+    result = composer.generate(GenerationRequest(caption=caption, text="", duration_s=2.0, seed=0))
+    assert _mark_share(result.audio.samples[0]) > 0.01
+    assert any("take_01.wav as Siren" in n for n in result.notes), result.notes
+
+
+def _mark_share(x: np.ndarray) -> float:
+    """Share of the clip's energy within 100 Hz of the mark (channels mixed down)."""
+    x = x.mean(axis=1) if x.ndim == 2 else x
+    spectrum = np.abs(np.fft.rfft(x)) ** 2
+    hz = np.fft.rfftfreq(len(x), 1 / RATE)
+    return float(spectrum[np.abs(hz - MARK_HZ) < 100].sum() / spectrum.sum())
+
+
+def test_run_uses_a_recording_named_take_01_for_a_siren(tmp_path, sounds, cli_env):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren"})
+    # Only the user's recordings and DSP: the test does not depend on which packaged sources are installed.
+    config = tmp_path / "composer.toml"
+    config.write_text('[generator]\nkind = "composer"\nsources = ["samples", "dsp"]\n')
+    out = tmp_path / "runs"
+    res = cli(["run", "a siren wails", "--samples", str(folder), "--config", str(config), "--reflect", "0",
+               "--out", str(out), "--json"], cli_env)
+    assert res.returncode == 0, res.stderr
+    (run_dir,) = run_dirs(out)
+    generated, rate = sf.read(run_dir / "round_00_gen.wav")
+    assert rate == RATE and _mark_share(generated) > 0.01  # the user's siren, not a synthesised one
+    assert "take_01.wav" in _index(folder)["files"]
