@@ -247,3 +247,15 @@ def test_run_uses_a_recording_named_take_01_for_a_siren(tmp_path, sounds, cli_en
     generated, rate = sf.read(run_dir / "round_00_gen.wav")
     assert rate == RATE and _mark_share(generated) > 0.01  # the user's siren, not a synthesised one
     assert "take_01.wav" in _index(folder)["files"]
+
+
+def test_the_samples_command_lists_each_files_labels_and_refreshes_the_index(tmp_path, sounds, cli_env):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren", "Dog/0001.wav": "dog"})
+    res = cli(["samples", str(folder)], {**cli_env, "COLUMNS": "200"})
+    assert res.returncode == 0, res.stderr
+    rows = {line.split("│")[1].strip(): line for line in res.stdout.splitlines() if line.count("│") == 4}
+    assert "Siren (0." in rows["take_01.wav"] and "listener" in rows["take_01.wav"]
+    assert "Dog" in rows["Dog/0001.wav"] and "name" in rows["Dog/0001.wav"]
+    assert "Labelled 1 recording(s)" in res.stderr and set(_index(folder)["files"]) == {"take_01.wav"}
+    missing = cli(["samples", str(tmp_path / "nope")], cli_env)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1 and "is not a folder" in missing.stderr

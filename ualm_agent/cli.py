@@ -408,6 +408,32 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
 
 @app.command()
 @handle_errors
+def samples(folder: Path = typer.Argument(..., help="A folder of recordings, as given to run --samples.")) -> None:
+    """Label a folder of recordings (by name, else by listening), refresh its index, and list each file's labels."""
+    from .components.generators.samples import SampleLibrary
+    from .errors import UsageError
+
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder")
+    notes: list[str] = []
+    files = SampleLibrary(folder, notes=notes).files()
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=_shown(f"recordings in {folder}"))
+    for col in ("file", "labels", "from"):
+        table.add_column(col, overflow="fold")
+    for path, labels in files.items():
+        heard = [f"{x.name} ({x.score:.2f})" if x.origin == "listener" else x.name for x in labels]
+        table.add_row(_shown(path.relative_to(folder).as_posix()), _shown("; ".join(heard)),
+                      "/".join(dict.fromkeys(x.origin for x in labels)))
+    Console().print(table)
+    for note in notes:
+        _stderr().print(printable(note), markup=False, soft_wrap=True)
+
+
+@app.command()
+@handle_errors
 def ablate(
     prompts: Path = typer.Argument(..., help="A JSONL prompt set (one item per line: id, prompt, expected)."),
     grid: list[str] = typer.Option(
