@@ -22,6 +22,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from ualm_agent.audio import check_signal, load_ref, write_audio
+from ualm_agent.components.listeners.composite import listen_for_plan
 from ualm_agent.errors import UsageError, no_sound_event
 from ualm_agent.roles import GenerationRequest, KnowsRenderable
 from ualm_agent.schema import Critique, LayoutEvent, Observation, RichCaption, Round, RunResult
@@ -153,7 +154,7 @@ def listen_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     started = time.perf_counter()
     cur = state["current"]
-    observation = ctx.roles.listener.listen(load_ref(cur.audio_out, ctx.workdir), hints=tuple(state["plan"].labels()))
+    observation = listen_for_plan(ctx.roles.listener, load_ref(cur.audio_out, ctx.workdir), state["plan"], ctx.config)
     first: dict[str, float] = {}
     for e in observation.events:
         first.setdefault(e.label, e.start_s)

@@ -41,6 +41,10 @@ class LoopConfig(BaseModel):
     enrich: bool = Field(default=True, strict=True, description="off: the prompt passes through as the caption")
     critique: bool = Field(default=True, strict=True, description="off: no critique, so no revision")
     interactive: bool = Field(default=False, strict=True)
+    hear_words: bool = Field(
+        default=True, strict=True,
+        description="when the plan has words to say and the listener transcribes none, Whisper hears them too",
+    )
 
     @model_validator(mode="after")
     def _reflect_in_range(self) -> "LoopConfig":

