@@ -51,14 +51,14 @@ def moo(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray
         length = float(rng.uniform(1.2, 1.8))
         m = int(length * sr)
         u = np.linspace(0, 1, m)
-        f0 = float(rng.uniform(110, 150)) * size * (1 + 0.25 * np.sin(np.pi * np.clip(u * 1.4, 0, 1)) - 0.1 * u)
+        f0 = float(rng.uniform(85, 115)) * size * (1 + 0.25 * np.sin(np.pi * np.clip(u * 1.4, 0, 1)) - 0.1 * u)
         # The first formant opens from a closed-mouth "m" to an "o" and back.
         opening = np.sin(np.pi * u) ** 0.5
         half = m // 2
         a = _call(half / sr, sr, rng, f0[:half], [(300 + 250 * float(opening[half // 2]), 120), (900 / size, 200),
-                                                   (2300, 300)], 0.02, 0.1, 0.6, 0.15, 0.01, 1.2)
+                                                   (2300, 300)], 0.08, 0.5, 0.4, 0.15, 0.01, 2.5)
         b = _call((m - half) / sr, sr, rng, f0[half:], [(550 / size, 120), (850 / size, 150), (2300, 300)],
-                  0.02, 0.1, 0.6, 0.01, 0.3, 1.2)
+                  0.08, 0.5, 0.4, 0.01, 0.3, 2.5)
         return np.concatenate([a, b])
 
     return _fit(_repeat(d, sr, rng, single, one, (0.4, 0.9)), _frames(d, sr))
@@ -450,45 +450,22 @@ def whale(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarr
     return _fit(_room(_repeat(d, sr, rng, single, one, (0.2, 0.5)), sr, rng, 0.4, 0.8), _frames(d, sr))
 
 
+# AudioSet class -> recipe, filed only where the listener names the class (or a direct
+# parent) on most seeds (benchmarks/coverage.py, seeds 0-3, 0-5 where close). Moo,
+# quack, honk, hoot, caw, coo, croak, crowing, meow, purr, howl, the rattle and whale
+# are not yet heard as their class (nor a roar as "Roar") and wait for further tuning.
+# "Hiss" is heard from the hiss recipe on every seed, but the liquids family files it.
 LABELS: dict[str, str] = {
-    "Livestock, farm animals, working animals": "moo",
-    "Cattle, bovinae": "moo",
-    "Moo": "moo",
-    "Pig": "oink",
-    "Oink": "oink",
+    "Livestock, farm animals, working animals": "cluck",
     "Goat": "bleat",
     "Sheep": "bleat",
     "Bleat": "bleat",
     "Horse": "neigh",
-    "Neigh, whinny": "neigh",
-    "Clip-clop": "clip_clop",
     "Fowl": "cluck",
     "Chicken, rooster": "cluck",
     "Cluck": "cluck",
-    "Crowing, cock-a-doodle-doo": "crowing",
-    "Turkey": "gobble",
     "Gobble": "gobble",
-    "Duck": "quack",
-    "Quack": "quack",
-    "Goose": "honk",
-    "Honk": "honk",
-    "Hoot": "hoot",
-    "Caw": "caw",
-    "Coo": "coo",
     "Wild animals": "roar",
     "Roaring cats (lions, tigers)": "roar",
-    "Roar": "roar",
-    "Frog": "croak",
-    "Croak": "croak",
-    "Snake": "rattle",
-    "Rattle": "rattle",
-    "Hiss": "hiss",
-    "Cat": "meow",
-    "Meow": "meow",
-    "Caterwaul": "meow",
-    "Purr": "purr",
-    "Canidae, dogs, wolves": "howl",
     "Rodents, rats, mice": "squeak",
-    "Mouse": "squeak",
-    "Whale vocalization": "whale",
 }

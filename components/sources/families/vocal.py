@@ -147,54 +147,59 @@ def _speaker(rng: np.random.Generator, kind: str = "adult") -> tuple[float, floa
 # --- laughter ----------------------------------------------------------------
 
 
-def _laugh(d: float, sr: int, rng: np.random.Generator, single: bool, kind: str, rate: float, vowel: str,
-           breath: float, bout: tuple[int, int], height: float = 1.0) -> np.ndarray:
-    """Bouts of "ha-ha-ha": short voiced vowels with /h/ onsets at ``rate`` a second, pitch falling over a bout."""
+def _laugh(d: float, sr: int, rng: np.random.Generator, single: bool, kind: str, height: float, rate: float,
+           vowel: str, voiced: float, aspirate: float) -> np.ndarray:
+    """Bouts of "ha-ha-ha" at ``rate`` syllables a second, pitch falling over each bout.
+
+    Each syllable is a long breathy /h/ (``aspirate`` of the period) and a short, very
+    breathy voiced vowel (``voiced`` of the period). Searched against YAMNet: clearer,
+    longer vowels are heard as "Speech"; short voicing drowned in breath is "Laughter".
+    """
     f0, size = _speaker(rng, kind)
     f0 *= height
 
     def one_bout() -> np.ndarray:
-        count = int(rng.integers(*bout))
+        count = int(rng.integers(4, 9))
         period = 1.0 / (rate * float(rng.uniform(0.9, 1.1)))
         x = np.zeros(int((count * period + 0.3) * sr))
         for k in range(count):
-            top = f0 * (1.35 - 0.35 * k / max(count - 1, 1)) * float(rng.uniform(0.95, 1.05))
-            syl = _syllable(period * 0.55, sr, rng, (top, top * 0.85), vowel, size, breath, 0.015, 0.03,
-                            aspirate_s=period * 0.3)
+            top = f0 * (1.3 - 0.3 * k / count) * float(rng.uniform(0.95, 1.05))
+            syl = _syllable(period * voiced, sr, rng, (top, top * 0.75), vowel, size, 1.5, 0.01, 0.01, 0.03,
+                            aspirate_s=period * aspirate)
             _add(x, syl, k * period, sr, float(rng.uniform(0.7, 1.0)))
         return x
 
-    return _fit(_repeat(d, sr, rng, single, one_bout, (0.35, 0.8)), _frames(d, sr))
+    return _fit(_repeat(d, sr, rng, single, one_bout, (0.3, 0.7)), _frames(d, sr))
 
 
 @recipe("laughter")
 def laughter(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    """An adult laughing "ha-ha-ha", about five syllables a second, pitch falling through each bout."""
-    return _laugh(d, sr, rng, single, "adult", 5.0, "a", 0.15, (4, 8), 1.2)
+    """An adult laughing "ha-ha-ha", about seven breathy syllables a second."""
+    return _laugh(d, sr, rng, single, "adult", 1.3, 7.0, "ae", 0.25, 0.6)
 
 
 @recipe("baby_laughter")
 def baby_laughter(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    """A baby's squealing giggle: a child's tract, high pitch, fast breathy syllables."""
-    return _laugh(d, sr, rng, single, "child", 6.0, "ae", 0.25, (3, 7), 1.3)
+    """A baby's giggling laugh: the same breathy bouts from a child's small tract and high voice."""
+    return _laugh(d, sr, rng, single, "child", 1.0, 7.0, "e", 0.3, 0.5)
 
 
 @recipe("giggle")
 def giggle(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
     """A high, quick "hee-hee-hee"."""
-    return _laugh(d, sr, rng, single, "adult", 7.0, "i", 0.2, (4, 9), 1.6)
+    return _laugh(d, sr, rng, single, "adult", 1.6, 7.0, "e", 0.3, 0.5)
 
 
 @recipe("belly_laugh")
 def belly_laugh(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    """A deep, loud, slower "ho-ho-ho" from a low voice."""
-    return _laugh(d, sr, rng, single, "low", 4.0, "o", 0.12, (4, 7), 1.3)
+    """A deep, slower "ha-ha-ha" from a low voice."""
+    return _laugh(d, sr, rng, single, "low", 1.2, 5.0, "ae", 0.25, 0.5)
 
 
 @recipe("chuckle")
 def chuckle(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    """A soft, short, low "heh-heh", half through the nose."""
-    return _laugh(d, sr, rng, single, "adult", 5.5, "uh", 0.4, (2, 5), 1.0)
+    """A soft "huh-huh-huh": shorter voicing on a closed "uh"."""
+    return _laugh(d, sr, rng, single, "adult", 1.6, 5.0, "uh", 0.2, 0.3)
 
 
 # --- respiration -------------------------------------------------------------
@@ -715,8 +720,10 @@ def chant(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarr
     return _room(out, sr, rng, 0.2, 0.4)
 
 
-# AudioSet class -> recipe. Only classes the listener names on most seeds are filed
-# (tuned with benchmarks/coverage.py, seeds 0-3).
+# AudioSet class -> recipe. Only classes the listener names (or names a direct parent
+# of) on most seeds are filed, tuned with benchmarks/coverage.py over seeds 0-3 (and
+# 0-5 where that was close). The other recipes (coughs, breaths, shouts, crowds,
+# digestion) are not yet heard as their class and wait for further tuning.
 LABELS: dict[str, str] = {
     "Laughter": "laughter",
     "Baby laughter": "baby_laughter",
@@ -724,39 +731,7 @@ LABELS: dict[str, str] = {
     "Belly laugh": "belly_laugh",
     "Chuckle, chortle": "chuckle",
     "Snicker": "chuckle",
-    "Cough": "cough",
-    "Throat clearing": "throat_clearing",
-    "Sneeze": "sneeze",
-    "Pant": "pant",
-    "Gasp": "gasp",
     "Sigh": "sigh",
-    "Snoring": "snoring",
-    "Wheeze": "wheeze",
-    "Snort": "snoring",
-    "Sniff": "sniff",
-    "Shout": "shout",
-    "Yell": "shout",
-    "Bellow": "shout",
-    "Whoop": "shout",
-    "Battle cry": "shout",
     "Screaming": "scream",
-    "Groan": "groan",
-    "Grunt": "grunt",
-    "Wail, moan": "wail",
-    "Whispering": "whisper",
-    "Yodeling": "yodel",
-    "Burping, eructation": "burp",
-    "Hiccup": "hiccup",
-    "Fart": "fart",
-    "Gargling": "gargle",
-    "Stomach rumble": "stomach_rumble",
-    "Chewing, mastication": "chewing",
-    "Biting": "chewing",
-    "Hubbub, speech noise, speech babble": "hubbub",
-    "Crowd": "hubbub",
-    "Chatter": "chatter",
-    "Children playing": "children_playing",
-    "Children shouting": "children_shouting",
-    "Cheering": "cheering",
     "Chant": "chant",
 }
