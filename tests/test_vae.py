@@ -74,12 +74,14 @@ def test_pan_changes_are_crossfaded():
     assert np.max(np.abs(np.diff(curve))) < 0.05
 
 
-def test_stereo_input_is_downmixed_before_panning():
+def test_stereo_input_keeps_its_image_and_is_only_resampled():
     mono = _noise(0.5).samples[0]
     stereo = Waveform(np.stack([mono, np.zeros_like(mono)]), RATE)
-    out = ResampleVae(sample_rate=32000).process(stereo, RichCaption(duration_s=0.5))
+    plan = RichCaption(duration_s=0.5, layout=[LayoutEvent(label="Bark", start_s=0.0, end_s=0.5, position="right")])
+    out = ResampleVae(sample_rate=32000).process(stereo, plan)
     assert out.sample_rate == 32000 and out.channels == 2
-    assert _energy(out.samples[0]) == pytest.approx(_energy(out.samples[1]), rel=1e-3)
+    # Not re-panned from the plan: the left-only input stays left.
+    assert _energy(out.samples[1]) < 1e-6 * _energy(out.samples[0])
 
 
 def test_identity_returns_input_unchanged():

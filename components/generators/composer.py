@@ -3,10 +3,10 @@
 Each layout event is asked of every configured source (a user's recordings,
 packaged recordings, speech, a General MIDI soundfont, DSP models: see
 :mod:`..sources`); the best match renders each occurrence, and the mixer alone
-places it at its onset, shapes and levels it, and mixes to mono. Position is
-left to the vae. When no source can render a label, the nearest renderable
-sound stands in and the round's notes say so; a label with nothing near is
-reported ``unrendered``.
+places it at its onset, shapes, levels and pans it, and mixes to stereo. When
+no source can render a label, the nearest renderable sound stands in and the
+round's notes say so; only when no source renders anything is a label reported
+``unrendered``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import zlib
 from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from ualm_agent.errors import ConfigError, ModelUnavailableError
 from ualm_agent.registry import BackendConfig, register
@@ -55,6 +56,8 @@ class ComposerSettings(BackendConfig):
     sample_rate: int = 16000
     # Sources asked for each event, best match wins; None: every built-in source installed.
     sources: list[str] | None = None
+    # How far "left"/"right" events are panned: 0 keeps all centred, 1 is hard left/right.
+    pan: float = Field(default=0.8, ge=0.0, le=1.0)
 
 
 @register(
@@ -68,10 +71,11 @@ class Composer:
     """Recordings, speech, soundfont instruments and DSP models, mixed on the plan's timeline."""
 
     def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000,
-                 sources: list[str] | None = None) -> None:
+                 sources: list[str] | None = None, pan: float = 0.8) -> None:
         if sample_rate < 8000:
             raise ConfigError(f"composer sample_rate must be at least 8000 Hz, got {sample_rate}")
         self.sample_rate = int(sample_rate)
+        self.pan = float(np.clip(pan, 0.0, 1.0))
         self.sources = _build_sources(sources, samples=samples, soundfont=soundfont, sample_rate=self.sample_rate)
         self._labels: list[str] | None = None
 
@@ -91,7 +95,7 @@ class Composer:
         sr = self.sample_rate
         duration = float(request.duration_s or request.caption.duration_s)
         total = max(1, int(round(duration * sr)))
-        mix = np.zeros(total, dtype=np.float64)
+        mix = np.zeros((2, total), dtype=np.float64)
         unrendered: list[str] = []
         notes: list[str] = []
         for index, event in enumerate(request.caption.layout):
@@ -113,14 +117,14 @@ class Composer:
             _source, match, _take = choice
             if match.stand_in:
                 _say(notes, f"{event.label} has no sound of its own here; it was rendered with the nearest one, {match.sound}.")
-            mix += layer
+            mix += _panned(layer, event.position, self.pan)
         for source in self.sources:
             for note in getattr(source, "skipped", ()):
                 _say(notes, note)
         peak = float(np.max(np.abs(mix))) if mix.size else 0.0
         if peak > MIX_PEAK:
             mix *= MIX_PEAK / peak
-        return GenerationResult(Waveform(mix.astype(np.float32)[None, :], sr), tuple(unrendered), tuple(notes))
+        return GenerationResult(Waveform(mix.astype(np.float32), sr), tuple(unrendered), tuple(notes))
 
     # --- choosing a sound ---------------------------------------------------
 
@@ -289,6 +293,14 @@ def _build_sources(names: list[str] | None, **settings: object) -> list[SoundSou
         raise ModelUnavailableError("no sound source is available to the composer; "
                                     "reinstall with `bash install.sh` to get the default ones")
     return built
+
+
+def _panned(track: np.ndarray, position: str, width: float) -> np.ndarray:
+    """A mono track placed in stereo with a constant-power pan (centre: -3 dB on each side)."""
+    from ualm_agent.components.vaes.resample import PAN_DIRECTION
+
+    theta = (PAN_DIRECTION[position] * width + 1.0) * np.pi / 4
+    return np.stack([track * np.cos(theta), track * np.sin(theta)])
 
 
 def _relatives(label: str) -> list[str]:

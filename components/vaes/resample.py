@@ -1,5 +1,7 @@
 """Vae ``resample``: 16 kHz mono -> 48 kHz stereo, panned from the plan; and ``identity``.
 
+Stereo input (a generator that pans its own events) is only resampled.
+
 The released UALM "enhancement VAE" is not available, so this stands in for it
 with signal processing: soxr upsampling and a constant-power pan that follows
 each planned event's position over its occurrences.
@@ -43,6 +45,9 @@ class ResampleVae:
         self.pan = float(np.clip(pan, 0.0, 1.0))
 
     def process(self, audio: Waveform, caption: RichCaption) -> Waveform:
+        if audio.channels == 2:
+            # A generator that places its sounds in stereo itself (the composer's mixer) keeps its image.
+            return resample(audio, self.sample_rate)
         mono = Waveform(audio.mono()[None, :], audio.sample_rate)
         up = resample(mono, self.sample_rate).samples[0]
         position = pan_curve(caption, len(up), self.sample_rate, self.pan)
