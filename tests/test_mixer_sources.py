@@ -127,3 +127,14 @@ def test_an_unavailable_source_named_explicitly_fails_with_its_reason(monkeypatc
         Composer(sources=["soundfont"])
     # By default, a missing source is skipped and the others still serve.
     assert "soundfont" not in [s.name for s in Composer().sources]
+
+
+def test_overlapping_events_keep_their_own_sides():
+    composer = _composer_with(ToneSource(repertoire=["Bark", "Siren"], takes=1))
+    events = [LayoutEvent(label="Bark", start_s=0.0, end_s=2.0, position="left"),
+              LayoutEvent(label="Siren", start_s=0.0, end_s=2.0, position="right")]
+    x = _render(composer, *events).audio.samples
+    assert x.shape[0] == 2
+    left, right = x[0, RATE // 4 : RATE], x[1, RATE // 4 : RATE]
+    assert _peak_hz(left) == pytest.approx(tone_hz("Bark"), abs=3)
+    assert _peak_hz(right) == pytest.approx(tone_hz("Siren"), abs=3)
