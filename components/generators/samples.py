@@ -33,7 +33,7 @@ from ualm_agent.errors import AudioInputError, ConfigError
 from ualm_agent.files import atomic_write_text
 from ualm_agent.labels import exact_audioset_name, name_key
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".mp3"}
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3"}
 
 # Words that recorders, phones and audio editors put in the names they make up
 # ("Take 7", "ZOOM0001", "New Recording 3", "Audio 1_bounce"): they say nothing of the sound.
@@ -274,7 +274,10 @@ class LabelIndex:
         entries: dict[str, dict] = {}
         pending: list[tuple[str, Path, os.stat_result]] = []
         for path in paths:
-            rel, stat = path.relative_to(self.root).as_posix(), path.stat()
+            try:
+                rel, stat = path.relative_to(self.root).as_posix(), path.stat()
+            except OSError:
+                continue  # gone since the folder was scanned
             entry = known.get(rel)
             if entry and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
                 entries[rel] = entry
@@ -303,7 +306,11 @@ class LabelIndex:
         if len(pending) >= 10:
             print(f"Listening to {len(pending)} recordings in {self.root} to label them (once).", file=sys.stderr)
         for rel, path, stat in pending:
-            entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(path)}
+            try:
+                entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(path)}
+            except OSError as exc:
+                self.notes.append(f"Skipped the recording {rel}: it could not be read ({exc}).")
+                continue
             # The same content (touched, copied or moved) keeps what was heard in it.
             same = known.get(rel) if known.get(rel, {}).get("sha256") == entry["sha256"] else by_hash.get(entry["sha256"])
             if same is not None:
@@ -318,6 +325,10 @@ class LabelIndex:
                 found = self.labeller.label(path)
             except AudioInputError as exc:
                 made[rel] = {**entry, "labels": [], "skipped": f"it could not be listened to: {exc}"}
+                continue
+            except Exception as exc:  # noqa: BLE001 - one file the listener fails on must not end a run
+                # Not kept in the index: the failure may be the listener's, so the file is heard again next time.
+                self.notes.append(f"Skipped the recording {rel}: the listener failed on it ({type(exc).__name__}: {exc}).")
                 continue
             if not found:
                 made[rel] = {**entry, "labels": [], "skipped": "the listener heard nothing it could name in it"}
@@ -344,7 +355,7 @@ class LabelIndex:
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
                 files = document["files"]
-                if not isinstance(files, dict) or not all(isinstance(e.get("labels"), list) for e in files.values()):
+                if not isinstance(files, dict) or not all(map(_valid_entry, files.values())):
                     raise ValueError("its files are not a table of labels")
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 self.notes.append(f"The label index {path} could not be read ({exc}), so it was rebuilt.")
@@ -373,6 +384,15 @@ class LabelIndex:
             return
         self.notes.append(f"{self.root} cannot be written to, so the labels heard in its recordings are kept in "
                           f"{self.cache_path}.")
+
+
+def _valid_entry(entry: object) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("labels"), list):
+        return False
+    numbers = all(isinstance(entry.get(k), int) for k in ("size", "mtime_ns")) and isinstance(entry.get("sha256"), str)
+    labels = all(isinstance(x, dict) and isinstance(x.get("label"), str) and isinstance(x.get("score"), (int, float))
+                 for x in entry["labels"])
+    return numbers and labels
 
 
 def _writable(folder: Path) -> bool:
