@@ -120,7 +120,8 @@ def test_unnamed_files_are_labelled_by_listening_and_the_index_is_reused(tmp_pat
     assert sorted(heard) == ["ZOOM0002.WAV", "take_01.wav"]  # Bark.wav is named: never listened to
     assert any(n.startswith(f"Labelled 2 recording(s) in {folder}") and "take_01.wav as Siren" in n for n in notes)
     index = _index(folder)
-    assert index["listener"] == "yamnet" and set(index["files"]) == {"take_01.wav", "ZOOM0002.WAV"}
+    assert (index["listener"], index["listener_version"]) == ("yamnet", YamnetLabeller.version)
+    assert set(index["files"]) == {"take_01.wav", "ZOOM0002.WAV"}
     entry = index["files"]["take_01.wav"]
     assert entry["size"] == (folder / "take_01.wav").stat().st_size and len(entry["sha256"]) == 64
     assert entry["labels"][0]["label"] == "Siren" and 0 < entry["labels"][0]["score"] <= 1
@@ -130,6 +131,14 @@ def test_unnamed_files_are_labelled_by_listening_and_the_index_is_reused(tmp_pat
     assert again.has("Siren") and set(again.labels()) == set(library.labels())
     assert sorted(heard) == ["ZOOM0002.WAV", "take_01.wav"]  # the second load heard nothing
     assert (folder / LabelIndex.FILE).stat().st_mtime_ns == written  # and left the index as it was
+
+
+def test_a_new_labelling_rule_hears_every_file_again(tmp_path, sounds, heard, monkeypatch):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren"})
+    SampleLibrary(folder).labels()
+    monkeypatch.setattr(YamnetLabeller, "version", YamnetLabeller.version + 1)
+    assert SampleLibrary(folder).has("Siren")
+    assert heard == ["take_01.wav", "take_01.wav"] and _index(folder)["listener_version"] == YamnetLabeller.version
 
 
 def test_added_files_are_heard_removed_ones_dropped_and_touched_ones_kept(tmp_path, sounds, heard):
@@ -180,7 +189,7 @@ def test_a_read_only_folder_keeps_its_index_in_the_cache(tmp_path, sounds, heard
         folder.chmod(0o755)
 
 
-WRONG_SHAPE = ('{"version": 1, "listener": "yamnet", "files": {"take_01.wav": '
+WRONG_SHAPE = ('{"version": 1, "listener": "yamnet", "listener_version": 1, "files": {"take_01.wav": '
                '{"size": 1, "mtime_ns": 1, "sha256": "x", "labels": [{"label": 3}]}}}')
 
 

@@ -245,7 +245,7 @@ def cache_folder() -> Path:
 class LabelIndex:
     """The listener's labels of a folder's unnamed files, kept in ``FILE`` beside them.
 
-    The file is JSON: ``{"version", "listener", "files": {relative path: {"size", "mtime_ns",
+    The file is JSON: ``{"version", "listener", "listener_version", "files": {relative path: {"size", "mtime_ns",
     "sha256", "labels": [{"label", "score"}], "skipped"?}}}``. A file whose size and mtime match
     its entry keeps its labels; one whose content hash matches an entry (touched, copied or moved)
     keeps them too, and only other files are listened to. Files that are gone are dropped, and
@@ -285,7 +285,8 @@ class LabelIndex:
                 pending.append((rel, path, stat))
         if pending:
             entries.update(self._listen(pending, known))
-        document = {"version": self.VERSION, "listener": self.labeller.name, "files": dict(sorted(entries.items()))}
+        document = {"version": self.VERSION, "listener": self.labeller.name, "listener_version": self.labeller.version,
+                    "files": dict(sorted(entries.items()))}
         if target == self.cache_path:
             document["root"] = str(self.root.resolve())  # for whoever finds it in the cache
         if document != stored:
@@ -360,8 +361,9 @@ class LabelIndex:
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 self.notes.append(f"The label index {path} could not be read ({exc}), so it was rebuilt.")
                 continue
-            if (document.get("version"), document.get("listener")) != (self.VERSION, self.labeller.name):
-                continue  # another format or listener: its labels are heard again
+            made_by = (document.get("version"), document.get("listener"), document.get("listener_version"))
+            if made_by != (self.VERSION, self.labeller.name, self.labeller.version):
+                continue  # another format, listener or labelling rule: its files are heard again
             known.update(files)
             if path == target:
                 stored = document
