@@ -137,3 +137,15 @@ def test_one_round_of_the_default_stack_says_and_checks_the_words(tmp_path):
     said = " ".join(seg.text for seg in best.observation.speech).lower()
     assert "come here" in said and "good boy" in said, said
     assert not [i for i in best.critique.issues if i.label == "Speech" and "should say" in i.message]
+
+
+def test_a_voice_that_fails_hands_the_event_on_and_says_why(composer, monkeypatch):
+    from ualm_agent.components.sources import speech
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no phonemes")
+
+    monkeypatch.setattr(speech.Voice, "speak", broken)
+    result = _generate(composer, _plan(PHRASE))
+    assert any("could not say its words (no phonemes)" in n for n in result.notes), result.notes
+    assert np.abs(result.audio.samples).max() > 0  # the DSP babble took the event

@@ -11,6 +11,9 @@ instance. The merged observation holds:
 - the speech of the members that transcribe it (segments with text), else the
   text-less speech spans of the first member that has any;
 - loudness, balance and duration from the first member that measured them.
+
+``listen_for_plan`` is how a round is heard: the configured listener, with
+Whisper merged in when the plan has words to say and the listener transcribes none.
 """
 
 from __future__ import annotations

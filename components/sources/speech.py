@@ -123,16 +123,21 @@ class SpeechSource:
         self._note_limits(voice, request, said)
         pace, noise, noise_w = TAKES[request.take % len(TAKES)]
         n = max(1, int(round(request.duration_s * request.sample_rate)))
-        speech = voice.speak(said, pace, noise, noise_w, take_rng(request), request.sample_rate)
-        if speech.size > n:
-            # Faster, as far as still sounds natural; then cut to the slot.
-            faster = max(FASTEST, pace * n / speech.size * 0.97)
-            if faster < pace:
-                speech = voice.speak(said, faster, noise, noise_w, take_rng(request), request.sample_rate)
+        try:
+            speech = voice.speak(said, pace, noise, noise_w, take_rng(request), request.sample_rate)
             if speech.size > n:
-                self._note(f'{request.label}: the words "{" / ".join(said)}" need {speech.size / request.sample_rate:.1f} s '
-                           f"even spoken faster, longer than the {request.duration_s:.1f} s planned for them, so they "
-                           f"were cut short.")
+                # Faster, as far as still sounds natural; then cut to the slot.
+                faster = max(FASTEST, pace * n / speech.size * 0.97)
+                if faster < pace:
+                    speech = voice.speak(said, faster, noise, noise_w, take_rng(request), request.sample_rate)
+        except RuntimeError as exc:
+            # The mixer hands the event to the next source (the wordless babble); the notes say why.
+            self._note(f"{request.label}: the speech voice could not say its words ({exc}).")
+            return None
+        if speech.size > n:
+            self._note(f'{request.label}: the words "{" / ".join(said)}" need {speech.size / request.sample_rate:.1f} s '
+                       f"even spoken faster, longer than the {request.duration_s:.1f} s planned for them, so they "
+                       f"were cut short.")
         out = np.zeros(n)
         out[: min(n, speech.size)] = speech[:n]
         return out
