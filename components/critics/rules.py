@@ -25,6 +25,12 @@ of bursts, and each burst's onset is compared with the planned occurrence it is
 nearest. Faint, brief unplanned labels heard only during a planned burst or at a
 counted sound's planned onsets name that burst ("Plop" on a bark) and are not extras.
 
+Where it can tell, an issue says why (``cause``), for the reviser to pick its fix: an unheard
+event is "masked" when planned sounds were heard over it (``maskers``, loudest first, their level
+in the message), or a "look-alike" when a related class claimed by no planned sound was heard
+over most of its time in its place (``heard_as``: "Clang" for a bell; then it is no extra too); a
+heard event whose pieces all fall below ``weak_confidence`` is a "weak" loudness issue.
+
 Each severe issue (severity >= ``severe_severity``: a missing event, a wrong
 order, an event heard only outside its planned span) multiplies the score by
 ``severe_penalty`` (0.8), so a clip with one scores below the accept threshold. The verdict is "accept" when no issue is severe, none
@@ -529,7 +535,7 @@ class RulesCritic:
         heard: list[_Heard],
         matches: dict[int, _Match],
         observation: Observation,
-        look_alikes: set[int] = frozenset(),
+        look_alikes: set[int] | frozenset[int] = frozenset(),
     ) -> list[Issue]:
         s = self.settings
         explained = {h.index for m in matches.values() for h in [m.primary, *m.related]} | set(look_alikes)

@@ -176,8 +176,8 @@ class RulesReviser:
         issue: Issue,
         renderable: Sequence[str] | None,
         plan: RichCaption,
-        unheard: set[int] | frozenset[int] = frozenset(),
-        lowered: set[int] | None = None,
+        unheard: set[int],
+        lowered: set[int],
     ) -> list[_Change]:
         ev = layout[idx]
         if issue.observed == "not rendered" or (renderable is not None and not labels_in(renderable, ev.label)):
@@ -213,6 +213,7 @@ class RulesReviser:
             for j in lowerable:
                 other = layout[j]
                 layout[j] = other.model_copy(update={"level": _SOFTER[other.level]})
+                lowered.add(j)  # one cut per round: its gain waits for the next
                 changes.append(_Change(
                     "lower", other.label, f"lowered {other.label} from {other.level} to {_SOFTER[other.level]} so {ev.label} is heard"
                 ))
@@ -233,11 +234,10 @@ class RulesReviser:
                 changes += self._gain(layout, idx, self.settings.raise_db, f"so it is heard over {names}")
             if self._on("lower"):
                 for j in heard_over:
-                    if lowered is None or j not in lowered:
-                        cut = self._gain(layout, j, -self.settings.lower_db, f"so {ev.label} is heard")
+                    cut = [] if j in lowered else self._gain(layout, j, -self.settings.lower_db, f"so {ev.label} is heard")
+                    if cut:
                         changes += cut
-                        if cut and lowered is not None:
-                            lowered.add(j)
+                        lowered.add(j)
         if not changes and self._on("retake"):
             # Nothing left to change in the plan: this take does not carry the sound, so try another.
             changes.append(self._retake(layout, idx, "it was not heard"))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from .. import artifacts
 from ..display import printable
 from ..errors import UalmAgentError, UsageError
-from ..schema import Critique, Issue, Observation, RichCaption, Round, RunResult
+from ..schema import Critique, Issue, Observation, PlanEdit, RichCaption, Round, RunResult
 from .embed import AUDIO_MIME, PAGE_RATE, data_uri, locate, page_audio
 from .spectrogram import round_figure_png
 from .style import kind_colour, page, rgba
@@ -101,7 +101,8 @@ def _round_section(r: Round, result: RunResult, run_dir: Path) -> str:
         parts.append(f"<p class=\"error\">{escape(r.error or 'failed')}</p>")
     parts.append(_media(r, run_dir))
     parts.append("<div class=\"columns\">")
-    parts.append(f"<div class=\"plan\"><h3>Plan</h3>{_plan(r.plan, r.critique, r.unrendered, r.notes)}</div>")
+    edits = _edits(round_edits(result, r.index))
+    parts.append(f"<div class=\"plan\"><h3>Plan</h3>{edits}{_plan(r.plan, r.critique, r.unrendered, r.notes)}</div>")
     parts.append(f"<div class=\"heard\"><h3>Heard</h3>{_heard(r.heard, r.observation)}</div>")
     parts.append(f"<div class=\"critique\"><h3>Critique</h3>{_critique(r.critique)}</div>")
     parts.append("</div>")
@@ -110,6 +111,34 @@ def _round_section(r: Round, result: RunResult, run_dir: Path) -> str:
         parts.append(f"<p class=\"muted\">Time per step: {times}</p>")
     cls = "round best" if is_best else "round"
     return f"<section class=\"{cls}\" id=\"round-{r.index}\" data-round=\"{r.index}\">\n" + "\n".join(parts) + "\n</section>"
+
+
+def round_edits(result: RunResult, index: int) -> list[PlanEdit]:
+    """The typed edits that made round ``index``'s plan: those its plan has beyond the round before
+    (a plan carries every edit made so far, oldest first)."""
+    by_index = {r.index: r for r in result.rounds}
+    current = by_index.get(index)
+    if current is None:
+        return []
+    before = by_index.get(index - 1)
+    done = before.plan.edits if before is not None else []
+    if current.plan.edits[: len(done)] == done:
+        return current.plan.edits[len(done):]
+    # Not a continuation of the round before (a plan made afresh): show what it carries.
+    return list(current.plan.edits)
+
+
+def _edits(edits: list[PlanEdit]) -> str:
+    if not edits:
+        return ""
+    items = "".join(
+        f"<li class=\"edit\" data-edit=\"{escape(e.kind)}\"><b>{escape(e.kind)}</b> {escape(e.label)}"
+        + (f" <span class=\"muted\">(answers {escape(e.answers)})</span>" if e.answers else "")
+        + (f": {escape(e.detail)}" if e.detail else "")
+        + "</li>"
+        for e in edits
+    )
+    return f"<p class=\"muted\">Edits made for this round:</p><ul class=\"edits\">{items}</ul>"
 
 
 def _media(r: Round, run_dir: Path) -> str:
@@ -163,7 +192,7 @@ def _plan(plan: RichCaption, critique: Critique | None, unrendered: list[str], n
         rows.append(
             f"<tr{attrs}><td>{i}</td><td>{escape(ev.label)}{phrase}{tags}</td>"
             f"<td>{ev.start_s:.2f}–{ev.end_s:.2f} s</td><td>{ev.count}×</td>"
-            f"<td>{escape(ev.position)}, {escape(ev.level)}</td></tr>"
+            f"<td>{escape(ev.position)}, {escape(ev.level)}{escape(_fine(ev.gain_db, ev.take))}</td></tr>"
         )
     out = [f"<p>{escape(plan.description)}</p>"] if plan.description else []
     if rows:
@@ -179,6 +208,11 @@ def _plan(plan: RichCaption, critique: Critique | None, unrendered: list[str], n
         out.append("<p class=\"muted\">Generator notes:</p><ul>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
     out.append(f"<details><summary>as text</summary><pre>{escape(plan.to_text())}</pre></details>")
     return "\n".join(out)
+
+
+def _fine(gain_db: float, take: int) -> str:
+    """A revision's gain and take, beside the level; nothing when they are as planned."""
+    return (f" {gain_db:+g} dB" if gain_db else "") + (f", take {take}" if take else "")
 
 
 def _heard(heard: RichCaption | None, observation: Observation | None) -> str:
