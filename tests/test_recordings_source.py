@@ -111,6 +111,24 @@ def test_a_short_recording_is_looped_to_fill_a_long_event_but_a_counted_one_play
     assert _rms(looped[-RATE:]) > 0 and _rms(once[-RATE:]) == 0.0
 
 
+def _bursts(x: np.ndarray, floor_db: float = 20.0, gap_s: float = 0.06) -> int:
+    """How many sounds ``x`` holds: runs of 10 ms frames within ``floor_db`` of its peak, apart by ``gap_s``."""
+    hop = RATE // 100
+    env = np.sqrt(np.mean(np.square(x[: x.size // hop * hop]).reshape(-1, hop), axis=1))
+    loud = np.flatnonzero(env > env.max() * 10 ** (-floor_db / 20))
+    return 1 + int(np.sum(np.diff(loud) > gap_s * 100))
+
+
+@pytest.mark.parametrize("label", ["Dog", "Duck", "Pig"])
+def test_a_counted_repeat_plays_one_sound_of_a_recording_that_holds_several(label):
+    source = RecordingsSource()
+    match = source.find(label)
+    several = source.render(match, _request(label, duration_s=4.0))
+    one = source.render(match, _request(label, duration_s=4.0, single=True))
+    assert _bursts(several) > 3
+    assert _bursts(one) == 1 and _rms(one) > 1e-3
+
+
 def test_loading_is_cached():
     source = RecordingsSource()
     match = source.find("Dog")
