@@ -9,6 +9,7 @@ tempo, chord voicing), so a different seed or round sounds different.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,6 +19,7 @@ Pattern = Callable[[float, tuple[int, ...], np.random.Generator, bool], list[Not
 PATTERNS: dict[str, Pattern] = {}
 
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
+_MINOR = (0, 2, 3, 5, 7, 8, 10)
 _PROGRESSIONS = (((0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12)), ((0, 4, 7), (5, 9, 12), (7, 11, 14), (0, 4, 7)))
 
 
@@ -41,9 +43,9 @@ def _steps(d: float, step_s: float) -> Iterator[tuple[int, float]]:
         i += 1
 
 
-def _scale_key(base: int, degree: int) -> int:
-    octave, step = divmod(degree, len(_MAJOR))
-    return base + 12 * octave + _MAJOR[step]
+def _scale_key(base: int, degree: int, scale: tuple[int, ...] = _MAJOR) -> int:
+    octave, step = divmod(degree, len(scale))
+    return base + 12 * octave + scale[step]
 
 
 @pattern("melody")
@@ -232,3 +234,128 @@ def eighths(d: float, keys: tuple[int, ...], rng: np.random.Generator, single: b
         if single:
             break
     return notes
+
+
+# --- Bands: genres as several instruments playing one groove --------------------------------------
+#
+# A band is written on a grid of sixteenth notes, one bar = 16 steps, as drum-machine rows:
+# drums "X" accent, "x" hit, "o" ghost; bass and chords "x" (or a chord tone, below) starts a
+# note, "-" holds it, "." rests. The lead plays the recipe's own program, so a recipe's
+# programs pick the lead and the rest of the band stays the genre's.
+
+_HARMONY = {
+    "major": ((0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12)),
+    "minor": ((0, 3, 7), (8, 12, 15), (3, 7, 10), (10, 14, 17)),
+    "blues": ((0, 4, 7, 10), (5, 9, 12, 15), (0, 4, 7, 10), (7, 11, 14, 17)),
+    "jazz": ((2, 5, 9, 12), (7, 11, 14, 17), (0, 4, 7, 11), (9, 12, 16, 19)),
+    "vamp": ((0, 3, 7, 10), (0, 3, 7, 10), (5, 9, 12, 15), (5, 9, 12, 15)),
+    "dark": ((0, 3, 7), (1, 5, 8), (0, 3, 7), (6, 10, 13)),
+}
+_VELOCITY = {"X": 122, "x": 100, "o": 60}
+# Bass-line letters: root, fifth, octave, third, seventh of the chord sounding.
+_BASS_TONE = {"x": 0, "r": 0, "f": 7, "o": 12, "t": None, "s": 10}
+
+
+@dataclass(frozen=True)
+class Band:
+    bpm: tuple[int, ...]
+    drums: dict[int, str] = field(default_factory=dict)
+    # (program, row) pairs; "p" chords play the top three tones, "5" power chords root+fifth+octave.
+    bass: tuple[int, str] | None = None
+    comp: tuple[int, str, str] | None = None
+    # The lead's rhythm row, on the recipe's program; "" for no lead.
+    lead: str = "x-x-x.x-x---x.x."
+    harmony: str = "major"
+    # Sixteenths per chord.
+    chord_steps: int = 16
+    # How late the off-beat eighths fall, as a fraction of a sixteenth (0.67: a triplet swing).
+    swing: float = 0.0
+    # Semitones above the recipe's key where the chords sit, and the bass below.
+    comp_octave: int = 12
+    bass_octave: int = -12
+    lead_octave: int = 12
+    crash: bool = True
+
+
+def _rows(row: str, length: int) -> Iterator[tuple[int, str, int]]:
+    """(step, symbol, held steps) of each onset in a bar-long row looped over ``length`` steps."""
+    n = len(row)
+    for step in range(length):
+        sym = row[step % n]
+        if sym in "-.":
+            continue
+        held = 1
+        while step + held < length and row[(step + held) % n] == "-":
+            held += 1
+        yield step, sym, held
+
+
+def play_band(band: Band, d: float, keys: tuple[int, ...], rng: np.random.Generator) -> list[Note]:
+    root = int(rng.choice(keys))
+    sixteenth = 60.0 / float(rng.choice(band.bpm)) / 4
+    steps = int(np.ceil(d / sixteenth))
+    chords = _HARMONY[band.harmony]
+    turn = int(rng.integers(2)) * 2  # start on the first or third chord of the cycle
+
+    def at(step: int) -> float:
+        late = band.swing * sixteenth if step % 4 == 2 else 0.0
+        return step * sixteenth + late
+
+    def chord(step: int) -> tuple[int, ...]:
+        return chords[(step // band.chord_steps + turn) % len(chords)]
+
+    notes: list[Note] = []
+    if band.crash and band.drums:
+        notes.append(Note(0.0, 1.0, 49, 105, drums=True))
+    for key, row in band.drums.items():
+        for step, sym, _ in _rows(row, steps):
+            notes.append(Note(at(step), sixteenth, key, _VELOCITY.get(sym, 100) - int(rng.integers(0, 8)), drums=True))
+    if band.bass:
+        program, row = band.bass
+        for step, sym, held in _rows(row, steps):
+            c = chord(step)
+            tone = c[1] - c[0] if _BASS_TONE.get(sym, 0) is None else _BASS_TONE.get(sym, 0)
+            notes.append(Note(at(step), held * sixteenth * 0.9, root + band.bass_octave + c[0] % 12 + tone, 105,
+                              program=program))
+    if band.comp:
+        program, row, voicing = band.comp
+        for step, sym, held in _rows(row, steps):
+            c = chord(step)
+            tones = (c[0], c[0] + 7, c[0] + 12) if voicing == "5" else c[-3:] if voicing == "p" else c
+            for j, tone in enumerate(tones):
+                notes.append(Note(at(step) + 0.008 * j, held * sixteenth * 0.95, root + band.comp_octave + tone,
+                                  _VELOCITY.get(sym, 90) - 10, program=program))
+    if band.lead:
+        scale = _MAJOR if band.harmony in ("major", "jazz", "blues") else _MINOR
+        degree = int(rng.integers(2, 6))
+        for step, _, held in _rows(band.lead, steps):
+            degree = int(np.clip(degree + rng.choice([-2, -1, 1, 1, 2]), 0, 9))
+            notes.append(Note(at(step), held * sixteenth * 0.9, _scale_key(root + band.lead_octave, degree, scale),
+                              int(rng.integers(100, 118))))
+    return notes
+
+
+def band(name: str, spec: Band) -> None:
+    """File a band as a pattern (``name``), so a recipe names it like any other pattern."""
+    PATTERNS[name] = lambda d, keys, rng, single: play_band(spec, d, keys, rng)
+
+
+_ROCK_KIT = {36: "X.....x.X.x.....", 38: "....X.......X...", 42: "x.x.x.x.x.x.x.x."}
+_FOUR_ON_THE_FLOOR = {36: "X...X...X...X...", 39: "....x.......x...", 46: "..x...x...x...x.", 42: "x...x...x...x..."}
+_DRIVING_KIT = {36: "x.x.x.x.x.x.x.x.", 38: "....X.......X...", 49: "X.......X......."}
+# Strings racing in sixteenths under brass stabs: YAMNet names this soul, swing or ska by its
+# tempo and the stab's instrument, where a plain rock or jazz combo is heard only as "Music".
+_STRING_OSTINATO = (48, "xxxxxxxxxxxxxxxx")
+_STABS = "x-..x-..x-..x-.."
+
+band("techno", Band((128, 134), _FOUR_ON_THE_FLOOR, (38, "..x...x...x...x."), (81, "x..x..x...x..x..", "p"),
+                    lead="", harmony="minor", comp_octave=0))
+band("rock_solo", Band((112, 124), _ROCK_KIT, (34, "x.x.x.x.x.x.x.x."), (30, "x-x-x-x-x-x-x-x-", "5"), comp_octave=-12))
+band("drive_165", Band((165,), _DRIVING_KIT, _STRING_OSTINATO, (61, _STABS, "t"), harmony="minor", lead="x-x-x-x-x-x-x-x-"))
+band("drive_185", Band((185,), _DRIVING_KIT, _STRING_OSTINATO, (61, _STABS, "t"), harmony="minor", lead="x-x-x-x-x-x-x-x-"))
+band("drive_trumpets", Band((165, 185), _DRIVING_KIT, _STRING_OSTINATO, (56, _STABS, "t"), harmony="minor",
+                            lead="x-x-x-x-x-x-x-x-"))
+band("march", Band((110,), _DRIVING_KIT, (34, "x.x.x.x.x.x.x.x."), (61, _STABS, "t"), harmony="minor", lead="x-x-x-x-x-x-x-x-"))
+band("anthem", Band((110, 140, 165, 185), _ROCK_KIT, (33, "x.x.x.x.x.x.x.x."), (61, _STABS, "t"), lead="x-x-x-x-x-x-x-x-"))
+band("lament", Band((60, 70), {}, (42, "x---------------"), (48, "x---------------", "t"), harmony="minor", lead="x-----x-x-------"))
+band("oompah", Band((110, 130), {}, (58, "x.......x......."), (70, "....x.......x...", "t"), lead="x.x.x...x.x.x..."))

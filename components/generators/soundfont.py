@@ -21,16 +21,10 @@ class Note:
     duration_s: float
     key: int
     velocity: int = 100
-
-
-@dataclass(frozen=True)
-class Part:
-    """One instrument of an arrangement: a GM program (or the drum kit), its notes and its level."""
-
-    program: int
-    notes: tuple[Note, ...]
+    # The GM program that plays this note (None: the render's own program), or the drum kit:
+    # a band's notes name their instruments and play together in one render.
+    program: int | None = None
     drums: bool = False
-    gain: float = 1.0
 
 
 class _LoadedFont:
@@ -74,36 +68,28 @@ def render_notes(
         return _render(font, notes, duration_s, program, drums, sample_rate)
 
 
-def render_parts(soundfont: str, parts: list[Part], duration_s: float, *, sample_rate: int = 16000) -> np.ndarray:
-    """Several instruments played together (a band): each part rendered alone, scaled by its gain, summed."""
-    total = max(1, int(round(duration_s * sample_rate)))
-    out = np.zeros(total, dtype=np.float32)
-    for part in parts:
-        out += part.gain * render_notes(soundfont, list(part.notes), duration_s, program=part.program,
-                                        drums=part.drums, sample_rate=sample_rate)
-    return out
-
-
 def _render(font: _LoadedFont, notes: list[Note], duration_s: float, program: int, drums: bool,
             sample_rate: int) -> np.ndarray:
     synth = font.synth
-    chan = DRUM_CHANNEL if drums else 0
-    synth.program_select(chan, font.sfid, DRUM_BANK if drums else 0, program, drums)
+    channels = _channels(notes, program, drums)
+    for (prog, is_drums), chan in channels.items():
+        synth.program_select(chan, font.sfid, DRUM_BANK if is_drums else 0, prog, is_drums)
 
     total = max(1, int(round(duration_s * sample_rate)))
-    events: list[tuple[int, int, int, int]] = []  # (frame, 0=off/1=on, key, velocity)
+    events: list[tuple[int, int, int, int, int]] = []  # (frame, 0=off/1=on, channel, key, velocity)
     for note in notes:
         on = int(round(note.start_s * sample_rate))
         if on >= total:
             continue
         off = min(total, on + max(1, int(round(note.duration_s * sample_rate))))
-        events.append((on, 1, note.key, note.velocity))
-        events.append((off, 0, note.key, 0))
+        chan = channels[_voice(note, program, drums)]
+        events.append((on, 1, chan, note.key, note.velocity))
+        events.append((off, 0, chan, note.key, 0))
     events.sort()
 
     out = np.zeros(total, dtype=np.float32)
     pos = 0
-    for frame, is_on, key, velocity in events:
+    for frame, is_on, chan, key, velocity in events:
         if frame > pos:
             out[pos:frame] = _generate(synth, frame - pos)
             pos = frame
@@ -114,6 +100,26 @@ def _render(font: _LoadedFont, notes: list[Note], duration_s: float, program: in
     if pos < total:
         out[pos:total] = _generate(synth, total - pos)
     return out
+
+
+def _voice(note: Note, program: int, drums: bool) -> tuple[int, bool]:
+    """(program, is drum kit) of the instrument playing ``note``; a band's drums use the standard kit."""
+    if note.drums:
+        return (program if drums else 0, True)
+    return (program, drums) if note.program is None else (note.program, False)
+
+
+def _channels(notes: list[Note], program: int, drums: bool) -> dict[tuple[int, bool], int]:
+    """A MIDI channel per instrument: the drum kit on channel 10, the render's own program on
+    channel 1 (as a one-instrument render always had), the band's other programs on the rest."""
+    free = [c for c in range(16) if c not in (0, DRUM_CHANNEL)]
+    channels: dict[tuple[int, bool], int] = {}
+    for voice in dict.fromkeys([(program, drums)] + [_voice(n, program, drums) for n in notes]):
+        if voice[1]:
+            channels[voice] = DRUM_CHANNEL
+        else:
+            channels[voice] = 0 if voice == (program, drums) else free.pop(0)
+    return channels
 
 
 def _generate(synth, frames: int) -> np.ndarray:
