@@ -331,7 +331,8 @@ _COUNT_VAGUE = re.compile(
     r"again[\s_]+and[\s_]+again|a\s+few\s+times|intermittently|several|multiple)\b"
 )
 _COUNT_QUANTITY = re.compile(
-    rf"^(?:(?:the|a|an|then|and|with)\s+)?(?:series\s+of\s+)?(a\s+couple\s+of|a\s+pair\s+of|a\s+single|single|{_NUMW}|\d+)\s+"
+    rf"^(?:(?:there\s+(?:is|are|was|were|come|comes)|we\s+hear|you\s+hear|i\s+hear)\s+)?"
+    rf"(?:(?:the|a|an|then|and|with)\s+)?(?:series\s+of\s+)?(a\s+couple\s+of|a\s+pair\s+of|a\s+single|single|{_NUMW}|\d+)\s+"
     r"(?!times\b|seconds?\b|s\b|minutes?\b)((?:(?:loud|soft|quick|short|sharp|distinct|small|large|big|faint|quiet|rapid|"
     r"consecutive|separate|successive|brief|gentle|distant|heavy|light|more|metallic|wooden|hard|little|"
     r"high|low|muffled|electronic|clear)\s+)*)([a-z'-]+)"

@@ -34,7 +34,7 @@ train horn|horn train => Train horn @4
 horn => Train horn @3 train
 train whistl|whistl train => Train whistle @4
 whistl => Train whistle @3 train
-air horn|truck horn => Air horn, truck horn @4
+air horn|truck horn|truck honk|lorry horn|lorry honk => Air horn, truck horn @4
 fog horn|foghorn => Foghorn @4
 car alarm|alarm car => Car alarm @4
 engine start|start engine|engine turn over|ignition|start up!|starting up! => Engine starting @4
@@ -524,6 +524,12 @@ IMPULSES: frozenset[str] = frozenset(
         "Bicycle bell", "Church bell", "Cash register", "Zing", "Thunder", "Slap, smack", "Whack, thwack", "Whip",
         "Cupboard open or close", "Drawer open or close", "Sneeze", "Rimshot", "Raindrop", "Telephone bell ringing",
     }
+)
+
+# Impulses over in a fraction of a second: one stated only by its start ("a click at 6 s") is that short.
+BRIEF: frozenset[str] = frozenset(
+    {"Clicking", "Tick", "Tap", "Finger snapping", "Camera", "Burst, pop", "Chink, clink", "Ping", "Drip", "Plop",
+     "Coin (dropping)", "Snare drum", "Rimshot", "Wood block", "Splinter", "Raindrop"}
 )
 
 # Nouns of people and animals: a leading number counts sources, not repeats.

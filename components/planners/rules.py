@@ -28,7 +28,7 @@ from ualm_agent.schema import LayoutEvent, Question, RichCaption
 
 from .clauses import MAX_COUNT, Clause, Timing, again_in, normalise, protect_quotes, restore_quotes, split_clauses
 from .labelling import Labelled, Labeller
-from .lexicon import IMPULSES, TEXTURES, contexts_in
+from .lexicon import BRIEF, IMPULSES, TEXTURES, contexts_in
 from .timeline import MIN_CLIP_S, MIN_EVENT_S, MIN_REPEAT_SLOT_S, Slot, place, required_clip, round_clip
 
 
@@ -310,6 +310,7 @@ class RulesPlanner:
             end=end,
             dur=dur if dur and dur > 0 else None,
             impulse=event.labelled.label in IMPULSES,
+            brief=event.labelled.label in BRIEF,
             count=max(1, min(MAX_COUNT, c.count or 1)),
             gap_before=event.gap_before,
         )

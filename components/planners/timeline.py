@@ -17,6 +17,8 @@ MIN_CLIP_S = 0.5
 MIN_EVENT_S = 0.05
 # The least time per repeat for repeats to be heard apart rather than run together.
 MIN_REPEAT_SLOT_S = 0.25
+# The least an open-ended sound ("at 1 s") is cut to when the next sound's stated start follows it.
+MIN_OPEN_S = 0.5
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Slot:
     end: float | None = None
     dur: float | None = None
     impulse: bool = False
+    brief: bool = False  # an impulse over in a fraction of a second (a click)
     count: int = 1
     background: bool = False
     gap_before: float | None = None  # a stated silence before this event
@@ -43,6 +46,8 @@ class _Group:
 
 def _natural_length(slot: Slot, clip: float) -> float:
     """How long an event with no stated length lasts when it has a fixed start."""
+    if slot.brief:
+        return min(clip, max(0.5, 0.5 * slot.count))
     if slot.impulse:
         return min(clip, max(1.0, 0.9 * slot.count))
     return min(clip, 3.0)
@@ -126,10 +131,14 @@ def place(slots: list[Slot], clip: float, gap: float) -> None:
 
     for k, group in enumerate(groups):
         g_start, g_end = group_span[k]
+        next_start = anchors[k + 1][0] if k + 1 in anchors else None
         for i in group.members:
             slot = slots[i]
             if slot.start is not None or slot.end is not None:
                 s, e = _timed_span(slot, clip)
+                if slot.end is None and slot.dur is None and next_start is not None and next_start - s >= MIN_OPEN_S:
+                    # "starts at 1 s, then revs from 2 to 5 s": an open-ended sound lasts until the next one.
+                    e = min(e, next_start)
             elif slot.dur:
                 # Its stated length, unless its group was squeezed to fit the clip.
                 s, e = g_start, min(g_start + slot.dur, g_end)
