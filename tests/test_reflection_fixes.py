@@ -127,6 +127,14 @@ def test_a_masked_event_with_a_stated_time_keeps_its_place(reviser):
     assert [e.kind for e in revised.edits] == ["retake"] and revised.layout[1].take == 1
 
 
+def test_stated_times_are_read_from_what_the_rules_planner_writes():
+    planner = RulesPlanner(use_minilm=False)
+    timed = planner.plan("a dog barks from 2 to 4 s while rain falls")
+    assert {e.label: time_stated(timed, i) for i, e in enumerate(timed.layout)} == {"Rain": False, "Bark": True}
+    untimed = planner.plan("a dog barks while a man talks")
+    assert not any(time_stated(untimed, i) for i in range(len(untimed.layout)))
+
+
 def test_a_background_masker_is_turned_down_never_cut_short(reviser):
     plan = caption(ev("Rain", 0.0, 10.0, level="soft", gain_db=-12.0, phrase="rain falls"),
                    ev("Bark", 3.0, 5.0, level="loud", gain_db=12.0),
