@@ -7,7 +7,8 @@ Reports, from one run on this machine:
     (model loading counts as component time), for a whole run in a fresh process and for
     a warm loop whose models are already loaded;
   - the listener's real-time factor;
-  - the wall time of `ualm-agent run --reflect 3` as a fresh process, model loading included.
+  - the wall time of `ualm-agent run --reflect 3` as a fresh process, model loading included:
+    as a user runs it, with all four rounds forced (the worst case), and with quoted speech.
 
     python benchmarks/default_stack.py [--prompt "..."] [--json]
 """
@@ -24,6 +25,8 @@ import time
 from pathlib import Path
 
 PROMPT = "brass followed by percussion, then a dog barks three times"
+# Quoted words bring the speech source (Piper) and Whisper into the run.
+SPEECH_PROMPT = 'a man says "come here, good boy", then a dog barks twice'
 
 
 class Timed:
@@ -81,20 +84,22 @@ def cli_run(prompt: str, out: Path) -> tuple[float, dict]:
     return time.perf_counter() - t0, json.loads(res.stdout)
 
 
-def fresh_process_share(prompt: str, out: Path) -> dict:
-    """Overhead share of a whole `run --reflect 3` in a fresh process (imports and loading included)."""
+def fresh_process_share(prompt: str, out: Path, *, all_rounds: bool = False) -> dict:
+    """Overhead share of a whole `run --reflect 3` in a fresh process (imports and loading included).
+
+    ``all_rounds``: the critic never accepts, so all four rounds run (the worst case)."""
     code = (
         "import json, sys, time\n"
         "t0 = time.perf_counter()\n"
         "sys.path.insert(0, %r)\n"
         "from default_stack import cold_run\n"
-        "print(json.dumps(cold_run(%r, %r, t0)))\n"
-    ) % (str(Path(__file__).parent), prompt, str(out))
+        "print(json.dumps(cold_run(%r, %r, t0, %r)))\n"
+    ) % (str(Path(__file__).parent), prompt, str(out), all_rounds)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def cold_run(prompt: str, out: str, t0: float) -> dict:
+def cold_run(prompt: str, out: str, t0: float, all_rounds: bool = False) -> dict:
     from ualm_agent import runner
     from ualm_agent.builders import Components, build_components
     from ualm_agent.config import AgentConfig
@@ -105,6 +110,8 @@ def cold_run(prompt: str, out: str, t0: float) -> dict:
     t_build = time.perf_counter()
     raw = build_components(config)
     totals["build"] = time.perf_counter() - t_build
+    if all_rounds:
+        raw = Components(**{r: getattr(raw, r) for r in ROLES if r != "critic"}, critic=NeverAccept(raw.critic))
     wrapped = timed_components(raw, totals)
     result, _ = runner.run(prompt, config, out_root=out, components=wrapped)
     wall = time.perf_counter() - t0
@@ -167,12 +174,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         helps = cold_help()
         cli_wall, cli_out = cli_run(args.prompt, Path(tmp) / "cli")
+        worst = fresh_process_share(args.prompt, Path(tmp) / "worst", all_rounds=True)
+        speech = fresh_process_share(SPEECH_PROMPT, Path(tmp) / "speech", all_rounds=True)
         fresh = fresh_process_share(args.prompt, Path(tmp) / "fresh")
         proc = in_process_run(args.prompt, Path(tmp) / "inproc")
         rtf = listener_rtf()
     figures = {
         "help_first_s": helps[0], "help_median_s": statistics.median(helps),
         "cli_run_reflect3_wall_s": cli_wall, "cli_run_rounds": len(cli_out["rounds"]),
+        "fresh_all_rounds": worst, "fresh_speech_all_rounds": speech,
         "listener_rtf": rtf, "fresh_process": fresh, **proc,
     }
     if args.json:
@@ -181,6 +191,8 @@ def main() -> None:
     print(f"cold `ualm-agent --help`: first {helps[0]:.3f} s, median {statistics.median(helps):.3f} s (target < 0.5 s)")
     print(f"`ualm-agent run --reflect 3` (fresh process, 10 s audio, {len(cli_out['rounds'])} round(s)): "
           f"{cli_wall:.2f} s wall (target < 10 s)")
+    print(f"fresh process, never accepting early ({worst['rounds']} rounds): {worst['wall_s']:.2f} s wall (target < 10 s)")
+    print(f"the same with quoted speech (Piper and Whisper load), {speech['rounds']} rounds: {speech['wall_s']:.2f} s wall")
     print(f"fresh-process run ({fresh['rounds']} round(s), imports and model loading included): {fresh['wall_s']:.2f} s; "
           f"components {fresh['components_s']:.2f} s; graph + I/O overhead {100 * fresh['overhead_share']:.1f}% (target < 3%)")
     print(f"warm run in process, all {proc['rounds']} rounds: {proc['wall_s']:.2f} s; components {proc['components_s']:.2f} s; "
