@@ -44,7 +44,11 @@ def ablated(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("ablate")
     out = folder / "out"
-    args = ["ablate", str(_prompts(folder)), *(a for g in GRID for a in ("--grid", g)), "--out", str(out)]
+    # Synthesised sounds only, whose first takes draw criticism whatever recordings are installed.
+    config = folder / "dsp.toml"
+    config.write_text('[generator]\nkind = "composer"\nsources = ["dsp"]\n')
+    args = ["ablate", str(_prompts(folder)), *(a for g in GRID for a in ("--grid", g)), "--out", str(out),
+            "--config", str(config)]
     proc = _cli(*args, env=dict(os.environ))
     return folder, out, proc
 
@@ -99,15 +103,16 @@ def test_ablation_writes_the_table_with_cis_and_baseline_differences(ablated):
 def test_an_existing_folder_needs_resume_and_resume_skips_done_items(ablated):
     from ualm_agent.evaluation.items import EvalItem
 
-    _, out, proc = ablated
+    folder, out, proc = ablated
     assert proc.returncode == 0, proc.stderr
     before = (out / "ablation.csv").read_text()
-    grid = build_grid(GRID)
+    grid = build_grid(GRID, config_file=folder / "dsp.toml")
     items = [EvalItem.model_validate(i) for i in ITEMS]
     with pytest.raises(UsageError, match="pass --resume"):
         ablation.run_ablation(items, grid, out_dir=out)
     with pytest.raises(UsageError, match="another grid"):
-        ablation.run_ablation(items, build_grid(["reflect=0,1,2", "duration_s=4"]), out_dir=out, resume=True)
+        ablation.run_ablation(items, build_grid(["reflect=0,1,2", "duration_s=4"], config_file=folder / "dsp.toml"),
+                              out_dir=out, resume=True)
     events = []
     result = ablation.run_ablation(items, grid, out_dir=out, resume=True, progress=events.append)
     assert [e["skipped"] for e in events if e.get("event") == "start"] == [2, 2]  # nothing re-run
