@@ -287,3 +287,15 @@ def test_the_run_report_lists_each_rounds_typed_edits(tmp_path, reviser):
     assert "data-edit" not in sections[0] and "data-edit" not in sections[2]
     # The plan table shows the gain a revision set.
     assert "-6 dB" in sections[2]
+
+
+def test_report_md_lists_each_rounds_typed_edits(reviser):
+    from ualm_agent.artifacts import render_report
+
+    first = caption(ev("Rain", 0.0, 10.0, level="soft"), ev("Bark", 3.0, 5.0, level="loud"))
+    second = reviser.revise(first, critique(masked(1, "Bark", 0)))
+    rounds = [Round(index=i, plan=p, prompt_text=p.to_text()) for i, p in enumerate((first, second, second))]
+    text = render_report(RunResult(prompt="a dog barks while rain falls", rounds=rounds, best_index=1))
+    parts = text.split("## Round ")[1:]
+    assert "Plan edits from the last critique:" not in parts[0] and "Plan edits" not in parts[2]
+    assert "- lower Rain (answers missing): Turned Rain down 6 dB (-6 dB in all) so Bark is heard." in parts[1]

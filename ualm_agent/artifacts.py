@@ -224,6 +224,9 @@ def render_report(result: RunResult) -> str:
             title += f" (score {r.critique.score:.2f}, {r.critique.verdict})"
         lines += [title, "", "### Plan", "", *_fenced(r.prompt_text), ""]
         lines += _bullets("Assumptions:", r.plan.assumptions)
+        lines += _bullets("Plan edits from the last critique:",
+                          [f"{e.kind} {e.label}" + (f" (answers {e.answers})" if e.answers else "") + f": {e.detail}"
+                           for e in result.edits_made(r.index)])
         if r.unrendered:
             lines += [f"Could not render: {printable(', '.join(r.unrendered))}", ""]
         lines += _bullets("Generator notes:", r.notes)

@@ -325,3 +325,17 @@ class RunResult(_Model):
     def final_path(self) -> Path | None:
         """The final audio file, resolved against ``run_dir``."""
         return None if self.final is None else self.final.resolve(self.run_dir)
+
+    def edits_made(self, index: int) -> list[PlanEdit]:
+        """The typed edits that made round ``index``'s plan: those its plan has beyond the round
+        before (a plan carries every edit made so far, oldest first)."""
+        by_index = {r.index: r for r in self.rounds}
+        current = by_index.get(index)
+        if current is None:
+            return []
+        before = by_index.get(index - 1)
+        done = before.plan.edits if before is not None else []
+        if current.plan.edits[: len(done)] == done:
+            return current.plan.edits[len(done):]
+        # Not a continuation of the round before (a plan made afresh): show what it carries.
+        return list(current.plan.edits)

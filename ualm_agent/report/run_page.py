@@ -114,18 +114,8 @@ def _round_section(r: Round, result: RunResult, run_dir: Path) -> str:
 
 
 def round_edits(result: RunResult, index: int) -> list[PlanEdit]:
-    """The typed edits that made round ``index``'s plan: those its plan has beyond the round before
-    (a plan carries every edit made so far, oldest first)."""
-    by_index = {r.index: r for r in result.rounds}
-    current = by_index.get(index)
-    if current is None:
-        return []
-    before = by_index.get(index - 1)
-    done = before.plan.edits if before is not None else []
-    if current.plan.edits[: len(done)] == done:
-        return current.plan.edits[len(done):]
-    # Not a continuation of the round before (a plan made afresh): show what it carries.
-    return list(current.plan.edits)
+    """The typed edits that made round ``index``'s plan (see ``RunResult.edits_made``)."""
+    return result.edits_made(index)
 
 
 def _edits(edits: list[PlanEdit]) -> str:
