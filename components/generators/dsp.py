@@ -1082,3 +1082,56 @@ def speech(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndar
         if word % int(rng.integers(2, 5)) == 0:
             t += float(rng.uniform(0.08, 0.3))
     return out
+
+
+# --- additions: sounds a stand-in covered badly ------------------------------------
+
+
+@recipe("propeller")
+def propeller(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A propeller aircraft: a piston engine's drone chopped by the blade pass.
+
+    The blades pass about twice as often as a helicopter's rotor (~40 Hz against ~20),
+    over a steadier, brighter engine; the drone drifts slowly as the plane passes.
+    """
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    blade = float(rng.uniform(36, 46)) * (1 + 0.04 * np.sin(2 * np.pi * 0.15 * t + rng.uniform(0, 6.3)))
+    chop = 0.55 + 0.45 * np.cos(2 * np.pi * np.cumsum(blade) / sr) ** 2
+    drone = _engine(d, sr, rng, float(rng.uniform(70, 90)), 1200, 0.9)
+    swell = 0.7 + 0.3 * np.sin(np.pi * np.clip(t / max(d, 0.1), 0, 1))
+    return drone * chop * swell
+
+
+@recipe("theremin")
+def theremin(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A theremin: a pure sine gliding between pitches, with a wide vibrato (about 3 %).
+
+    YAMNet hears a pure tone without the vibrato as a test tone, and a brighter one
+    (added harmonics) as humming.
+    """
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    # A new pitch every 0.8 s, smoothed into the player's portamento.
+    held = int(0.8 * sr)
+    steps = np.repeat(700.0 * 2 ** (rng.integers(-5, 8, size=int(d / 0.8) + 2) / 12), held)[:n]
+    steps = np.pad(steps, (0, max(0, n - len(steps))), mode="edge")
+    glide = _filter(steps, sr, "lowpass", 2.0, order=2) if n > sr // 5 else steps
+    return _tone(glide * (1 + 0.03 * np.sin(2 * np.pi * float(rng.uniform(5, 7)) * t)), n, sr)
+
+
+@recipe("singing_bowl")
+def singing_bowl(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A struck singing bowl: slightly split inharmonic modes ringing for seconds, beating."""
+    n = _frames(d, sr)
+    t = _t(n, sr)
+    f0 = float(rng.uniform(180, 320))
+    out = np.zeros(n)
+    # Bowl modes sit near 1, 2.7, 5.1, 8.2 times the fundamental; each is a close pair
+    # (the bowl is not perfectly round), whose beating is the bowl's waver.
+    for ratio, amp, decay in ((1.0, 1.0, 6.0), (2.71, 0.6, 4.0), (5.12, 0.3, 2.5), (8.2, 0.15, 1.5)):
+        split = float(rng.uniform(0.5, 2.0))
+        for df in (-split / 2, split / 2):
+            out += amp * np.sin(2 * np.pi * (f0 * ratio + df) * t + rng.uniform(0, 6.3)) * np.exp(-t / decay)
+    strike = _filter(rng.standard_normal(n), sr, "bandpass", (800, 4000)) * np.exp(-t / 0.01) * 0.3
+    return out + strike

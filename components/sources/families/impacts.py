@@ -511,4 +511,5 @@ LABELS: dict[str, str] = {
     "Glass": "impact_shatter",
     # Glass pieces clinking as they fall: a lone two-glass clink was heard as "Ding" alone.
     "Chink, clink": "impact_shatter",
+    "Ping": "impact_ping",
 }
