@@ -88,6 +88,8 @@ def test_it_finds_and_renders_a_footstep_a_door_and_a_dog(label):
     assert x is not None and x.shape == (2 * RATE,) and np.all(np.isfinite(x))
     assert _rms(x) > 1e-3
     assert source.skipped == []
+    # Each take says whose it is and under which licence.
+    assert len(source.credits(label)) == match.takes and all("(" in c for c in source.credits(label))
 
 
 def test_takes_are_different_recordings():
