@@ -1087,22 +1087,6 @@ def speech(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndar
 # --- additions: sounds a stand-in covered badly ------------------------------------
 
 
-@recipe("propeller")
-def propeller(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
-    """A propeller aircraft: a piston engine's drone chopped by the blade pass.
-
-    The blades pass about twice as often as a helicopter's rotor (~40 Hz against ~20),
-    over a steadier, brighter engine; the drone drifts slowly as the plane passes.
-    """
-    n = _frames(d, sr)
-    t = _t(n, sr)
-    blade = float(rng.uniform(36, 46)) * (1 + 0.04 * np.sin(2 * np.pi * 0.15 * t + rng.uniform(0, 6.3)))
-    chop = 0.55 + 0.45 * np.cos(2 * np.pi * np.cumsum(blade) / sr) ** 2
-    drone = _engine(d, sr, rng, float(rng.uniform(70, 90)), 1200, 0.9)
-    swell = 0.7 + 0.3 * np.sin(np.pi * np.clip(t / max(d, 0.1), 0, 1))
-    return drone * chop * swell
-
-
 @recipe("theremin")
 def theremin(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
     """A theremin: a pure sine gliding between pitches, with a wide vibrato (about 3 %).
@@ -1135,3 +1119,26 @@ def singing_bowl(d: float, sr: int, rng: np.random.Generator, single: bool) -> n
             out += amp * np.sin(2 * np.pi * (f0 * ratio + df) * t + rng.uniform(0, 6.3)) * np.exp(-t / decay)
     strike = _filter(rng.standard_normal(n), sr, "bandpass", (800, 4000)) * np.exp(-t / 0.01) * 0.3
     return out + strike
+
+
+@recipe("truck_air_horn")
+def truck_air_horn(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A truck's air horn: two bright sawtooth-like tones a fourth-ish apart (~370 and 440 Hz)
+    blown together in blasts of 0.6-1.2 s, with a little breath roughness.
+
+    The two-tone chord is what YAMNet names an air horn; one low tone is heard as a hum.
+    """
+    n = _frames(d, sr)
+    scale = float(rng.uniform(0.95, 1.05))
+    x = np.zeros(n)
+    for f in (370.0 * scale, 440.0 * scale):
+        x += _tone(f * (1 + 0.002 * rng.standard_normal()), n, sr, tuple(1.0 / k for k in range(1, 12)))
+    x = _filter(x * (1 + 0.1 * _noise(n, rng)), sr, "lowpass", 3500)
+    gate, at = np.zeros(n), 0.0
+    while at < d:
+        length = float(rng.uniform(0.6, 1.2))
+        gate[int(at * sr) : min(n, int((at + length) * sr))] = 1.0
+        if single:
+            break
+        at += length + float(rng.uniform(0.3, 0.6))
+    return x * _filter(gate, sr, "lowpass", 30, order=1)

@@ -291,4 +291,6 @@ LABELS: dict[str, str] = {
     "Spray": "liquid_spray",
     "Steam": "liquid_steam",
     "Hiss": "liquid_steam",
+    # Liquid in general, as a spray of it: heard as "Spray" and "Liquid" on every seed.
+    "Liquid": "liquid_spray",
 }
