@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from ualm_agent.components.generators.composer import Composer
 from ualm_agent.components.sources.soundfont import default_font
-
 from ualm_agent.errors import ModelUnavailableError
 
 # The benchmark, loaded by path once per session: the name "coverage" may belong to coverage.py.
