@@ -159,6 +159,7 @@ class RulesCritic:
     ) -> Critique:
         s = self.settings
         heard_events = _heard_events(heard, observation)
+        heard_events += self._uncaptioned(plan.layout, heard_events, observation)
         matches = self._match(plan.layout, heard_events)
         for i, m in matches.items():
             m.bursts = self._bursts(plan.layout[i], m, observation)
@@ -263,6 +264,34 @@ class RulesCritic:
             m.start_s = min(e.start_s for e in m.along)
             m.end_s = max(e.end_s for e in m.along)
         return matches
+
+    def _uncaptioned(self, layout: list[LayoutEvent], heard: list[_Heard], observation: Observation) -> list[_Heard]:
+        """Pieces of planned sounds that the listener heard but the caption left out.
+
+        The captioner keeps a couple of labels per stretch of time, so a short bark under rain
+        named "Rain" and "Water" is dropped from the caption; the evaluator grades every piece,
+        so a sound the listener named (confidently enough) is heard, not missing to be fixed."""
+        s = self.settings
+        shown = [(h.event.label, h.event.start_s, h.event.end_s) for h in heard]
+        pieces: dict[str, list[list[float]]] = {}
+        for e in sorted(observation.events, key=lambda e: (e.label, e.start_s)):
+            if e.confidence < max(s.weak_confidence, 1e-9) or is_generic(e.label):
+                continue
+            if any(label == e.label and _overlap((a, b), (e.start_s, e.end_s)) > 0 for label, a, b in shown):
+                continue
+            if not any(self.matcher.matches(ev.label, e.label) for ev in layout):
+                continue
+            runs = pieces.setdefault(e.label, [])
+            if runs and e.start_s <= runs[-1][1] + s.burst_gap_s:
+                runs[-1][1] = max(runs[-1][1], e.end_s)
+                runs[-1][2] = max(runs[-1][2], e.confidence)
+            else:
+                runs.append([e.start_s, max(e.end_s, e.start_s + 1e-3), e.confidence])
+        out: list[_Heard] = []
+        for label, runs in pieces.items():
+            for a, b, confidence in runs:
+                out.append(_Heard(len(heard) + len(out), LayoutEvent(label=label, start_s=a, end_s=b), confidence))
+        return out
 
     # ------------------------------------------------------------------ issues
     def _missing(

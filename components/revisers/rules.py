@@ -3,17 +3,20 @@
 The plan stays the target, so only edits that help the generator realise it are
 made:
 
-- order: start the later event a gap after the earlier one ends, pushing what
-  follows and squeezing it into the clip (shortening the earlier event if needed);
+- order: where the plan runs the two together, start the later event a gap after the
+  earlier one ends, pushing what follows and squeezing it into the clip (shortening the
+  earlier event if needed); where a stated time ties either down or the plan already keeps
+  them apart, one render was heard under the other's name, so it gets another take;
 - missing: a label the generator cannot render becomes the nearest one it can
   (substitute); one heard as a look-alike ("Clang" for a bell) gets another take
   (retake); otherwise, step by step over rounds: lengthen a too-short event, raise
   its level, turn down the level of the heard events covering it, try a related
   renderable label no round tried (once, while other events cover it), separate
   it in time from what covers it when no stated time ties either down, and last
-  try another take. While planned sounds are heard over it (masked), every round
-  also turns them down (``lower_db`` each round, ``max_cut_db`` in all) and the
-  event up once its level is at the top (``raise_db``, ``max_boost_db`` in all);
+  try another take. While planned sounds are heard over it (masked), they are turned
+  down and it up: with their heard loudness, in one round to ``masked_margin_db`` over
+  the loudest, never cutting one below ``audible_floor_db``; without it, a step each round
+  (``lower_db``, ``raise_db``), all within ``max_cut_db`` and ``max_boost_db``;
 - count (heard fewer): spread the repeats over a longer span so the gaps are heard,
   or, with no room left, raise their level;
 - timing: lengthen an event too short to detect; nothing else, the plan is the target;
@@ -28,6 +31,7 @@ off in an ablation (``--grid reviser.fixes=raise+separate+retime+retake+substitu
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,6 +70,13 @@ class RulesReviserConfig(BackendConfig):
     # Caps on the fine gain, so rounds of revisions cannot bury a sound or push one into clipping.
     max_cut_db: float = Field(default=12.0, ge=0.0, le=40.0, description="most a sound is turned down in all")
     max_boost_db: float = Field(default=12.0, ge=0.0, le=24.0, description="most a sound is turned up in all")
+    masked_margin_db: float = Field(
+        default=20.0, ge=0.0, le=60.0,
+        description="how far above its loudest masker (planned level and gain) a masked sound is put in one round",
+    )
+    audible_floor_db: float = Field(
+        default=-40.0, le=0.0, description="a masker is never turned down below this heard loudness, so it stays heard",
+    )
 
 
 @dataclass
@@ -106,8 +117,7 @@ class RulesReviser:
                 continue
             done.add((issue.kind, idx))
             if issue.kind == "order":
-                moved = self._separate(layout, idx, self._earlier(layout, idx, issue), plan.duration_s) if self._on("retime") else ""
-                changes = [_Change("retime", layout[idx].label, moved)] if moved else []
+                changes = self._reorder(layout, idx, issue, plan)
             elif issue.kind == "missing":
                 changes = self._make_audible(layout, idx, issue, renderable, plan, unheard, lowered)
             elif issue.kind == "count":
@@ -139,6 +149,30 @@ class RulesReviser:
         named = [j for j in before if issue.expected.startswith(f"{layout[j].label} before ")]
         pool = named or before
         return max(pool, key=lambda j: (layout[j].end_s, -j)) if pool else None
+
+    def _reorder(self, layout: list[LayoutEvent], idx: int, issue: Issue, plan: RichCaption) -> list[_Change]:
+        """An order issue: move the later event after the earlier one where the plan leaves room to.
+
+        Moving helps only when the two sounds ran into each other. Where a stated time ties
+        either down, or the plan already puts a gap between them, the listener heard one sound
+        under the other's name (a croak heard as crickets before the crickets begin): moving it
+        later only takes it off its time, so the render that was misheard gets another take."""
+        first = self._earlier(layout, idx, issue)
+        if first is None:
+            return []
+        gap = layout[idx].start_s - layout[first].end_s
+        swapped = issue.observed != "together"
+        stated = time_stated(plan, idx) or time_stated(plan, first)
+        if not stated and (gap < self.settings.gap_s - 1e-6 if not swapped else gap <= 1e-6):
+            moved = self._separate(layout, idx, first, plan.duration_s) if self._on("retime") else ""
+            return [_Change("retime", layout[idx].label, moved)] if moved else []
+        if not self._on("retake"):
+            return []
+        # Heard before the earlier sound: that sound's render carries the later one's name.
+        # Heard together though apart in the plan: the later render sounds over its time too.
+        culprit = first if swapped else idx
+        other = layout[idx if swapped else first].label
+        return [self._retake(layout, culprit, f"it was heard as {other} out of order")]
 
     def _separate(self, layout: list[LayoutEvent], idx: int, first: int | None, duration: float) -> str:
         """Start ``idx`` a gap after ``first`` ends; push what follows and squeeze it into the clip."""
@@ -203,12 +237,16 @@ class RulesReviser:
             layout[j].level in _SOFTER or layout[j].gain_db > 0.01 - self.settings.max_cut_db for j in heard_over
         )
         raised = separated = False
+        # With the masker's heard loudness, _unmask sizes the cut itself (within the audible floor).
+        sized = issue.cause == "masked" and bool(heard_over) and _heard_db(issue.message, layout[heard_over[0]].label) is not None
         if ev.level in _LOUDER and self._on("raise"):
             layout[idx] = ev.model_copy(update={"level": _LOUDER[ev.level]})
             reason = f" so it is not masked by {', '.join(layout[j].label for j in maskers)}" if maskers else ""
             changes.append(_Change("raise", ev.label, f"raised {ev.label} from {ev.level} to {_LOUDER[ev.level]}{reason}"))
             raised = True
-        elif self._on("lower") and (lowerable := [j for j in maskers if j not in unheard and layout[j].level in _SOFTER]):
+        elif not sized and self._on("lower") and (
+            lowerable := [j for j in maskers if j not in unheard and layout[j].level in _SOFTER]
+        ):
             # Already loud: turn down what covers it, keeping the sounds together as planned.
             for j in lowerable:
                 other = layout[j]
@@ -228,20 +266,74 @@ class RulesReviser:
             changes.append(_Change("separate", ev.label, moved + " so it is not masked"))
             separated = True
         if issue.cause == "masked" and not separated:
-            # Heard sounds drowned it: turn them down and it up, a step each round, within the caps.
-            if not raised and self._on("raise"):
-                names = ", ".join(layout[j].label for j in heard_over) or "what covers it"
-                changes += self._gain(layout, idx, self.settings.raise_db, f"so it is heard over {names}")
-            if self._on("lower"):
-                for j in heard_over:
-                    cut = [] if j in lowered else self._gain(layout, j, -self.settings.lower_db, f"so {ev.label} is heard")
-                    if cut:
-                        changes += cut
-                        lowered.add(j)
+            changes += self._unmask(layout, idx, issue, heard_over, lowered, raised)
         if not changes and self._on("retake"):
             # Nothing left to change in the plan: this take does not carry the sound, so try another.
             changes.append(self._retake(layout, idx, "it was not heard"))
         return changes
+
+    def _unmask(self, layout: list[LayoutEvent], idx: int, issue: Issue, heard_over: list[int], lowered: set[int],
+                raised: bool) -> list[_Change]:
+        """Turn what was heard over ``idx`` down and ``idx`` up by what it lacks, in one round.
+
+        What it lacks is ``masked_margin_db`` over its loudest masker in the plan's levels (every
+        render is brought to one loudness before its level). The masker is cut first, but never
+        below ``audible_floor_db`` as the critic heard it (a background must stay heard); the
+        sound is raised by the rest. Where the plan already puts it that far ahead (the render is
+        quieter than planned), or the critic measured no loudness, a fixed step each
+        (``lower_db``, ``raise_db``)."""
+        s = self.settings
+        ev = layout[idx]
+        names = ", ".join(layout[j].label for j in heard_over) or "what covers it"
+        loudest = heard_over[0] if heard_over else None
+        heard_db = _heard_db(issue.message, layout[loudest].label) if loudest is not None else None
+        lacking = s.masked_margin_db - (_planned_db(ev) - _planned_db(layout[loudest])) if heard_db is not None else 0.0
+        changes: list[_Change] = []
+        if lacking <= 0.01:
+            if not raised and self._on("raise"):
+                changes += self._gain(layout, idx, s.raise_db, f"so it is heard over {names}")
+            if self._on("lower"):
+                for j in heard_over:
+                    cut = [] if j in lowered else self._gain(layout, j, -s.lower_db, f"so {ev.label} is heard")
+                    if cut:
+                        changes += cut
+                        lowered.add(j)
+            return changes
+        cut_by = 0.0
+        if self._on("lower") and loudest not in lowered:
+            room = heard_db - s.audible_floor_db
+            before = _planned_db(layout[loudest])
+            cut_by = max(0.0, min(lacking, room))
+            for j in heard_over:
+                # Every masker down as far as the loudest, so none is left above the sound.
+                if j in lowered:
+                    continue
+                cut = self._cut(layout, j, cut_by, f"so {ev.label} is heard")
+                if cut:
+                    changes += cut
+                    lowered.add(j)
+            cut_by = before - _planned_db(layout[loudest])
+        rest = lacking - cut_by
+        if rest > 0.01 and self._on("raise"):
+            changes += self._gain(layout, idx, rest, f"so it is heard over {names}")
+        return changes
+
+    def _cut(self, layout: list[LayoutEvent], idx: int, cut_db: float, why: str) -> list[_Change]:
+        """Turn ``idx`` down ``cut_db`` in all: by its fine gain within ``max_cut_db``, and by a
+        softer level where the gain alone cannot go that far."""
+        s = self.settings
+        ev = layout[idx]
+        want = _planned_db(ev) - cut_db
+        level = ev.level
+        while want - _LEVEL_DB[level] < -s.max_cut_db - 1e-9 and level in _SOFTER:
+            level = _SOFTER[level]
+        gain = round(min(s.max_boost_db, max(-s.max_cut_db, want - _LEVEL_DB[level])), 2)
+        done = _planned_db(ev) - (_LEVEL_DB[level] + gain)
+        if done < 0.01:
+            return []
+        layout[idx] = ev.model_copy(update={"level": level, "gain_db": gain})
+        how = f" and from {ev.level} to {level}" if level != ev.level else ""
+        return [_Change("lower", ev.label, f"turned {ev.label} down {done:g} dB{how} ({gain:+g} dB gain) {why}")]
 
     def _apart(self, layout: list[LayoutEvent], idx: int, maskers: list[int], plan: RichCaption) -> str:
         """Move ``idx`` after the latest sound covering it, unless a stated time ties either down or
@@ -377,6 +469,20 @@ def _background(plan: RichCaption, idx: int) -> bool:
     """Whether the planner spread event ``idx`` under the whole scene."""
     phrase = plan.layout[idx].phrase
     return bool(phrase) and any(a.startswith(f'Assumed "{phrase}" continues in the background') for a in plan.assumptions)
+
+
+# The composer's linear gain per level, in dB (every render is first brought to one loudness).
+_LEVEL_DB = {"loud": 0.0, "normal": -6.0, "distant": -9.1, "soft": -14.0}
+
+
+def _planned_db(ev: LayoutEvent) -> float:
+    return _LEVEL_DB[ev.level] + ev.gain_db
+
+
+def _heard_db(message: str, label: str) -> float | None:
+    """The loudness the critic heard ``label`` at over a masked sound ("heard over it: Rain (-14 dB)")."""
+    found = re.search(re.escape(label) + r" \((-?\d+(?:\.\d+)?) dB\)", message)
+    return float(found.group(1)) if found else None
 
 
 def _overlap(a: LayoutEvent, b: LayoutEvent) -> float:
