@@ -284,9 +284,12 @@ def test_position_is_graded_on_the_spatialised_clip():
     item = EvalItem(id="left-right", prompt="a dog barks on the left, then a bell rings on the right", expected=Expected(
         events=[ExpectedEvent(label="Bark", position="left"), ExpectedEvent(label="Bell", position="right")]))
     plan = build_component("planner", config).plan(item.prompt, duration_s=6.0)
-    mono = build_component("generator", config).generate(
+    from ualm_agent.waveform import Waveform
+
+    mixed = build_component("generator", config).generate(
         GenerationRequest(caption=plan, text=plan.to_text(), duration_s=6.0, seed=0)).audio
-    stereo = build_component("vae", config).process(mono, plan)
+    stereo = build_component("vae", config).process(mixed, plan)
+    mono = Waveform(mixed.mono()[None, :], mixed.sample_rate)
     evaluator = Evaluator(EvaluatorConfig(use_minilm=False))
     assert evaluator.evaluate(item, stereo)["position_accuracy"] == 1.0
     # The same sounds in mono are heard in the centre.

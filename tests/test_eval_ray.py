@@ -25,7 +25,9 @@ VARYING = {"wall_s", "agent_wall_s", "eval_wall_s", "item_wall_s", "worker", "ru
 
 
 def _config() -> AgentConfig:
-    return AgentConfig.load(None, **{"loop.reflect": 1, "duration_s": 4.0})
+    # Synthesised sounds only, whose first take of the bark/bell item draws criticism whatever recordings are installed.
+    return AgentConfig.load(None, **{"loop.reflect": 1, "duration_s": 4.0,
+                                     "generator": {"kind": "composer", "sources": ["dsp"]}})
 
 
 def _comparable(rows):
