@@ -380,3 +380,24 @@ def test_a_round_rendered_not_at_all_gets_the_issues_the_critic_gives_unrendered
         ("missing", "Theremin", "not rendered"), ("missing", "Dog", "not rendered")]
     assert failed.verdict == "revise" and failed.score < 0.5
     assert "Replace Theremin with a sound the generator can render." in failed.instructions
+
+
+def test_distinct_sounds_of_one_source_do_not_confirm_each_other_but_its_name_does():
+    m = LabelMatcher(use_minilm=False)
+    for a, b in [("Purr", "Meow"), ("Hiss", "Purr"), ("Bark", "Howl"), ("Clip-clop", "Neigh, whinny"),
+                 ("Duck", "Goose")]:
+        assert not m.matches(a, b) and not m.matches(b, a), (a, b)
+        assert m.looks_like(a, b), (a, b)  # related: a look-alike heard in its place, not a stranger
+    for a, b in [("Purr", "Cat"), ("Cat", "Meow"), ("Meow", "Caterwaul"), ("Bark", "Dog"), ("Bark", "Bow-wow"),
+                 ("Quack", "Duck"), ("Rain", "Raindrop"), ("Rain", "Rain on surface")]:
+        assert m.matches(a, b) and m.matches(b, a), (a, b)
+
+
+def test_a_planned_purr_heard_only_as_meow_is_missing(critic):
+    plan = caption(ev("Purr", 0.0, 6.0))
+    heard = caption(ev("Meow", 0.5, 1.2), ev("Meow", 3.0, 3.8))
+    result = critic.critique(plan, heard, observe(heard))
+    assert ("missing", "Purr") in [(i.kind, i.label) for i in result.issues]
+    # The Cat heard under it still confirms the purr.
+    heard = caption(ev("Cat", 0.0, 6.0), ev("Purr", 0.2, 5.8))
+    assert critic.critique(plan, heard, observe(heard)).issues == []

@@ -161,6 +161,21 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "impacts": ("Thump, thud", "Thunk", "Bang", "Slap, smack", "Whack, thwack", "Smash, crash", "Bouncing"),
 }
 
+# Within a family, distinct sounds of one source: the source's own name ("Cat") confirms any of
+# them, but one never confirms another (a heard "Meow" is not the planned "Purr"). Labels of a
+# family not listed here stay interchangeable (a bark is heard as "Bark" and "Bow-wow").
+VOICES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "dog": (("Bark", "Yip", "Bow-wow"), ("Howl",), ("Growling",), ("Whimper (dog)",)),
+    "cat": (("Purr",), ("Meow", "Caterwaul"), ("Hiss",)),
+    "horse": (("Clip-clop",), ("Neigh, whinny",)),
+    "cattle": (("Moo",), ("Cowbell",)),
+    "fowl": (
+        ("Chicken, rooster", "Cluck", "Crowing, cock-a-doodle-doo"), ("Turkey", "Gobble"), ("Duck", "Quack"),
+        ("Goose", "Honk"),
+    ),
+    "birds": (("Pigeon, dove", "Coo"), ("Crow", "Caw"), ("Owl", "Hoot"), ("Bird flight, flapping wings",)),
+}
+
 # Classes that describe a scene or a broad category rather than one event, with the
 # families whose members confirm them when they are planned.
 _MUSIC = (
@@ -241,6 +256,24 @@ def _family_index() -> dict[str, frozenset[str]]:
     for genre in _music_genres():
         index.setdefault(name_key(genre), set()).add("music genres")
     return {k: frozenset(v) for k, v in index.items()}
+
+
+@cache
+def _voice_index() -> dict[tuple[str, str], int]:
+    """(family, name key) -> which voice of the family the name is."""
+    return {
+        (family, name_key(member)): i
+        for family, voices in VOICES.items()
+        for i, members in enumerate(voices)
+        for member in members
+    }
+
+
+def _same_sound_in(family: str, a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` name the same sound within a family both belong to."""
+    voices = _voice_index()
+    va, vb = voices.get((family, name_key(a))), voices.get((family, name_key(b)))
+    return va is None or vb is None or va == vb
 
 
 @cache
@@ -344,7 +377,7 @@ class LabelMatcher:
             targets = _covered_by(b) if generic_b else families_of(b)
             return self.parent_similarity if covered & targets else 0.0
         fam_a, fam_b = families_of(a), families_of(b)
-        if fam_a & fam_b:
+        if any(_same_sound_in(f, a, b) for f in fam_a & fam_b):
             return self.family_similarity
         if fam_a and fam_b:
             return 0.0  # both known, in different families: different sounds
