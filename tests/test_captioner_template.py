@@ -80,6 +80,28 @@ def test_synonyms_for_one_sound_are_capped():
     assert len(caption(events, max_labels_per_sound=0).layout) == 3
 
 
+def test_a_sound_heard_under_another_keeps_its_label_beyond_the_cap():
+    # A bark under rain: the listener names the rain twice over and the bark as well.
+    events = [
+        ev("Rain", 0.0, 6.0, confidence=0.7),
+        ev("Water", 0.0, 6.0, confidence=0.6),
+        ev("Raindrop", 0.0, 6.0, confidence=0.5),
+        ev("Static", 0.0, 6.0, confidence=0.45),  # rain's look-alike: one more name for the rain
+        ev("Dog", 2.0, 2.6, confidence=0.3),
+        ev("Bark", 2.0, 2.6, confidence=0.25),
+        ev("Bow-wow", 2.0, 2.6, confidence=0.2),
+    ]
+    heard = caption(events)
+    assert sorted(heard.labels()) == ["Bark", "Dog", "Rain", "Water"]
+    assert "Dog" in heard.description and "Raindrop" in heard.keywords
+
+
+def test_labels_the_family_table_does_not_know_still_share_the_cap():
+    events = [ev("Rain", 0.0, 6.0, confidence=0.7), ev("Water", 0.0, 6.0, confidence=0.6),
+              ev("Zorblax", 0.0, 6.0, confidence=0.5)]
+    assert caption(events).labels() == ["Rain", "Water"]
+
+
 def test_empty_observation_and_duration():
     heard = TemplateCaptioner().caption(Observation(duration_s=4.5))
     assert heard.layout == [] and heard.keywords == []

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 from dataclasses import dataclass
 
+from ualm_agent.components.critics.matching import related
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import HeardEvent, LayoutEvent, Observation, RichCaption
 from ualm_agent.waveform import Waveform
@@ -176,16 +177,19 @@ def _overlap(a: HeardEvent, b: HeardEvent) -> float:
 
 
 def _fewest_labels_per_sound(events: list[HeardEvent], limit: int, overlap: float) -> list[HeardEvent]:
-    """Keep the ``limit`` most confident labels for one sound (events sharing ``overlap`` of their time).
+    """Keep the ``limit`` most confident related labels for one sound (events sharing ``overlap``
+    of their time).
 
     YAMNet names one sound with several related classes (Telephone, Telephone
     bell ringing, Ringtone); the layout should hold the sound, not every synonym.
+    Only related labels compete: a bark heard under rain ("Rain", "Water", "Dog")
+    is another sound, not a third name for the rain, so it stays.
     """
     if limit <= 0:
         return list(events)
     kept: list[HeardEvent] = []
     for e in sorted(events, key=lambda e: (-e.confidence, e.start_s, e.label)):
-        rivals = {k.label for k in kept if k.label != e.label and _overlap(k, e) >= overlap}
+        rivals = {k.label for k in kept if k.label != e.label and _overlap(k, e) >= overlap and related(k.label, e.label)}
         if len(rivals) < limit:
             kept.append(e)
     return kept

@@ -298,6 +298,21 @@ def is_generic(label: str) -> bool:
     return name_key(canonical(label)) in _generic_index()
 
 
+def related(a: str, b: str) -> bool:
+    """Whether two labels may name one sound: a shared family, or one a known look-alike of the
+    other's family (rain heard as "Static"). Unknown and generic labels count as related, since
+    the table cannot tell them apart."""
+    if is_generic(a) or is_generic(b):
+        return True
+    fam_a, fam_b = families_of(a), families_of(b)
+    if not fam_a or not fam_b or fam_a & fam_b:
+        return True
+    key_a, key_b = name_key(canonical(a)), name_key(canonical(b))
+    return any(name_key(n) == key_b for f in fam_a for n in LOOK_ALIKES.get(f, ())) or any(
+        name_key(n) == key_a for f in fam_b for n in LOOK_ALIKES.get(f, ())
+    )
+
+
 def _covered_by(label: str) -> frozenset[str]:
     return _generic_index().get(name_key(canonical(label)), frozenset())
 
