@@ -163,15 +163,23 @@ def alarm_clock(d: float, sr: int, rng: np.random.Generator, single: bool) -> np
 
 @recipe("buzzer")
 def buzzer(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """An electromagnetic buzzer: the armature slaps its contact ~150 times a second, each slap
+    a sharp click that rattles and rings the housing (1-3.5 kHz); long ones come in ~0.8 s bursts.
+
+    A smooth saw/square tone was heard as a synthesizer or speech; the clicked, rattling
+    version is heard as "Buzzer" at 1 s and 3 s on seeds 0-3 (a continuous 3 s one as "Fart").
+    """
     n = _frames(d, sr)
-    f0 = float(rng.choice([110.0, 150.0, 200.0]))
     t = _t(n, sr)
-    saw = 2 * ((t * f0) % 1.0) - 1
-    sq = np.sign(np.sin(2 * np.pi * f0 * 2 * t))
-    x = _filter(saw + 0.6 * sq, sr, "lowpass", 3500)
+    phase = np.cumsum(np.full(n, 150.0 * rng.uniform(0.98, 1.02))) / sr
+    clicks = np.exp(-(phase % 1.0) * 25) * (1 + 0.3 * rng.standard_normal(n))
+    ring = _filter(clicks, sr, "bandpass", (1000, 3500), order=2)
+    body = _filter(clicks, sr, "lowpass", 800, order=2)
+    x = np.tanh(3 * (ring / (np.max(np.abs(ring)) + 1e-9) + 0.5 * body / (np.max(np.abs(body)) + 1e-9)))
+    x *= np.clip(t / 0.01, 0, 1) * np.clip((d - t) / 0.02, 0, 1)
     if single or d < 1.2:
         return x
-    return x * _gate(n, sr, 0.8, 0.35)
+    return x * _gate(n, sr, 0.8, 0.25, 0.01)
 
 
 @recipe("alarm")
