@@ -19,7 +19,7 @@ from ualm_agent.components.generators.composer import Composer
 from ualm_agent.components.generators.samples import _load
 from ualm_agent.components.sources import recordings
 from ualm_agent.components.sources.recordings import MISSING, QUALITY, STAND_IN_QUALITY, RecordingsSource
-from ualm_agent.components.sources.recordings_index import PACKAGES, RECORDINGS
+from ualm_agent.components.sources.recordings_index import HEARD_RARELY, PACKAGES, RECORDINGS
 from ualm_agent.roles import GenerationRequest, SoundRequest, SoundSource
 from ualm_agent.schema import LayoutEvent, RichCaption
 
@@ -83,7 +83,8 @@ def test_it_finds_and_renders_a_footstep_a_door_and_a_dog(label):
     source = RecordingsSource()
     match = source.find(label)
     assert match is not None and match.sound == label and not match.stand_in
-    assert match.quality == QUALITY and match.takes == len(source.takes[label]) >= 1
+    expected = HEARD_RARELY if label == "Walk, footsteps" else QUALITY
+    assert match.quality == expected and match.takes == len(source.takes[label]) >= 1
     x = source.render(match, _request(label))
     assert x is not None and x.shape == (2 * RATE,) and np.all(np.isfinite(x))
     assert _rms(x) > 1e-3
@@ -210,7 +211,7 @@ def test_the_default_composer_prefers_the_recording(monkeypatch):
             return _render(match, request)
 
         monkeypatch.setattr(source, "render", spy)
-    for label in ("Dog", "Door", "Walk, footsteps", "Explosion"):
+    for label in ("Dog", "Door", "Explosion"):
         ranked = composer._matches(label, label)
         assert ranked[0][0].name == "recordings" and ranked[0][1].quality == QUALITY
         # Every other source that can render it ranks below.
@@ -218,6 +219,15 @@ def test_the_default_composer_prefers_the_recording(monkeypatch):
         rendered.clear()
         result = _generate(composer, LayoutEvent(label=label, phrase=label, start_s=0.2, end_s=1.5))
         assert rendered == ["recordings"] and result.unrendered == ()
+
+
+def test_recordings_the_listener_rarely_names_rank_below_the_synthesised_sound():
+    composer = Composer()
+    ranked = composer._matches("Walk, footsteps", "footsteps")
+    assert [s.name for s, _ in ranked][:2] == ["dsp", "recordings"]
+    # Still there as further takes: a revision asking for another take reaches them.
+    later = composer._alternatives(LayoutEvent(label="Walk, footsteps", start_s=0.0, end_s=2.0, take=4))
+    assert later[0][0].name == "recordings"
 
 
 def test_the_coverage_benchmark_covers_classes_through_this_source_alone():

@@ -123,8 +123,9 @@ class RecordingsSource:
             name = exact_audioset_name(text) if text else None
             if name in self.takes:
                 stand_in = not own and name != label
-                return SourceMatch(name, STAND_IN_QUALITY if stand_in else QUALITY, takes=len(self.takes[name]),
-                                   stand_in=stand_in)
+                quality = min(entry.quality for _, entry in self.takes[name])
+                return SourceMatch(name, STAND_IN_QUALITY if stand_in else min(QUALITY, quality),
+                                   takes=len(self.takes[name]), stand_in=stand_in)
         return None
 
     def credits(self, sound: str) -> list[str]:
