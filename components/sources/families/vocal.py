@@ -204,6 +204,12 @@ def chuckle(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.nda
     return _laugh(d, sr, rng, single, "adult", 1.4, 6.0, "uh", 0.35, 0.55)
 
 
+@recipe("snicker")
+def snicker(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndarray:
+    """A snicker: a half-suppressed chuckle, the same closed "huh-huh" pitched higher (a sly, tight laugh)."""
+    return _laugh(d, sr, rng, single, "adult", 1.6, 6.0, "uh", 0.35, 0.55)
+
+
 # --- respiration -------------------------------------------------------------
 
 
@@ -743,7 +749,7 @@ LABELS: dict[str, str] = {
     "Giggle": "giggle",
     "Belly laugh": "belly_laugh",
     "Chuckle, chortle": "chuckle",
-    "Snicker": "chuckle",
+    "Snicker": "snicker",
     "Sigh": "sigh",
     "Screaming": "scream",
     "Chant": "chant",
