@@ -268,7 +268,7 @@ def test_a_count_spreads_over_its_span(planner):
         ("thunder before rain", "Thunder", "Rain"),
         ("after a whistle blows, the crowd cheers", "Whistle", "Cheering"),
         ("a sheep bleats after a cow moos", "Moo", "Bleat"),
-        ("before the alarm rings, a clock ticks", "Tick", "Alarm"),
+        ("before the alarm rings, a clock ticks", "Tick-tock", "Alarm"),
     ],
 )
 def test_order_words(planner, prompt, first, second):

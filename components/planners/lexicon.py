@@ -99,7 +99,8 @@ ocean|sea!|seas! => Ocean @2
 wave|surf => Waves, surf @2.1
 water => Water @1.3
 splash|splatter|splish => Splash, splatter @2
-drip|water drop|drop of water|droplet|dripp => Drip @2.2
+# Drips beat the tap they fall from ("water drips from the faucet").
+drip|water drop|drop of water|droplet|dripp => Drip @3.2
 pour => Pour @2
 trickl|dribbl => Trickle, dribble @2
 gurgl|bubbl => Gurgling @2
@@ -150,7 +151,8 @@ goose|geese => Goose @1
 bird|birdie => Bird @1
 chirp|tweet|twitter|chirrup|warbl|trill => Chirp, tweet @2
 sing!|sings!|singing!|sang!|song|call!|calls!|calling! => Bird vocalization, bird call, bird song @3 bird
-birdsong|bird song|bird call|birds call|bird chirp|birds chirp|birds sing|bird sing => Bird vocalization, bird call, bird song @4
+# "birds chirp" is Chirp, tweet: a sound verb that names a class beats its source's general call.
+birdsong|bird song|bird call|birds call|birds sing|bird sing => Bird vocalization, bird call, bird song @4
 squawk|screech => Squawk @2
 pigeon|dove => Pigeon, dove @1
 coo!|coos!|cooing!|cooed! => Coo @2
@@ -212,6 +214,8 @@ hum => Hum @1.8
 hum => Humming @3 person
 whistl => Whistle @2
 whistl => Whistling @3 person
+# A whistle that is blown is the instrument, even in a person's hands ("blows his whistle").
+blow whistl|whistle! blow|whistle! blown! => Whistle @4
 groan|moan => Groan @2
 grunt => Grunt @2
 breath|inhal|exhal => Breathing @2
@@ -307,7 +311,8 @@ doorbell|door bell => Doorbell @4
 cowbell|cow bell => Cowbell @4
 bell => Bell @2
 chime => Chime @2
-ding! => Ding @2
+# The verb names the sound ("a bell dings" is Ding, not Bell).
+ding!|dings!|dinged!|dinging! => Ding @2.3
 ding dong|ding-dong => Ding-dong @4
 jingl|tinkl => Jingle, tinkle @2
 # --- home and machines
@@ -335,7 +340,8 @@ beep|bleep => Beep, bleep @2.2
 ping => Ping @2
 whistl => Whistle @2
 clock => Clock @1.6
-tick tock|tick-tock => Tick-tock @4
+# A clock's ticking is the Tick-tock class, not a lone tick.
+tick tock|tick-tock|clock tick|tick clock => Tick-tock @4
 tick => Tick @2
 ring|rang! => Bell @0.5
 vacuum cleaner|vacuum|hoover => Vacuum cleaner @3
@@ -356,7 +362,8 @@ cash register => Cash register @4
 printer|printing! => Printer @2.5
 typewriter => Typewriter @3
 computer keyboard|keyboard => Computer keyboard @2.5
-typ => Typing @2.4
+# Typing on a keyboard is Typing: the sound verb beats the device it is made on.
+typ => Typing @2.6
 writ|pencil => Writing @1.9
 keys jangl|keys jingl|jangl keys|jingl keys|keys! => Keys jangling @3
 coin => Coin (dropping) @2.5

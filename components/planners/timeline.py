@@ -17,6 +17,11 @@ MIN_CLIP_S = 0.5
 MIN_EVENT_S = 0.05
 # The least time per repeat for repeats to be heard apart rather than run together.
 MIN_REPEAT_SLOT_S = 0.25
+# Natural time per repeat of an untimed counted sound: real recordings space repeats ~0.5-1.5 s
+# apart, and 1.1 s stays well above MIN_REPEAT_SLOT_S so the listener still hears them apart.
+REPEAT_SLOT_S = 1.1
+# A counted call that is not an impulse (an owl's hoot, a goose's honk) takes longer per repeat.
+CALL_SLOT_S = 1.5
 # The least an open-ended sound ("at 1 s") is cut to when the next sound's stated start follows it.
 MIN_OPEN_S = 0.5
 
@@ -46,11 +51,18 @@ class _Group:
 
 def _natural_length(slot: Slot, clip: float) -> float:
     """How long an event with no stated length lasts when it has a fixed start."""
+    if slot.count > 1 and not slot.brief:
+        return min(clip, _repeats_length(slot))
     if slot.brief:
         return min(clip, max(0.5, 0.5 * slot.count))
     if slot.impulse:
         return min(clip, max(1.0, 0.9 * slot.count))
     return min(clip, 3.0)
+
+
+def _repeats_length(slot: Slot) -> float:
+    """The span an untimed counted sound takes in a real recording: a natural slot per repeat."""
+    return slot.count * (REPEAT_SLOT_S if slot.impulse or slot.brief else CALL_SLOT_S)
 
 
 def _timed_span(slot: Slot, clip: float) -> tuple[float, float]:
@@ -173,16 +185,14 @@ def _share(groups, run, slots, prev_end, next_start, clip, gap) -> list[tuple[fl
         # No room between the anchors: keep the order but let the run overlap them.
         lo = max(0.0, min(lo, clip - total_fixed - sum(gaps) - 0.5 * flexible))
         share = max(0.5, (clip - lo - sum(gaps) - total_fixed) / flexible)
-    # Only short one-off sounds and no stated lengths: spread them over the free time.
-    stated = any(slots[i].dur for g in run for i in groups[g].members)
-    spread = free / len(run) if not flexible and not stated and free > 0 else 0.0
     spans = []
     cursor = lo
     for j, g in enumerate(run):
         cursor += gaps[j]
         length = fixed[j] if fixed[j] else share
         spans.append((cursor, cursor + length))
-        cursor += length + spread
+        # Short sounds follow one another after the gap, as in a recording, not spread over the clip.
+        cursor += length
     overflow = spans[-1][1] - clip if spans else 0.0
     if overflow > 1e-9:
         # Squeeze the run into the clip, keeping its order and proportions.
@@ -195,13 +205,21 @@ def _share(groups, run, slots, prev_end, next_start, clip, gap) -> list[tuple[fl
 
 
 def _group_length(group: _Group, slots: list[Slot]) -> float | None:
-    """A stated duration, or the short length of a lone one-off impulse; None when the group is flexible."""
+    """A stated duration, the short length of a lone one-off impulse, or the natural span of counted
+    repeats (so what follows starts after them); None when the group is flexible."""
     stated = [slots[i].dur for i in group.members if slots[i].dur]
     if stated:
         return max(stated)
-    if all(slots[i].impulse and slots[i].count == 1 for i in group.members):
-        return 1.5
-    return None
+    natural = []
+    for i in group.members:
+        slot = slots[i]
+        if slot.count > 1:
+            natural.append(_repeats_length(slot))
+        elif slot.impulse:
+            natural.append(1.5)
+        else:
+            return None
+    return max(natural) if natural else None
 
 
 def _clamp(start: float, end: float, clip: float) -> tuple[float, float]:
