@@ -16,6 +16,10 @@ from .clips import take_rng
 # a related class ranks lower still.
 OWN_QUALITY = 0.5
 STAND_IN_QUALITY = 0.3
+# A recipe written for the label that the listener does not yet confirm: an honest
+# attempt at the sound beats another class's sound (stand-ins: dsp 0.3, soundfont 0.35,
+# recordings 0.4), but any confirmed render (dsp 0.5, soundfont 0.6, recordings) beats it.
+LIKENESS_QUALITY = 0.42
 # Each take is a fresh draw of the recipe's random parameters.
 TAKES = 4
 
@@ -37,7 +41,8 @@ class DspSource:
     def labels(self) -> list[str]:
         from . import families
 
-        return list(dict.fromkeys([*families.labels(), *(n for n, r in CATALOGUE.items() if r.kind == "dsp")]))
+        return list(dict.fromkeys([*families.labels(), *families.likenesses(),
+                                   *(n for n, r in CATALOGUE.items() if r.kind == "dsp")]))
 
     def find(self, label: str, phrase: str = "") -> SourceMatch | None:
         from ualm_agent.labels import exact_audioset_name
@@ -50,6 +55,10 @@ class DspSource:
             if exact in own:
                 return SourceMatch(exact, OWN_QUALITY if exact == label else STAND_IN_QUALITY, takes=TAKES,
                                    stand_in=exact != label)
+            # The label's own likeness comes before the phrase's stand-in; one named only by
+            # the phrase would be an unconfirmed sound of another class, no better than one.
+            if text == label and label in families.likenesses():
+                return SourceMatch(label, LIKENESS_QUALITY, takes=TAKES, stand_in=False)
         for text in (label, phrase):
             name = catalogue_name(text) if text else None
             if name is not None and CATALOGUE[name].kind == "dsp":
@@ -63,9 +72,9 @@ class DspSource:
 
         rng = take_rng(request)
         sr, n = request.sample_rate, max(1, int(round(request.duration_s * request.sample_rate)))
-        own = families.labels()
-        if match.sound in own:
-            fn = families.recipes()[own[match.sound]]
+        filed = {**families.likenesses(), **families.labels()}
+        if match.sound in filed:
+            fn = families.recipes()[filed[match.sound]]
         else:
             recipe = CATALOGUE[match.sound]
             fn = RECIPES[recipe.counted if request.single and recipe.counted else recipe.dsp]

@@ -2,8 +2,10 @@
 
 Each family module defines ``RECIPES`` (recipe name -> ``recipe(duration_s, sr,
 rng, single) -> mono float array``, as in :mod:`ualm_agent.components.generators.dsp`)
-and ``LABELS`` (AudioSet class name -> recipe name) for the classes it renders
-as their own sound. The ``dsp`` source merges them.
+``LABELS`` (AudioSet class name -> recipe name) for the classes it renders as
+their own sound (the listener confirms them), and ``LIKENESSES`` (the same shape)
+for classes a recipe models that the listener does not yet name. The ``dsp``
+source merges them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ def labels() -> dict[str, str]:
     merged: dict[str, str] = {}
     for module in _modules():
         merged.update(module.LABELS)
+    return merged
+
+
+@cache
+def likenesses() -> dict[str, str]:
+    """AudioSet class name -> recipe name for unconfirmed attempts, over every family."""
+    merged: dict[str, str] = {}
+    for module in _modules():
+        merged.update(getattr(module, "LIKENESSES", {}))
     return merged
 
 

@@ -485,3 +485,34 @@ LABELS: dict[str, str] = {
     # A rattlesnake, by its rattle.
     "Snake": "rattle",
 }
+
+# Calls these recipes model that the listener does not (yet) name: a purr is rendered as
+# an attempt at a purr (the dsp source's LIKENESS_QUALITY), never as the cat's meow.
+LIKENESSES: dict[str, str] = {
+    "Purr": "purr",
+    "Clip-clop": "clip_clop",
+    "Neigh, whinny": "neigh",
+    "Cattle, bovinae": "moo",
+    "Moo": "moo",
+    "Pig": "oink",
+    "Oink": "oink",
+    "Turkey": "gobble",
+    "Duck": "quack",
+    "Quack": "quack",
+    "Goose": "honk",
+    "Honk": "honk",
+    "Crowing, cock-a-doodle-doo": "crowing",
+    "Owl": "hoot",
+    "Hoot": "hoot",
+    "Crow": "caw",
+    "Caw": "caw",
+    "Pigeon, dove": "coo",
+    "Coo": "coo",
+    "Frog": "croak",
+    "Croak": "croak",
+    "Howl": "howl",
+    "Roar": "roar",
+    "Mouse": "squeak",
+    "Rattle": "rattle",
+    "Whale vocalization": "whale",
+}

@@ -275,3 +275,24 @@ def train_squeal(d: float, sr: int, rng: np.random.Generator, single: bool) -> n
 LABELS: dict[str, str] = {
     "Rustling leaves": "friction_rustling_leaves",
 }
+
+# Classes these recipes model that YAMNet does not (yet) name: honest attempts, ranked
+# below any confirmed sound but above another class's (the dsp source's LIKENESS_QUALITY).
+LIKENESSES: dict[str, str] = {
+    "Filing (rasp)": "friction_filing",
+    "Rub": "friction_rub",
+    "Sanding": "friction_sanding",
+    "Sawing": "friction_sawing",
+    "Scrape": "friction_scrape",
+    "Scratch": "friction_scratch",
+    "Shuffle": "friction_shuffle",
+    "Shuffling cards": "friction_shuffling_cards",
+    "Skateboard": "friction_skateboard",
+    "Squeal": "friction_squeal",
+    "Tearing": "friction_tearing",
+    "Tire squeal": "friction_tire_squeal",
+    "Skidding": "friction_tire_squeal",
+    "Toothbrush": "friction_toothbrush",
+    "Train wheels squealing": "friction_train_squeal",
+    "Writing": "friction_writing",
+}

@@ -513,3 +513,29 @@ LABELS: dict[str, str] = {
     "Chink, clink": "impact_shatter",
     "Ping": "impact_ping",
 }
+
+# Classes these recipes model that YAMNet does not (yet) name: honest attempts, ranked
+# below any confirmed sound but above another class's (the dsp source's LIKENESS_QUALITY).
+LIKENESSES: dict[str, str] = {
+    "Basketball bounce": "impact_basketball",
+    "Boing": "impact_boing",
+    "Bouncing": "impact_bounce",
+    "Chopping (food)": "impact_chop",
+    "Clatter": "impact_clatter",
+    "Coin (dropping)": "impact_coin_drop",
+    "Crack": "impact_crack",
+    "Crumpling, crinkling": "impact_crumple",
+    "Crushing": "impact_crush",
+    "Cupboard open or close": "impact_cupboard",
+    "Cutlery, silverware": "impact_cutlery",
+    "Dishes, pots, and pans": "impact_dishes",
+    "Drawer open or close": "impact_drawer",
+    "Keys jangling": "impact_jingle",
+    "Slap, smack": "impact_slap",
+    "Sliding door": "impact_sliding_door",
+    "Smash, crash": "impact_smash",
+    "Splinter": "impact_splinter",
+    "Whip": "impact_whip",
+    "Wood block": "impact_wood_block",
+    "Zipper (clothing)": "impact_zipper",
+}

@@ -294,3 +294,14 @@ LABELS: dict[str, str] = {
     # Liquid in general, as a spray of it: heard as "Spray" and "Liquid" on every seed.
     "Liquid": "liquid_spray",
 }
+
+# Classes these recipes model that YAMNet does not (yet) name: honest attempts, ranked
+# below any confirmed sound but above another class's (the dsp source's LIKENESS_QUALITY).
+LIKENESSES: dict[str, str] = {
+    "Boiling": "liquid_boiling",
+    "Slosh": "liquid_slosh",
+    "Splash, splatter": "liquid_splash",
+    "Squish": "liquid_squish",
+    "Stir": "liquid_stir",
+    "Waves, surf": "liquid_waves",
+}

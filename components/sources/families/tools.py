@@ -317,3 +317,18 @@ LABELS: dict[str, str] = {
     "Camera": "tool_camera",
     "Single-lens reflex camera": "tool_camera",
 }
+
+# Classes these recipes model that YAMNet does not (yet) name: honest attempts, ranked
+# below any confirmed sound but above another class's (the dsp source's LIKENESS_QUALITY).
+LIKENESSES: dict[str, str] = {
+    "Cash register": "tool_cash_register",
+    "Gears": "tool_gears",
+    "Microwave oven": "tool_microwave",
+    "Printer": "tool_printer",
+    "Pulleys": "tool_pulleys",
+    "Ratchet, pawl": "tool_ratchet",
+    "Scissors": "tool_scissors",
+    "Sewing machine": "tool_sewing_machine",
+    "Vibration": "tool_vibration",
+    "Whir": "tool_whir",
+}

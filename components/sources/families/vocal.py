@@ -757,3 +757,34 @@ LABELS: dict[str, str] = {
     "Sneeze": "sneeze",
     "Cough": "cough",
 }
+
+# Classes these recipes model but the listener does not (yet) name: rendered as honest
+# attempts (the dsp source's LIKENESS_QUALITY) rather than as another class's sound.
+LIKENESSES: dict[str, str] = {
+    "Breathing": "breathing",
+    "Burping, eructation": "burp",
+    "Chatter": "chatter",
+    "Cheering": "cheering",
+    "Chewing, mastication": "chewing",
+    "Children playing": "children_playing",
+    "Children shouting": "children_shouting",
+    # Murmured voices of many people: the bulk of a crowd's sound.
+    "Crowd": "hubbub",
+    "Gargling": "gargle",
+    "Gasp": "gasp",
+    "Groan": "groan",
+    "Grunt": "grunt",
+    "Hiccup": "hiccup",
+    "Hubbub, speech noise, speech babble": "hubbub",
+    "Pant": "pant",
+    "Shout": "shout",
+    "Yell": "shout",
+    "Sniff": "sniff",
+    "Snoring": "snoring",
+    "Stomach rumble": "stomach_rumble",
+    "Throat clearing": "throat_clearing",
+    "Wail, moan": "wail",
+    "Wheeze": "wheeze",
+    "Whispering": "whisper",
+    "Yodeling": "yodel",
+}
