@@ -2,7 +2,8 @@
 
 Plans every caption of a folder of AudioTime-format files (default: prompts/audiotime_style, captions
 written for this project in AudioTime's four task styles) at 10 s and prints five measures: event
-recall, order right, timestamps, durations and counts. Their definitions, and the label rule
+recall, order right, timestamps, durations and counts, and for ordering items the mean 1-s segment
+F1 of planned against expected spans. Their definitions, and the label rule
 (the same AudioSet name, or one family of the critic's table), are in
 ualm_agent/evaluation/planner_scores.py.
 
@@ -25,6 +26,7 @@ from ualm_agent.components.planners.rules import RulesPlanner  # noqa: E402
 from ualm_agent.evaluation.items import AUDIOTIME_TASKS  # noqa: E402
 from ualm_agent.evaluation.planner_scores import (  # noqa: E402
     MEASURES,
+    SEGMENT_MEASURE,
     describe_plan,
     load_folder,
     plan_items,
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     for measure in MEASURES:
         cells = [_cell(overall[measure])] + [_cell(per_task[t][measure]) for t in tasks]
         print(f"  {measure:<13} {cells[0]:>14}  " + "  ".join(f"{c:>13}" for c in cells[1:]))
+    cells = [_mean_cell(overall[SEGMENT_MEASURE])] + [_mean_cell(per_task[t][SEGMENT_MEASURE]) for t in tasks]
+    print(f"  {SEGMENT_MEASURE:<13} {cells[0]:>14}  " + "  ".join(f"{c:>13}" for c in cells[1:]))
     if args.show_misses:
         for r in results:
             if r.missed:
@@ -80,6 +84,12 @@ def _cell(summary: dict) -> str:
     if summary["share"] is None:
         return "-"
     return f"{summary['share']:.3f} ({summary['right']}/{summary['total']})"
+
+
+def _mean_cell(summary: dict) -> str:
+    if summary["mean"] is None:
+        return "-"
+    return f"{summary['mean']:.3f} ({summary['items']})"
 
 
 def _expected(event) -> str:

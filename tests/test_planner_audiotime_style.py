@@ -103,6 +103,17 @@ def test_scoring_of_spans_lengths_and_counts(tmp_path):
     assert score_item(counted, _plan(("Knock", 0.0, 3.0, 2))).verdicts["counts"] == [False]
 
 
+def test_segment_f1_scores_ordering_spans_and_rewards_a_tight_plan(tmp_path):
+    item = _item("ordering", "A dog barks, then a siren wails.", {"Dog": [[0.0, 1.0]], "Siren": [[2.0, 6.0]]}, tmp_path)
+    exact = score_item(item, _plan(("Bark", 0.0, 1.0, 1), ("Siren", 2.0, 6.0, 1)))
+    assert exact.segment_f1 == 1.0
+    stretched = score_item(item, _plan(("Bark", 0.0, 5.0, 1), ("Siren", 5.3, 10.0, 1)))
+    assert 0.0 < stretched.segment_f1 < exact.segment_f1
+    assert summarise([exact, stretched])["segment_f1"] == {"items": 2, "mean": (1.0 + stretched.segment_f1) / 2}
+    stamped = _item("timestamp", "A bell at 1 s.", {"Bell": [[1.0, 2.0]]}, tmp_path)
+    assert score_item(stamped, _plan(("Bell", 1.0, 2.0, 1))).segment_f1 is None  # ordering items only
+
+
 # ---- phrasings the set relies on ----------------------------------------------------------------
 
 

@@ -500,3 +500,50 @@ def test_quoted_words_stay_whole_in_the_phrase(planner):
     assert plan.layout[0].phrase == "a woman shouts “good morning everyone, welcome aboard”"
     assert plan.layout[1].phrase.endswith("“the dog barks”")
     assert RichCaption.from_text(plan.to_text()).layout == plan.layout
+
+
+@pytest.mark.parametrize(
+    ("prompt", "counted", "count", "after"),
+    [
+        ("Someone coughs twice before a door slams shut.", "Cough", 2, "Slam"),
+        ("A microwave beeps three times, followed by the sound of a door opening.", "Beep, bleep", 3, "Door"),
+        ("A dog barks twice, then a siren wails.", "Bark", 2, "Siren"),
+    ],
+)
+def test_untimed_counted_repeats_take_a_natural_span_and_the_next_sound_follows(planner, prompt, counted, count, after):
+    caption = planner.plan(prompt, duration_s=10)
+    repeats, nxt = _only(caption, counted), _only(caption, after)
+    assert repeats.count == count
+    # About a second per repeat, as recordings have them: not most of the clip, and not so tight
+    # that the listener runs them together.
+    assert 0.9 * count <= repeats.end_s - repeats.start_s <= 1.3 * count
+    assert repeats.end_s < nxt.start_s <= repeats.end_s + 1.0
+
+
+def test_short_sounds_in_sequence_follow_one_another_rather_than_spread_over_the_clip(planner):
+    caption = planner.plan("Glass shatters, and a moment later a woman screams.", duration_s=10)
+    glass, scream = _only(caption, "Shatter"), _only(caption, "Screaming")
+    assert glass.end_s < scream.start_s <= glass.end_s + 1.0
+
+
+def test_counted_repeats_that_nothing_follows_keep_the_clip(planner):
+    bark = _only(planner.plan("a dog barks three times", duration_s=10), "Bark")
+    assert bark.count == 3 and bark.end_s - bark.start_s > 5.0
+
+
+@pytest.mark.parametrize(
+    ("prompt", "label"),
+    [
+        ("the crowd cheers", "Cheering"),
+        ("a man shouts", "Shout"),
+        ("a clock ticks", "Tick-tock"),
+        ("someone types on a keyboard", "Typing"),
+        ("a printer whirs into action", "Printer"),
+        ("water drips from the faucet", "Drip"),
+        ("birds chirp", "Chirp, tweet"),
+        ("the referee blows his whistle", "Whistle"),
+        ("a bell dings", "Ding"),
+    ],
+)
+def test_a_sound_verb_that_names_a_class_beats_its_source_noun(planner, prompt, label):
+    assert planner.plan(prompt).labels() == [label]

@@ -176,7 +176,9 @@ def _share(groups, run, slots, prev_end, next_start, clip, gap) -> list[tuple[fl
             gaps.append(stated if stated is not None else gap)
     if next_start is not None:
         hi -= gap
-    fixed = [_group_length(groups[g], slots) for g in run]
+    # Counted repeats that nothing follows keep the rest of the clip: spaced wider, the listener
+    # hears them apart more surely, and no later sound needs their time.
+    fixed = [_group_length(groups[g], slots, counted=j < len(run) - 1 or next_start is not None) for j, g in enumerate(run)]
     total_fixed = sum(f for f in fixed if f)
     flexible = sum(1 for f in fixed if not f)
     free = hi - lo - sum(gaps) - total_fixed
@@ -204,7 +206,7 @@ def _share(groups, run, slots, prev_end, next_start, clip, gap) -> list[tuple[fl
     return spans
 
 
-def _group_length(group: _Group, slots: list[Slot]) -> float | None:
+def _group_length(group: _Group, slots: list[Slot], counted: bool = True) -> float | None:
     """A stated duration, the short length of a lone one-off impulse, or the natural span of counted
     repeats (so what follows starts after them); None when the group is flexible."""
     stated = [slots[i].dur for i in group.members if slots[i].dur]
@@ -213,9 +215,9 @@ def _group_length(group: _Group, slots: list[Slot]) -> float | None:
     natural = []
     for i in group.members:
         slot = slots[i]
-        if slot.count > 1:
+        if slot.count > 1 and counted:
             natural.append(_repeats_length(slot))
-        elif slot.impulse:
+        elif slot.impulse and slot.count == 1:
             natural.append(1.5)
         else:
             return None

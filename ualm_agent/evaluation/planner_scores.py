@@ -12,7 +12,11 @@ scores the plan itself, in five measures:
 - **durations**: over duration-style events, share whose planned length is
   within 0.5 s or 10 % of the expected one, whichever is larger;
 - **counts**: over frequency-style events, share whose planned count equals
-  the number of expected onsets.
+  the number of expected onsets;
+- **segment F1** (``segment_f1``): over ordering items, the mean 1-s segment F1
+  between the planned occurrences serving each expected event and its expected
+  spans (the evaluator's :func:`~ualm_agent.evaluation.metrics.segment_f1`), so
+  a plan that keeps the order but stretches or shifts its events scores lower.
 
 Label rule: a planned event matches an expected one when both spell the same
 AudioSet name, or when the critic's family table (:mod:`ualm_agent.components.critics.matching`)
@@ -41,9 +45,12 @@ from ualm_agent.labels import name_key
 from ualm_agent.schema import LayoutEvent, RichCaption
 
 from .items import AUDIOTIME_TASKS, EvalItem, ExpectedEvent, import_audiotime
-from .metrics import pair_in_order, whole_span
+from .metrics import pair_in_order, segment_f1, whole_span
 
 MEASURES = ("event_recall", "order_right", "timestamps", "durations", "counts")
+# A mean over items rather than a share of verdicts, so it is summarised apart from MEASURES.
+SEGMENT_MEASURE = "segment_f1"
+SEGMENT_TASKS = ("ordering",)
 # AudioTime clips are 10 s long: captions are planned at that length.
 CLIP_S = 10.0
 TIME_TOLERANCE_S = 0.5
@@ -153,6 +160,7 @@ class ItemResult:
     plan: RichCaption | None
     verdicts: dict[str, list[bool]] = field(default_factory=lambda: {m: [] for m in MEASURES})
     error: str = ""
+    segment_f1: float | None = None  # ordering items only
 
     @property
     def missed(self) -> list[str]:
@@ -179,6 +187,9 @@ def score_item(item: EvalItem, plan: RichCaption) -> ItemResult:
             v["durations"].append(bool(events) and _duration_met(event.duration_s, _covered(events)))
         elif task == "frequency" and event.count is not None:
             v["counts"].append(sum(ev.count for ev in events) == event.count)
+    if task in SEGMENT_TASKS:
+        timed = [(e, s) for e, s in zip(expected, served) if e.spans]
+        result.segment_f1 = segment_f1([e.spans for e, _ in timed], [planned_intervals(s) for _, s in timed], CLIP_S)
     return result
 
 
@@ -201,6 +212,8 @@ def plan_items(planner, items: Sequence[EvalItem]) -> list[ItemResult]:
         else:
             result = ItemResult(item, None, error=str(plan))
             result.verdicts["event_recall"] = [False] * len(item.expected.events)
+            if task_of(item) in SEGMENT_TASKS and any(e.spans for e in item.expected.events):
+                result.segment_f1 = 0.0  # no plan: no segment is right
             results.append(result)
     return results
 
@@ -212,6 +225,8 @@ def summarise(results: Sequence[ItemResult]) -> dict[str, dict[str, float | int 
         verdicts = [v for r in results for v in r.verdicts[measure]]
         right = sum(verdicts)
         out[measure] = {"right": right, "total": len(verdicts), "share": right / len(verdicts) if verdicts else None}
+    scores = [r.segment_f1 for r in results if r.segment_f1 is not None]
+    out[SEGMENT_MEASURE] = {"items": len(scores), "mean": sum(scores) / len(scores) if scores else None}
     return out
 
 
