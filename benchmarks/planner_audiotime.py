@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from ualm_agent.components.planners.rules import RulesPlanner  # noqa: E402
-from ualm_agent.evaluation.items import AUDIOTIME_TASKS  # noqa: E402
-from ualm_agent.evaluation.planner_scores import (  # noqa: E402
+from ualm_agent.components.planners.rules import RulesPlanner
+
+from ualm_agent.evaluation.items import AUDIOTIME_TASKS
+from ualm_agent.evaluation.planner_scores import (
     MEASURES,
     SEGMENT_MEASURE,
     describe_plan,

@@ -10,10 +10,11 @@ sentence over the layout.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 from dataclasses import dataclass
+from typing import Literal
 
 from ualm_agent.components.critics.matching import related
+
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import HeardEvent, LayoutEvent, Observation, RichCaption
 from ualm_agent.waveform import Waveform

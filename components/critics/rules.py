@@ -46,9 +46,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import Field
-
 from ualm_agent.components.critics import words as spoken
-from ualm_agent.components.critics.matching import LabelMatcher, families_of, is_generic, labels_in, shared_matcher
+from ualm_agent.components.critics.matching import (
+    LabelMatcher,
+    families_of,
+    is_generic,
+    labels_in,
+    shared_matcher,
+)
+
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.schema import Critique, Issue, LayoutEvent, Observation, RichCaption
 

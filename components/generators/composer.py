@@ -19,7 +19,13 @@ from pydantic import Field
 
 from ualm_agent.errors import ConfigError, ModelUnavailableError
 from ualm_agent.registry import BackendConfig, register
-from ualm_agent.roles import GenerationRequest, GenerationResult, SoundRequest, SoundSource, SourceMatch
+from ualm_agent.roles import (
+    GenerationRequest,
+    GenerationResult,
+    SoundRequest,
+    SoundSource,
+    SourceMatch,
+)
 from ualm_agent.schema import LayoutEvent
 from ualm_agent.waveform import Waveform
 

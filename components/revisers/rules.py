@@ -38,10 +38,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
+from ualm_agent.components.critics.matching import (
+    LabelMatcher,
+    labels_in,
+    shared_matcher,
+)
 
-from ualm_agent.components.critics.matching import LabelMatcher, labels_in, shared_matcher
 from ualm_agent.registry import BackendConfig, register
-from ualm_agent.schema import Critique, EditKind, Issue, LayoutEvent, PlanEdit, RichCaption
+from ualm_agent.schema import (
+    Critique,
+    EditKind,
+    Issue,
+    LayoutEvent,
+    PlanEdit,
+    RichCaption,
+)
 
 EDIT_KINDS: tuple[EditKind, ...] = typing.get_args(EditKind)
 _LOUDER = {"distant": "normal", "soft": "normal", "normal": "loud"}

@@ -142,7 +142,7 @@ class SpeechSource:
         out[: min(n, speech.size)] = speech[:n]
         return out
 
-    def _note_limits(self, voice: "Voice", request: SoundRequest, said: list[str]) -> None:
+    def _note_limits(self, voice: Voice, request: SoundRequest, said: list[str]) -> None:
         if voice.speakers > 1:
             return
         # The quoted words themselves ("good boy") say nothing about who speaks them.

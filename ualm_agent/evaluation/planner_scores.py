@@ -44,6 +44,7 @@ from ualm_agent.components.critics.matching import canonical, families_of
 from ualm_agent.labels import name_key
 from ualm_agent.schema import LayoutEvent, RichCaption
 
+from ..errors import UalmAgentError
 from .items import AUDIOTIME_TASKS, EvalItem, ExpectedEvent, import_audiotime
 from .metrics import pair_in_order, segment_f1, whole_span
 
@@ -198,12 +199,12 @@ def plan_items(planner, items: Sequence[EvalItem]) -> list[ItemResult]:
     prompts = [item.prompt for item in items]
     try:
         plans: list[RichCaption | None | Exception] = list(planner.plan_many(prompts, duration_s=CLIP_S))
-    except Exception:  # one refusal fails the batch: plan one by one to keep the others
+    except UalmAgentError:  # one refusal fails the batch: plan one by one to keep the others
         plans = []
         for prompt in prompts:
             try:
                 plans.append(planner.plan(prompt, duration_s=CLIP_S))
-            except Exception as exc:
+            except UalmAgentError as exc:  # a caption the planner refuses (no sound event) misses everything
                 plans.append(exc)
     results = []
     for item, plan in zip(items, plans):
