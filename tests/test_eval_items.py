@@ -255,3 +255,43 @@ def test_the_shipped_audiotime_style_set_loads_as_eval_items():
     items, errors = load_items(ROOT / "prompts" / "audiotime_style")
     assert errors == [] and len(items) >= 150
     assert {i.tags[1] for i in items} == {"ordering", "timestamp", "duration", "frequency"}
+
+
+@pytest.mark.parametrize("task, event, needle", [
+    ("ordering", {"Dog bark": [[0.5, 1.5, 2.0]]}, "event 'Dog bark': each span is [start, end] in seconds, got [0.5, 1.5, 2.0]"),
+    ("timestamp", {"Dog bark": [1.0]}, "event 'Dog bark': each span is [start, end] in seconds, got 1.0"),
+    ("timestamp", {"Bell": [[1.0, "b"]]}, "event 'Bell': a span end is a number of seconds, got [1.0, \"b\"]"),
+    ("frequency", {"Knock": [1.0, None]}, "event 'Knock': each onset is a number of seconds, got null"),
+    ("frequency", {"Knock": [True]}, "event 'Knock': each onset is a number of seconds, got true"),
+    ("duration", {"Rain": ["a"]}, "event 'Rain': the duration is a number of seconds, got \"a\""),
+])
+def test_audiotime_values_of_the_wrong_shape_are_named_plainly(tmp_path, task, event, needle):
+    bad = tmp_path / f"{task}_caption.json"
+    bad.write_text(json.dumps({"q_1": {"event": event, "caption": "c"}}))
+    with pytest.raises(UsageError) as info:
+        import_audiotime(bad)
+    assert f"item 'q_1': {needle}" in str(info.value)
+    # No Python internals (unpacking, float()) leak into the message.
+    assert "unpack" not in str(info.value) and "float()" not in str(info.value)
+
+
+@pytest.mark.parametrize("task, event, what", [
+    ("duration", {"Rain": [1e9]}, "the duration"),
+    ("timestamp", {"Bell": [[1.0, 601.0]]}, "a span end"),
+    ("frequency", {"Knock": [1.0, 700]}, "each onset"),
+])
+def test_audiotime_times_beyond_the_longest_clip_are_refused(tmp_path, task, event, what):
+    """A plan's clip is at most 600 s (RichCaption.duration_s); a 1e9 s expectation would swamp duration_l1."""
+    bad = tmp_path / f"{task}_caption.json"
+    bad.write_text(json.dumps({"q_1": {"event": event, "caption": "c"}}))
+    with pytest.raises(UsageError, match=f"{what} must be at most 600 s"):
+        import_audiotime(bad)
+    # 600 s itself is allowed.
+    ok = {"duration": {"Rain": [600]}, "timestamp": {"Bell": [[1.0, 600.0]]}, "frequency": {"Knock": [600]}}[task]
+    bad.write_text(json.dumps({"q_1": {"event": ok, "caption": "c"}}))
+    assert len(import_audiotime(bad)) == 1
+
+
+def test_loading_a_folder_without_audiotime_captions_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="holds no AudioTime caption files .*give a JSONL file or such a folder"):
+        load_items(tmp_path)

@@ -131,3 +131,31 @@ def test_grid_values_that_are_not_finite_are_named(tmp_path, cli_env):
     for grid in ("listener.threshold=nan,0.2", "loop.accept_score=inf,0.5"):
         res = cli(["ablate", str(items), "--grid", grid, "--out", str(tmp_path / "abl")], cli_env)
         assert res.returncode == 2 and "must be a finite number" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("where", ["samples", "eval", "config"])
+def test_debug_shows_the_traceback_and_keeps_exit_2(tmp_path, cli_env, where):
+    """--debug is for reading the cause, not for changing what a script sees: the exit code stays 2."""
+    if where == "samples":
+        args = ["samples", str(tmp_path / "nosuchdir")]
+    elif where == "eval":
+        (tmp_path / "frequency_caption.json").write_text('{"t": {"event": {"Knock": [1, null]}, "caption": "k"}}')
+        args = ["eval", str(tmp_path / "frequency_caption.json"), "--out", str(tmp_path / "out")]
+    else:
+        (tmp_path / "bad.toml").write_text("loop = 3\n")
+        args = ["run", "a dog barks", "--out", str(tmp_path / "runs"), "--config", str(tmp_path / "bad.toml")]
+    res = cli(["--debug", *args], cli_env)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "Traceback" in res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_an_eval_folder_without_audiotime_captions_says_what_it_needs(tmp_path, cli_env):
+    (tmp_path / "items").mkdir()
+    (tmp_path / "items" / "notes.json").write_text("{}")
+    res = cli(["eval", str(tmp_path / "items"), "--out", str(tmp_path / "out")], cli_env)
+    assert res.returncode == 2, res.stderr
+    line = res.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Errno" not in line, line
+    assert "holds no AudioTime caption files (ordering_, timestamp_, duration_ or frequency_caption.json)" in line
+    assert "give a JSONL file or such a folder" in line

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, Optional
 
@@ -54,8 +55,9 @@ def handle_errors(fn):
         except typer.Exit:
             raise
         except UalmAgentError as exc:
+            # --debug adds the traceback but keeps the exit code, so scripts see the same 2 or 1 either way.
             if _debug():
-                raise
+                traceback.print_exc()
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
@@ -63,10 +65,11 @@ def handle_errors(fn):
             from .errors import disk_full, no_space_message
 
             if _debug():
-                raise
+                traceback.print_exc()
             if disk_full(exc):
                 _fail(f"{no_space_message(exc, os.getcwd())}; free some space and try again", 1)
-            _fail(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)", 1)
+            hint = "" if _debug() else " (rerun with --debug for the traceback)"
+            _fail(f"{type(exc).__name__}: {exc}{hint}", 1)
 
     return wrapper
 

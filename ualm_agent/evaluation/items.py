@@ -141,6 +141,9 @@ def load_items(path: str | Path) -> tuple[list[EvalItem], list[str]]:
     audiotime = audiotime_files(p)
     if audiotime:
         return [item for f in audiotime for item in import_audiotime(f)], []
+    if p.is_dir():  # only an AudioTime folder is read whole; reading any other folder fails with EISDIR
+        raise UsageError(f"{p} holds no AudioTime caption files ({', '.join(t + '_' for t in AUDIOTIME_TASKS[:-1])} "
+                         f"or {AUDIOTIME_TASKS[-1]}_caption.json); give a JSONL file or such a folder")
     try:
         text = p.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not part of line 1
     except FileNotFoundError:
@@ -239,6 +242,27 @@ def import_audiotime(path: str | Path, task: str | None = None) -> list[EvalItem
     return items
 
 
+def _longest_clip_s() -> float:
+    """The longest clip a plan allows (RichCaption.duration_s's upper bound), read from the schema so the two agree."""
+    from annotated_types import Le
+
+    from ualm_agent.schema import RichCaption
+
+    return next(float(m.le) for m in RichCaption.model_fields["duration_s"].metadata if isinstance(m, Le))
+
+
+def _seconds(label: str, what: str, value: Any, shown: Any = None) -> float:
+    """``value`` as seconds of event ``label``, or a ValueError naming ``what`` it should be and the JSON given."""
+    # bool is an int to Python, and a string like "1" is not a number in JSON: refuse both.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        given = json.dumps(value if shown is None else shown, ensure_ascii=False)
+        raise ValueError(f"event {label!r}: {what} is a number of seconds, got {given}")
+    limit = _longest_clip_s()
+    if value > limit:  # a far-off time (1e9 s) would swamp duration_l1 and onset errors
+        raise ValueError(f"event {label!r}: {what} must be at most {limit:g} s (the longest clip), got {value:g}")
+    return float(value)
+
+
 def _audiotime_item(key: str, entry: Any, task: str) -> EvalItem:
     if not isinstance(entry, dict) or not isinstance(entry.get("event"), dict) or not isinstance(entry.get("caption"), str):
         raise ValueError("needs 'event' (an object) and 'caption' (a string)")
@@ -248,13 +272,19 @@ def _audiotime_item(key: str, entry: Any, task: str) -> EvalItem:
             raise ValueError(f"event {label!r}: expected a non-empty list")
         fields: dict[str, Any] = {"label": label, "audioset": audioset_name_for(label)}
         if task in ("ordering", "timestamp"):
-            fields["spans"] = [(float(a), float(b)) for a, b in values]
+            spans = []
+            for span in values:
+                if not isinstance(span, list) or len(span) != 2:
+                    given = json.dumps(span, ensure_ascii=False)
+                    raise ValueError(f"event {label!r}: each span is [start, end] in seconds, got {given}")
+                spans.append((_seconds(label, "a span start", span[0], span), _seconds(label, "a span end", span[1], span)))
+            fields["spans"] = spans
         elif task == "duration":
             if len(values) != 1:
                 raise ValueError(f"event {label!r}: a duration item gives one length, got {len(values)}")
-            fields["duration_s"] = float(values[0])
+            fields["duration_s"] = _seconds(label, "the duration", values[0])
         else:
-            fields["onsets"] = [float(t) for t in values]
+            fields["onsets"] = [_seconds(label, "each onset", t) for t in values]
             fields["count"] = len(values)
         events.append(ExpectedEvent(**fields))
     order = []
