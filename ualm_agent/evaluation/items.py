@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,7 @@ def _longest_clip_s() -> float:
 def _seconds(label: str, what: str, value: Any, shown: Any = None) -> float:
     """``value`` as seconds of event ``label``, or a ValueError naming ``what`` it should be and the JSON given."""
     # bool is an int to Python, and a string like "1" is not a number in JSON: refuse both.
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         given = json.dumps(value if shown is None else shown, ensure_ascii=False)
         raise ValueError(f"event {label!r}: {what} is a number of seconds, got {given}")
     limit = _longest_clip_s()
