@@ -138,3 +138,44 @@ def test_overlapping_events_keep_their_own_sides():
     left, right = x[0, RATE // 4 : RATE], x[1, RATE // 4 : RATE]
     assert _peak_hz(left) == pytest.approx(tone_hz("Bark"), abs=3)
     assert _peak_hz(right) == pytest.approx(tone_hz("Siren"), abs=3)
+
+
+class _Faulty(ToneSource):
+    """A source whose renders fail in one of the ways a plugin's might."""
+
+    def __init__(self, fault: str, **kw) -> None:
+        super().__init__(**kw)
+        self.fault = fault
+
+    def render(self, match, request):
+        x = super().render(match, request)
+        if self.fault == "raises":
+            raise ValueError("operands could not be broadcast together")
+        if self.fault == "silent":
+            return np.zeros_like(x)
+        return np.stack([x, x], axis=1)  # "stereo": (n, 2), not mono samples
+
+
+@pytest.mark.parametrize("fault, said", [("raises", "failed (ValueError"), ("silent", "gave silence"),
+                                         ("stereo", "not mono samples")])
+def test_a_source_that_fails_raises_or_gives_silence_hands_over_with_a_note(fault, said):
+    bad = _Faulty(fault, repertoire=["Siren"], quality=0.9, takes=1)
+    spare = ToneSource(repertoire=["Siren"], quality=0.4, takes=1)
+    result = _render(_composer_with(bad, spare), LayoutEvent(label="Siren", start_s=0.0, end_s=1.0))
+    assert result.unrendered == () and spare.rendered
+    assert any(said in n and "next source" in n for n in result.notes), result.notes
+    assert _peak_hz(result.audio.samples[0, RATE // 4 : 3 * RATE // 4]) == pytest.approx(tone_hz("Siren"), abs=3)
+
+
+def test_a_samples_folder_is_used_even_when_the_sources_named_leave_it_out(tmp_path):
+    import soundfile as sf
+
+    t = np.arange(RATE) / RATE
+    sf.write(tmp_path / "Siren.wav", (0.5 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), RATE)
+    composer = Composer(samples=str(tmp_path), sources=["dsp"])
+    assert [s.name for s in composer.sources] == ["samples", "dsp"]
+
+
+def test_the_sample_rate_is_bounded():
+    with pytest.raises(ConfigError, match="8000-192000 Hz"):
+        Composer(sources=["dsp"], sample_rate=10**9)

@@ -49,6 +49,8 @@ SHORTEST_SOUND_S = 0.02
 ONSET_OF_PEAK = 0.05
 
 
+# A render whose peak is below this is silence: the next source renders the event instead.
+SILENT_PEAK = 1e-4
 # Built-in sources, in the order asked when the settings name none; missing ones are skipped.
 DEFAULT_SOURCES = ("samples", "recordings", "speech", "soundfont", "dsp")
 
@@ -59,7 +61,7 @@ class ComposerSettings(BackendConfig):
     samples: str | None = None
     # A General MIDI .sf2 to use instead of the installed one.
     soundfont: str | None = None
-    sample_rate: int = 16000
+    sample_rate: int = Field(default=16000, ge=8000, le=192000)
     # Sources asked for each event, best match wins; None: every built-in source installed.
     sources: list[str] | None = None
     # How far "left"/"right" events are panned: 0 keeps all centred, 1 is hard left/right.
@@ -78,8 +80,8 @@ class Composer:
 
     def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000,
                  sources: list[str] | None = None, pan: float = 0.8) -> None:
-        if sample_rate < 8000:
-            raise ConfigError(f"composer sample_rate must be at least 8000 Hz, got {sample_rate}")
+        if not 8000 <= sample_rate <= 192000:
+            raise ConfigError(f"composer sample_rate must be 8000-192000 Hz, got {sample_rate}")
         self.sample_rate = int(sample_rate)
         self.pan = float(np.clip(pan, 0.0, 1.0))
         self.sources = _build_sources(sources, samples=samples, soundfont=soundfont, sample_rate=self.sample_rate)
@@ -210,7 +212,7 @@ class Composer:
                 end = min(total, start + shortest)
                 start = max(0, end - shortest)
             if end - start not in renders:
-                shaped = self._shaped(event, choice, end - start, seed, single)
+                shaped = self._shaped(event, choice, end - start, seed, single, notes)
                 if shaped is None:
                     return None
                 renders[end - start] = shaped
@@ -231,10 +233,10 @@ class Composer:
         return layer
 
     def _shaped(self, event: LayoutEvent, choice: tuple[SoundSource, SourceMatch, int], n: int, seed: list[int],
-                single: bool) -> np.ndarray | None:
+                single: bool, notes: list[str]) -> np.ndarray | None:
         """One occurrence at the event's level (and distance), with its fine gain."""
         sr = self.sample_rate
-        raw = self._occurrence(event, choice, n, seed, single)
+        raw = self._occurrence(event, choice, n, seed, single, notes)
         if raw is None:
             return None
         gain = LEVEL_GAIN[event.level] * 10.0 ** (event.gain_db / 20.0)
@@ -244,7 +246,7 @@ class Composer:
         return clip
 
     def _occurrence(self, event: LayoutEvent, choice: tuple[SoundSource, SourceMatch, int], n: int, seed: list[int],
-                    single: bool) -> np.ndarray | None:
+                    single: bool, notes: list[str]) -> np.ndarray | None:
         """``n`` frames of one occurrence (None when the source cannot render this take). Renders are
         never shorter than RENDER_MIN_S: a shorter one is cut from a longer render where its sound
         starts, so it is never silent."""
@@ -253,10 +255,20 @@ class Composer:
         length = max(n / sr, RENDER_MIN_S)
         request = SoundRequest(label=event.label, phrase=event.phrase, duration_s=length, sample_rate=sr,
                                seed=tuple(seed), take=take, single=single)
-        rendered = source.render(match, request)
+        try:
+            rendered = source.render(match, request)
+        except Exception as exc:  # a source's failure must not end the round: the next source takes over
+            _say(notes, f"{event.label}: the {source.name} source failed ({type(exc).__name__}: {exc}), "
+                        "so the next source rendered it.")
+            return None
         if rendered is None:
             return None
-        x = np.asarray(rendered, dtype=np.float64).reshape(-1)
+        x = np.asarray(rendered, dtype=np.float64)
+        if x.ndim != 1 or not x.size or float(np.max(np.abs(x))) < SILENT_PEAK:
+            # Not one mono track, or silence: a take that cannot be used, as a broken file is.
+            what = "silence" if x.ndim == 1 else f"an array of shape {x.shape}, not mono samples"
+            _say(notes, f"{event.label}: the {source.name} source gave {what}, so the next source rendered it.")
+            return None
         want = max(1, int(round(length * sr)))
         if x.size < want:
             x = np.pad(x, (0, want - x.size))
@@ -271,6 +283,9 @@ def _build_sources(names: list[str] | None, **settings: object) -> list[SoundSou
 
     explicit = names is not None
     chosen = list(names) if explicit else [n for n in DEFAULT_SOURCES if n != "samples" or settings.get("samples")]
+    if explicit and settings.get("samples") and "samples" not in chosen:
+        # A folder given (--samples DIR) is meant to be used, whatever sources a config names.
+        chosen.insert(0, "samples")
     if explicit and not chosen:
         raise ConfigError("composer sources is empty; name at least one source, e.g. sources = [\"dsp\"]")
     built: list[SoundSource] = []

@@ -218,7 +218,8 @@ def shuffling_cards(d: float, sr: int, rng: np.random.Generator, single: bool) -
     n = _frames(d, sr)
     out = np.zeros(n)
     at = 0.0
-    while at < d - 0.3:
+    # At least one riffle, however short the event (a counted repeat may be 0.25 s).
+    while at == 0.0 or at < d - 0.3:
         length = float(rng.uniform(0.6, 1.0))
         m = int(length * sr)
         rate = rng.uniform(35, 50)

@@ -272,7 +272,8 @@ def sneeze(d: float, sr: int, rng: np.random.Generator, single: bool) -> np.ndar
         m = int(float(rng.uniform(0.25, 0.35)) * sr)
         t = _t(m, sr)
         hiss = _filter(rng.standard_normal(m), sr, "bandpass", (3000, 7800), order=2)
-        voice = _syllable(m / sr, sr, rng, (f0 * 1.6, f0), "u", size, 1.0, 0.03, 0.005, 0.1)
+        # _fit: the syllable's own rounding can give one sample fewer than m.
+        voice = _fit(_syllable(m / sr, sr, rng, (f0 * 1.6, f0), "u", size, 1.0, 0.03, 0.005, 0.1), m)
         choo = np.tanh(8 * _unit(_unit(hiss) + 0.5 * voice) * np.exp(-t / 0.08))
         return np.concatenate([0.05 * _unit(inhale), np.zeros(int(0.1 * sr)), choo])
 
