@@ -179,3 +179,25 @@ def test_a_samples_folder_is_used_even_when_the_sources_named_leave_it_out(tmp_p
 def test_the_sample_rate_is_bounded():
     with pytest.raises(ConfigError, match="8000-192000 Hz"):
         Composer(sources=["dsp"], sample_rate=10**9)
+
+
+def test_soundfont_takes_step_through_the_recipes_programs(monkeypatch):
+    import ualm_agent.components.generators.soundfont as midi
+    from ualm_agent.components.generators.catalogue import CATALOGUE
+    from ualm_agent.components.sources.soundfont import SoundfontSource
+    from ualm_agent.roles import SoundRequest
+
+    played = []
+    real = midi.render_notes
+
+    def spy(font, notes, duration_s, program=0, **kw):
+        played.append(program)
+        return real(font, notes, duration_s, program=program, **kw)
+
+    monkeypatch.setattr(midi, "render_notes", spy)
+    source = SoundfontSource()
+    match = source.find("Electric guitar")
+    programs = CATALOGUE["Electric guitar"].programs
+    for take in range(len(programs)):
+        source.render(match, SoundRequest("Electric guitar", 0.5, RATE, seed=(5, 0, 1, 0), take=take))
+    assert sorted(played) == sorted(programs)  # every program once across the first takes

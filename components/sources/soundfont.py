@@ -6,6 +6,7 @@ TimGM6mb font that ships inside pretty-midi, or a font the user names.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -89,8 +90,10 @@ class SoundfontSource:
         from ..generators.phrases import PATTERNS
         from ..generators.soundfont import render_notes
 
-        # The seed picks the first take's program; later takes cycle through the others.
-        first = int(rng.integers(len(recipe.programs)))
+        # The seed picks the first take's program (drawn from the take-0 stream, so every take
+        # agrees on it); later takes step through the others, then repeat with new patterns.
+        first_rng = rng if request.take == 0 else take_rng(replace(request, take=0))
+        first = int(first_rng.integers(len(recipe.programs)))
         program = recipe.programs[(first + request.take) % len(recipe.programs)]
         notes = PATTERNS[recipe.pattern](request.duration_s, recipe.keys, rng, request.single)
         return render_notes(self.font, notes, request.duration_s, program=program,
