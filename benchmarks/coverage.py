@@ -47,6 +47,12 @@ class ClassResult:
     covered: bool = False
     # The top-k name that covered it: the class itself or a direct parent.
     covered_by: str = ""
+    # Rendered with a sound of its own, not a stand-in the generator chose for it (its notes say so).
+    own_sound: bool = False
+
+
+# How the composer's notes say that another sound stood in for a label.
+STAND_IN_NOTES = ("cannot be rendered here", "has no sound of its own here")
 
 
 def covering_name(target: str, top: Sequence[str]) -> str | None:
@@ -125,6 +131,8 @@ def measure_class(name: str, generator, listener, seed: int = 0, k: int = TOP_K)
     if name in generated.unrendered:
         return result
     result.rendered = True
+    result.own_sound = result.can_render is not False and not any(
+        name in note and any(mark in note for mark in STAND_IN_NOTES) for note in result.notes)
     # The labels the listener never reports are left out of the ranking: "Silence" would
     # otherwise take a top-5 place in nearly every clip, from the quiet before and after the event.
     ignored = getattr(getattr(listener, "settings", None), "ignore_labels", ())
@@ -145,12 +153,15 @@ def summarise(results: Sequence[ClassResult]) -> dict:
     """Totals overall and per top-level category (each class counts in one, see ontology.top_level)."""
     by_category: dict[str, dict[str, int]] = {}
     for r in results:
-        row = by_category.setdefault(r.category, {"covered": 0, "rendered": 0, "total": 0})
+        row = by_category.setdefault(r.category, {"covered": 0, "covered_own": 0, "rendered": 0, "total": 0})
         row["total"] += 1
         row["rendered"] += r.rendered
         row["covered"] += r.covered
+        row["covered_own"] += r.covered and r.own_sound
     return {
         "covered": sum(r.covered for r in results),
+        # Covered with the class's own sound; the rest of "covered" was a stated stand-in heard as it or its parent.
+        "covered_own": sum(r.covered and r.own_sound for r in results),
         "rendered": sum(r.rendered for r in results),
         "total": len(results),
         "by_category": dict(sorted(by_category.items())),
@@ -185,10 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.perf_counter() - t0
     summary = summarise(results)
 
-    print(f"covered {summary['covered']} / {summary['total']} classes "
-          f"(rendered {summary['rendered']}; top {TOP_K}, max pooling, seed {args.seed}; {elapsed:.1f} s)")
+    print(f"covered {summary['covered']} / {summary['total']} classes, {summary['covered_own']} of them with their "
+          f"own sound, the rest through a stated stand-in (rendered {summary['rendered']}; top {TOP_K}, max pooling, "
+          f"seed {args.seed}; {elapsed:.1f} s)")
     for category, row in summary["by_category"].items():
-        print(f"  {category:<36} {row['covered']:>4} / {row['total']:<4} (rendered {row['rendered']})")
+        print(f"  {category:<36} {row['covered']:>4} / {row['total']:<4} ({row['covered_own']} own sound)")
     if args.json:
         report = {"seed": args.seed, "top_k": TOP_K, "pooling": "max", "duration_s": DURATION_S,
                   "event_s": list(EVENT_S), **summary, "classes": [asdict(r) for r in results]}

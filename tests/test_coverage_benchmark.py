@@ -138,13 +138,24 @@ def test_summary_counts_per_top_level_category():
     results = bench.run_coverage(["Siren", "Bell", "Bark", "Rain"], FakeGenerator(), heard)
     summary = bench.summarise(results)
     assert (summary["covered"], summary["rendered"], summary["total"]) == (2, 4, 4)
+    assert summary["covered_own"] == 2
     assert summary["by_category"] == {
-        "Animal": {"covered": 0, "rendered": 1, "total": 1},
+        "Animal": {"covered": 0, "covered_own": 0, "rendered": 1, "total": 1},
         # Bell is both an instrument and a thing; its first parent puts it under Music.
-        "Music": {"covered": 1, "rendered": 1, "total": 1},
-        "Natural sounds": {"covered": 0, "rendered": 1, "total": 1},
-        "Sounds of things": {"covered": 1, "rendered": 1, "total": 1},
+        "Music": {"covered": 1, "covered_own": 1, "rendered": 1, "total": 1},
+        "Natural sounds": {"covered": 0, "covered_own": 0, "rendered": 1, "total": 1},
+        "Sounds of things": {"covered": 1, "covered_own": 1, "rendered": 1, "total": 1},
     }
+
+
+def test_a_class_covered_through_a_stated_stand_in_is_not_counted_as_its_own_sound():
+    heard = FakeListener(_frames([{"Dog": 0.9}]))
+    note = "Growling cannot be rendered here, so the nearest sound the sources have, Dog, stands in for it."
+    result = bench.measure_class("Growling", FakeGenerator(notes=(note,)), heard)
+    assert result.covered and not result.own_sound
+    own = bench.measure_class("Bark", FakeGenerator(), heard)
+    assert own.covered and own.own_sound
+    assert bench.summarise([result, own])["covered_own"] == 1
 
 
 def test_unknown_class_names_are_refused():
