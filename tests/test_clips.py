@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from ualm_agent.components.sources.clips import LOOP_GAP_S, fit, is_sustained
+from ualm_agent.components.sources.clips import LOOP_GAP_S, fit, is_sustained, loudest_hit, unusable
 
 SR = 16000
 
@@ -74,3 +75,38 @@ def test_a_counted_repeat_or_a_long_recording_is_played_once_and_trimmed():
     np.testing.assert_array_equal(once[:SR], rain)
     assert np.all(once[SR:] == 0.0)
     np.testing.assert_array_equal(fit(rain, SR // 2, SR, single=False), rain[: SR // 2])
+
+
+def three_barks() -> np.ndarray:
+    """Three bark-like bursts, the middle one loudest, 0.3 s of silence between them."""
+    gap = np.zeros(int(0.3 * SR))
+    return np.concatenate([gap, 0.5 * _burst(0.2), gap, _burst(0.2), gap, 0.4 * _burst(0.2), gap])
+
+
+def count_bursts(x: np.ndarray) -> int:
+    """Runs of 10 ms frames within 30 dB of the peak, parted by at least 0.1 s of quieter frames."""
+    hop = SR // 100
+    env = np.sqrt(np.mean(x[: len(x) // hop * hop].reshape(-1, hop) ** 2, axis=1))
+    loud = np.flatnonzero(env > env.max() * 10 ** (-30 / 20))
+    return 0 if loud.size == 0 else 1 + int(np.sum(np.diff(loud) > 10))
+
+
+def test_the_loudest_hit_of_a_three_burst_clip_is_one_burst():
+    barks = three_barks()
+    assert count_bursts(barks) == 3
+    hit = loudest_hit(barks, SR)
+    assert count_bursts(hit) == 1 and hit.size < 0.3 * SR
+    assert np.max(np.abs(hit)) == np.max(np.abs(barks))  # the loudest of the three
+
+
+@pytest.mark.parametrize("clip", [np.zeros(SR), np.zeros(0), np.zeros(5), np.full(SR, np.nan)])
+def test_the_loudest_hit_of_silence_or_nothing_is_the_clip_itself(clip):
+    out = loudest_hit(clip, SR)
+    assert out.size == clip.size
+
+
+def test_silent_and_very_short_clips_are_unusable():
+    assert unusable(np.zeros(SR), SR) == "it is silent"
+    assert unusable(np.full(SR, 5e-5), SR) == "it is silent"
+    assert unusable(_burst(0.005), SR).startswith("it is too short")
+    assert unusable(_burst(0.5), SR) is None

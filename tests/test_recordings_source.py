@@ -191,6 +191,20 @@ def test_the_composer_hands_a_broken_recording_over_to_the_next_source(tmp_path,
     assert any("complete.oga" in note for note in result.notes)
 
 
+
+def test_a_silent_recording_is_handed_over_to_the_next_source_with_a_note(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    sf.write(tmp_path / "complete.oga", np.zeros(RATE, np.float32), RATE, format="OGG", subtype="VORBIS")
+    monkeypatch.setattr(recordings, "SEARCH_PATHS", {**recordings.SEARCH_PATHS, "sound-theme-freedesktop": (str(tmp_path),)})
+    source = RecordingsSource()
+    assert source.render(source.find("Ding"), _request("Ding")) is None
+    assert source.skipped == ["Skipped the packaged recording complete.oga for Ding: it is silent."]
+    composer = Composer(sources=["recordings", "dsp"])
+    result = _generate(composer, LayoutEvent(label="Ding", start_s=0.2, end_s=1.2))
+    assert result.unrendered == () and _rms(result.audio.samples[0]) > 1e-3
+    assert any("complete.oga" in note and "silent" in note for note in result.notes)
+
 # --- in the composer ----------------------------------------------------------------------------
 
 def _generate(composer: Composer, *events: LayoutEvent, duration: float = 2.0, seed: int = 0):

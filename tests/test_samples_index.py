@@ -24,6 +24,7 @@ from ualm_agent.components.generators.samples import (
 from ualm_agent.components.sources.folder import FolderSource
 
 from ualm_agent.labels import audioset_names
+from ualm_agent.roles import SoundRequest
 
 RATE = 16000
 MARK_HZ = 6000
@@ -189,18 +190,44 @@ def test_a_read_only_folder_keeps_its_index_in_the_cache(tmp_path, sounds, heard
         folder.chmod(0o755)
 
 
-WRONG_SHAPE = ('{"version": 1, "listener": "yamnet", "listener_version": 1, "files": {"take_01.wav": '
-               '{"size": 1, "mtime_ns": 1, "sha256": "x", "labels": [{"label": 3}]}}}')
+BAD_ENTRY = ('{"version": 1, "listener": "yamnet", "listener_version": 1, "files": {"take_01.wav": '
+             '{"size": 1, "mtime_ns": 1, "sha256": "x", "labels": [{"label": 3}]}}}')
 
 
-@pytest.mark.parametrize("text", ["{ not json", WRONG_SHAPE])
-def test_a_corrupt_index_is_rebuilt_with_a_note(tmp_path, sounds, heard, text):
+@pytest.mark.parametrize(("text", "why"), [
+    ("{ not json", "could not be read (Expecting"),
+    ("[1, 2]", "is not a label index (it holds no table of files)"),
+    ('{"version": 1, "files": ["take_01.wav"]}', "is not a label index (it holds no table of files)"),
+])
+def test_a_corrupt_index_is_set_aside_and_rebuilt_with_a_note(tmp_path, sounds, heard, text, why):
     folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren"})
+    bad = folder / (LabelIndex.FILE + ".bad")
+    bad.write_text("an older broken index")
     (folder / LabelIndex.FILE).write_text(text)
     notes: list[str] = []
     assert SampleLibrary(folder, notes=notes).has("Siren")
-    assert any(n.startswith(f"The label index {folder / LabelIndex.FILE} could not be read") for n in notes), notes
+    said = f"The label index {folder / LabelIndex.FILE} {why}"
+    assert any(n.startswith(said) and n.endswith(f"so it was moved to {bad.name} and rebuilt.") for n in notes), notes
+    assert not any("list indices" in n or "object has no attribute" in n for n in notes)
+    assert bad.read_text() == text  # the newer broken index replaces the older one, kept for the user
     assert heard == ["take_01.wav"] and set(_index(folder)["files"]) == {"take_01.wav"}
+
+
+def test_a_malformed_entry_is_heard_again_and_the_valid_ones_are_kept(tmp_path, sounds, heard):
+    folder = _library_folder(tmp_path, sounds, {"take_01.wav": "siren", "take_02.wav": "phone"})
+    SampleLibrary(folder).files()
+    assert sorted(heard) == ["take_01.wav", "take_02.wav"]
+    document = _index(folder)
+    document["files"]["take_02.wav"]["labels"] = [{"label": 3}]
+    (folder / LabelIndex.FILE).write_text(json.dumps(document))
+    heard.clear()
+    notes: list[str] = []
+    library = SampleLibrary(folder, notes=notes)
+    assert library.has("Siren") and library.has("Telephone")
+    assert heard == ["take_02.wav"], heard  # only the bad entry's file
+    assert any("had 1 unreadable entry (take_02.wav)" in n for n in notes), notes
+    assert not (folder / (LabelIndex.FILE + ".bad")).exists()
+    assert _index(folder)["files"]["take_02.wav"]["labels"][0]["label"] != 3
 
 
 def test_broken_and_silent_unnamed_files_are_skipped_with_a_note_and_not_heard_again(tmp_path, sounds, heard):
@@ -287,3 +314,64 @@ def test_the_samples_command_lists_each_files_labels_and_refreshes_the_index(tmp
     assert "Labelled 1 recording(s)" in res.stderr and set(_index(folder)["files"]) == {"take_01.wav"}
     missing = cli(["samples", str(tmp_path / "nope")], cli_env)
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1 and "is not a folder" in missing.stderr
+
+
+class _HearsSpeech:
+    """A listener that hears speech in every file."""
+
+    name = "hears-speech"
+    version = 1
+
+    def availability(self):
+        return True, ""
+
+    def label(self, path):
+        return [("Speech", 0.9)]
+
+
+def _noise_file(path: Path, seconds: float = 1.0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, (0.3 * np.random.default_rng(0).standard_normal(int(seconds * RATE))).astype(np.float32), RATE)
+    return path
+
+
+def test_a_file_heard_as_speech_does_not_say_quoted_words(tmp_path):
+    _noise_file(tmp_path / "lib" / "take_01.wav")
+    source = FolderSource(str(tmp_path / "lib"))
+    source.library = SampleLibrary(tmp_path / "lib", labeller=_HearsSpeech(), notes=source.skipped)
+    assert source.find("Speech") is not None  # wordless speech may still use it
+    assert source.find("Male speech, man speaking", 'a man says "hello"') is None
+    assert source.find("Speech", "someone says hello there") is None
+
+
+def test_a_file_named_for_speech_still_says_quoted_words(tmp_path):
+    _noise_file(tmp_path / "lib" / "Speech.wav")
+    _noise_file(tmp_path / "lib" / "take_01.wav")
+    source = FolderSource(str(tmp_path / "lib"))
+    source.library = SampleLibrary(tmp_path / "lib", labeller=_HearsSpeech(), notes=source.skipped)
+    match = source.find("Speech", 'a man says "hello"')
+    assert match is not None and match.quality == 1.0
+
+
+@pytest.mark.parametrize(("clip", "why"), [(np.zeros(RATE), "it is silent"), (np.full(80, 0.5), "it is too short")])
+def test_a_silent_or_very_short_recording_is_handed_over_with_a_note(tmp_path, clip, why):
+    (tmp_path / "lib").mkdir()
+    sf.write(tmp_path / "lib" / "bark.wav", clip.astype(np.float32), RATE)
+    source = FolderSource(str(tmp_path / "lib"))
+    match = source.find("Bark")
+    assert match is not None
+    assert source.render(match, SoundRequest(label="Bark", duration_s=1.0, sample_rate=RATE)) is None
+    assert any(n.startswith(f"Skipped the recording bark.wav for Bark: {why}") for n in source.skipped), source.skipped
+
+
+def test_a_counted_repeat_plays_one_bark_of_a_file_that_holds_three(tmp_path):
+    from test_clips import count_bursts, three_barks
+
+    (tmp_path / "lib").mkdir()
+    sf.write(tmp_path / "lib" / "dog_barks.wav", three_barks().astype(np.float32), RATE)
+    source = FolderSource(str(tmp_path / "lib"))
+    match = source.find("Bark", "a dog barks three times")
+    assert match is not None
+    renders = [source.render(match, SoundRequest(label="Bark", duration_s=1.5, sample_rate=RATE, seed=(0, k),
+                                                 single=True, phrase="a dog barks three times")) for k in range(3)]
+    assert sum(count_bursts(r) for r in renders) == 3  # not 9

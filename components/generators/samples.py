@@ -33,6 +33,8 @@ from ualm_agent.errors import AudioInputError, ConfigError
 from ualm_agent.files import atomic_write_text
 from ualm_agent.labels import exact_audioset_name, name_key
 
+from ..sources.clips import unusable
+
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3"}
 
 # Words that recorders, phones and audio editors put in the names they make up
@@ -355,19 +357,38 @@ class LabelIndex:
                 continue
             try:
                 document = json.loads(path.read_text(encoding="utf-8"))
-                files = document["files"]
-                if not isinstance(files, dict) or not all(map(_valid_entry, files.values())):
-                    raise ValueError("its files are not a table of labels")
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                self.notes.append(f"The label index {path} could not be read ({exc}), so it was rebuilt.")
+            except (OSError, ValueError) as exc:
+                self._set_aside(path, f"could not be read ({exc})")
+                continue
+            files = document.get("files") if isinstance(document, dict) else None
+            if not isinstance(files, dict):
+                self._set_aside(path, "is not a label index (it holds no table of files)")
                 continue
             made_by = (document.get("version"), document.get("listener"), document.get("listener_version"))
             if made_by != (self.VERSION, self.labeller.name, self.labeller.version):
                 continue  # another format, listener or labelling rule: its files are heard again
+            # One malformed entry costs only its own file a second hearing, not the whole index.
+            bad = [rel for rel, entry in files.items() if not _valid_entry(entry)]
+            if bad:
+                files = {rel: entry for rel, entry in files.items() if rel not in bad}
+                self.notes.append(f"The label index {path} had {len(bad)} unreadable entr"
+                                  f"{'y' if len(bad) == 1 else 'ies'} ({', '.join(bad[:3])}"
+                                  f"{', ...' if len(bad) > 3 else ''}); those recordings are heard again.")
             known.update(files)
             if path == target:
                 stored = document
         return known, stored
+
+    def _set_aside(self, path: Path, why: str) -> None:
+        """Moves a broken index to ``<name>.bad`` (replacing an older one) so that rebuilding it
+        loses nothing the user may still want to recover."""
+        bad = path.with_name(path.name + ".bad")
+        try:
+            os.replace(path, bad)
+        except OSError:
+            self.notes.append(f"The label index {path} {why}, so it was rebuilt.")
+            return
+        self.notes.append(f"The label index {path} {why}, so it was moved to {bad.name} and rebuilt.")
 
     def _write(self, target: Path, document: dict) -> None:
         text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
@@ -463,6 +484,11 @@ class SampleLibrary:
         best = self._best(label_key(label))
         return float(np.mean([fl.quality for _, fl in best])) if best else 0.0
 
+    def origin(self, label: str) -> Origin | None:
+        """Where the labels of the files used for ``label`` come from (None when there are none)."""
+        best = self._best(label_key(label))
+        return best[0][1].origin if best else None
+
     def _best(self, key: str) -> list[tuple[Path, FileLabel]]:
         """The files for ``key`` of the best origin only: named ones over the catalogue's, over heard ones."""
         self.files()
@@ -473,17 +499,22 @@ class SampleLibrary:
         return [(p, fl) for p, fl in found if _ORIGIN_RANK[fl.origin] == rank]
 
     def take(self, label: str, index: int, *, skipped: list[str] | None = None) -> np.ndarray | None:
-        """Recording number ``index`` (modulo their number) for ``label``; broken files are
-        skipped for the next one, and why goes to ``skipped``."""
+        """Recording number ``index`` (modulo their number) for ``label``; broken, silent or too
+        short files are skipped for the next one, and why goes to ``skipped``."""
         paths = [p for p, _ in self._best(label_key(label))]
         for k in range(len(paths)):
             path = paths[(index + k) % len(paths)]
             try:
-                return _load(str(path), self.sample_rate)
+                clip = _load(str(path), self.sample_rate)
+                # A silent or too short file would read as a failed round: handed over like a broken one.
+                why = unusable(clip, self.sample_rate)
             except AudioInputError as exc:
-                note = f"Skipped the recording {path.name} for {label}: {exc}."
-                if skipped is not None and note not in skipped:
-                    skipped.append(note)
+                why = str(exc)
+            if why is None:
+                return clip
+            note = f"Skipped the recording {path.name} for {label}: {why}."
+            if skipped is not None and note not in skipped:
+                skipped.append(note)
         return None
 
 

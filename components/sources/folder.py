@@ -15,7 +15,8 @@ from ualm_agent.registry import BackendConfig, register
 from ualm_agent.roles import SoundRequest, SourceMatch
 
 from ..generators.samples import SampleLibrary
-from .clips import fit, take_index
+from .clips import fit, loudest_hit, take_index
+from .speech import is_speech, lines
 
 
 class FolderSourceSettings(BackendConfig):
@@ -43,8 +44,14 @@ class FolderSource:
         return self.library.labels()
 
     def find(self, label: str, phrase: str = "") -> SourceMatch | None:
+        # Words to say go to the speech source: a file the listener merely heard as speech says
+        # other words, yet its quality (above the speech source's) would win. A file the user named
+        # for the label still may: they asked for it.
+        words = bool(phrase) and bool(lines(phrase))
         for text in (label, phrase):
             if text and self.library.has(text):
+                if words and (is_speech(label) or is_speech(text)) and self.library.origin(text) == "listener":
+                    continue
                 return SourceMatch(text, self.library.quality(text), takes=self.library.count(text))
         return None
 
@@ -52,5 +59,8 @@ class FolderSource:
         clip = self.library.take(match.sound, take_index(request, match.takes), skipped=self.skipped)
         if clip is None:
             return None
+        if request.single:
+            # A counted repeat is one sound: a file of three barks would otherwise give three per count.
+            clip = loudest_hit(clip, request.sample_rate)
         n = max(1, int(round(request.duration_s * request.sample_rate)))
         return fit(clip, n, request.sample_rate, request.single)

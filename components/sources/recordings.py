@@ -21,7 +21,7 @@ from ualm_agent.registry import BackendConfig, register
 from ualm_agent.roles import SoundRequest, SourceMatch
 
 from ..generators.samples import _load
-from .clips import fit, take_index
+from .clips import fit, loudest_hit, take_index, unusable
 from .recordings_index import PACKAGES, RECORDINGS, Recording
 
 # A recording of the very class, but not the user's own (theirs are 1.0): above any
@@ -35,18 +35,6 @@ STAND_IN_QUALITY = 0.4
 SEARCH_PATHS: dict[str, tuple[str, ...]] = {name: package.locations for name, package in PACKAGES.items()}
 
 MISSING = "no packaged recordings installed; run bash install.sh"
-
-# A counted repeat plays one sound of a recording that holds several (a dog's barks, a
-# duck's quacks): its loudest, a run of 10 ms frames within a floor of the peak that gaps
-# of at least HIT_GAP_S bound; bursts shorter than HIT_MIN_S (clicks) are no sound. The
-# deepest floor whose loudest burst is at most HIT_MAX_S long is used: a deep one keeps a
-# bark's tail (YAMNet then names 18 of 18 counted barks, against 6 of 18 cut at 20 dB),
-# a shallower one still parts quacks or croaks that never fall 30 dB between them.
-HIT_FLOORS_DB = (30.0, 20.0, 12.0)
-HIT_MAX_S = 2.0
-HIT_GAP_S = 0.06
-HIT_MIN_S = 0.03
-HIT_FADE_S = 0.01
 
 
 def _resolve(location: str) -> Path | None:
@@ -139,9 +127,12 @@ class RecordingsSource:
         path, _entry = takes[take_index(request, len(takes))]
         try:
             clip = _load(str(path), request.sample_rate)
+            why = unusable(clip, request.sample_rate)  # a silent clip would read as a failed round
         except AudioInputError as exc:
+            why = str(exc)
+        if why is not None:
             # This take only: the mixer goes on to the next take or source.
-            note = f"Skipped the packaged recording {path.name} for {match.sound}: {exc}."
+            note = f"Skipped the packaged recording {path.name} for {match.sound}: {why}."
             if note not in self.skipped:
                 self.skipped.append(note)
             return None
@@ -149,26 +140,3 @@ class RecordingsSource:
             clip = loudest_hit(clip, request.sample_rate)
         n = max(1, round(request.duration_s * request.sample_rate))
         return fit(clip, n, request.sample_rate, request.single)
-
-
-def loudest_hit(clip: np.ndarray, sr: int) -> np.ndarray:
-    """The loudest single sound in ``clip``, from its start to a short fade after its end."""
-    hop = max(1, round(0.01 * sr))
-    frames = clip.size // hop
-    if frames < 2:
-        return clip
-    env = np.sqrt(np.mean(np.square(clip[: frames * hop].astype(np.float64)).reshape(frames, hop), axis=1))
-    for floor in HIT_FLOORS_DB:
-        loud = np.flatnonzero(env > env.max() * 10 ** (-floor / 20))
-        # Split the loud frames where they leave a gap of HIT_GAP_S or more.
-        bursts = np.split(loud, np.flatnonzero(np.diff(loud) > round(HIT_GAP_S / 0.01)) + 1)
-        bursts = [b for b in bursts if (b[-1] - b[0] + 1) * 0.01 >= HIT_MIN_S] or bursts
-        hit = max(bursts, key=lambda b: float(env[b].max()))
-        if (hit[-1] - hit[0] + 1) * 0.01 <= HIT_MAX_S:
-            break
-    fade = round(HIT_FADE_S * sr)
-    start, end = hit[0] * hop, min(clip.size, (hit[-1] + 1) * hop + fade)
-    out = np.array(clip[start:end], dtype=np.float64)
-    tail = min(fade, out.size)
-    out[out.size - tail :] *= np.linspace(1.0, 0.0, tail)
-    return out
