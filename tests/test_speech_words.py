@@ -142,3 +142,30 @@ def test_real_speech_through_whisper(critic, tmp_path):
     assert _words_issues(critic.critique(said, _heard(obs), obs)) == [], obs.speech
     [issue] = _words_issues(critic.critique(other, _heard(obs), obs))
     assert issue.kind == "missing" and "hello" in issue.observed.lower()
+
+
+@pytest.mark.parametrize("label", ["Shout", "Yell", "Male speech, man speaking", "Children shouting"])
+def test_shouted_and_spoken_classes_say_words_under_one_rule(label):
+    from ualm_agent.components.critics.words import speaks, words_to_say
+    from ualm_agent.components.listeners.composite import words_planned
+    from ualm_agent.components.sources.speech import is_speech
+    from ualm_agent.schema import LayoutEvent
+
+    phrase = 'a man shouts "get out now"'
+    assert speaks(label) and is_speech(label) and words_to_say(label, phrase) == "get out now"
+    plan = RichCaption(layout=[LayoutEvent(label=label, phrase=phrase, start_s=2.0, end_s=3.5)])
+    assert words_planned(plan)  # so Whisper listens
+    assert not speaks("Bark") and words_to_say("Bark", phrase) is None
+
+
+def test_shouted_words_are_checked_by_the_critic(critic):
+    from ualm_agent.schema import LayoutEvent
+
+    plan = RichCaption(layout=[LayoutEvent(label="Shout", phrase='a man shouts "get out now"', start_s=2.0, end_s=3.5)],
+                       duration_s=10.0)
+    events = [HeardEvent(label="Shout", start_s=2.0, end_s=3.4, confidence=0.9, loudness_db=-15.0)]
+    wrong = Observation(events=events, speech=[SpeechSegment(start_s=2.0, end_s=3.4, text="Good morning.")],
+                        loudness_lufs=-20.0, duration_s=10.0, transcribed=True)
+    right = wrong.model_copy(update={"speech": [SpeechSegment(start_s=2.0, end_s=3.4, text="Get out now!")]})
+    assert [i.label for i in _words_issues(critic.critique(plan, _heard(wrong), wrong))] == ["Shout"]
+    assert _words_issues(critic.critique(plan, _heard(right), right)) == []

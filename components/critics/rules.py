@@ -616,7 +616,7 @@ class RulesCritic:
             return []
         out: list[tuple[float, Issue | None]] = []
         for i, ev in enumerate(layout):
-            words = spoken.expected_words(ev.phrase) if "speech" in families_of(ev.label) else None
+            words = spoken.words_to_say(ev.label, ev.phrase)
             if not words:
                 continue
             m = matches.get(i)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from ualm_agent.labels import name_key
+
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|(?<![\w])\'([^\']+)\'(?![\w])')
 _SAYING = re.compile(
     r"\b(?:says?|said|saying|shouts?|shouted|shouting|yells?|yelled|yelling|whispers?|whispered|whispering|"
@@ -35,6 +37,26 @@ _NUMBERS = {
     "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
     "8": "eight", "9": "nine", "10": "ten", "11": "eleven", "12": "twelve", "20": "twenty", "100": "hundred",
 }
+
+
+# Classes that speak besides the "speech" family: the speech source says their words, so the
+# listening and the critic must check them too (one rule for all three).
+_SPEAKING_KEYS = frozenset(name_key(n) for n in (
+    "Male speech", "man speaking", "Female speech", "woman speaking", "Shout", "Yell", "Children shouting",
+))
+
+
+def speaks(label: str) -> bool:
+    """Whether events of ``label`` say words: the speech family, or a shouting or speaking class."""
+    from .matching import families_of
+
+    parts = (label, *label.split(","))
+    return "speech" in families_of(label) or any(name_key(part) in _SPEAKING_KEYS for part in parts)
+
+
+def words_to_say(label: str, phrase: str) -> str | None:
+    """The words an event of ``label`` described by ``phrase`` must say, or None."""
+    return expected_words(phrase) if speaks(label) else None
 
 
 def expected_words(phrase: str) -> str | None:

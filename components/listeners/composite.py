@@ -120,10 +120,9 @@ def listen_for_plan(listener: Any, audio: Waveform, plan: RichCaption, config: A
 
 def words_planned(plan: RichCaption) -> bool:
     """Whether a speech event of the plan names words to be said (those the critic checks)."""
-    from ..critics.matching import families_of
-    from ..critics.words import expected_words
+    from ..critics.words import words_to_say
 
-    return any("speech" in families_of(ev.label) and expected_words(ev.phrase) for ev in plan.layout)
+    return any(words_to_say(ev.label, ev.phrase) for ev in plan.layout)
 
 
 def merge(observations: Sequence[Observation], name: str) -> Observation:

@@ -33,8 +33,7 @@ from ualm_agent.registry import BackendConfig, register
 from ualm_agent.roles import SoundRequest, SourceMatch
 from ualm_agent.waveform import Waveform
 
-from ..critics.matching import families_of
-from ..critics.words import expected_words
+from ..critics.words import expected_words, speaks
 from .clips import take_rng
 
 # Spoken words beat the DSP babble (0.5), which has none.
@@ -50,10 +49,6 @@ FASTEST = 0.75
 FRAMES_PER_PHONEME = 24
 NOISE_CHANNELS = 256
 
-# Speech classes besides the "speech" family the critic checks words for.
-_SPEECH_KEYS = frozenset(name_key(n) for n in (
-    "Male speech", "man speaking", "Female speech", "woman speaking", "Shout", "Yell", "Children shouting",
-))
 _FEMALE_KEYS = frozenset(name_key(n) for n in ("Female speech", "woman speaking"))
 _CHILD_KEYS = frozenset(name_key(n) for n in ("Child speech", "kid speaking", "Children shouting"))
 _FEMALE = re.compile(r"\b(?:woman|women|girl|girls|lady|ladies|female|mother|mom|mum|grandmother)\b")
@@ -163,7 +158,8 @@ class SpeechSource:
 
 
 def is_speech(label: str) -> bool:
-    return "speech" in families_of(label) or _named(label, _SPEECH_KEYS)
+    """The critic's rule for events that say words (see critics.words.speaks)."""
+    return speaks(label)
 
 
 def _named(label: str, keys: frozenset[str]) -> bool:
