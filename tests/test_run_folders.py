@@ -147,7 +147,9 @@ def test_two_concurrent_resumes_leave_one_history(tmp_path, cli_env, fake_config
     rounds = [r["index"] for r in json.loads(stdout)["result"]["rounds"]]
     assert rounds == [0, 1, 2]
     calls = [json.loads(line)["round"] for line in log.read_text().splitlines()]
-    assert sorted(calls) == [0, 1, 1, 2]  # round 1 was cut by the kill; redone once, by one process
+    # Round 1 was cut by the kill (before or after its generate began: 1 or 2 calls); the resumes
+    # redid it, and round 2, in one process only.
+    assert calls.count(0) == 1 and calls.count(2) == 1 and calls.count(1) in (1, 2) and sorted(set(calls)) == [0, 1, 2]
 
 
 def test_deleting_the_lock_note_lets_no_second_writer_in(tmp_path, cli_env, fake_config):
