@@ -19,8 +19,9 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 # torch first and pinned (CPU build).
 "${pip[@]}" install -q -c constraints.txt torch==2.13.0
 extras="whisper,llm,encodec,speech"
-# The tests also cover the Ray backend against a local Ray instance.
-[[ $with_tests == 1 ]] && extras="test,ray,$extras"
+# The tests also cover the Ray backend against a local Ray instance, and the diffusers backends
+# with tiny random pipelines.
+[[ $with_tests == 1 ]] && extras="test,ray,diffusers,$extras"
 "${pip[@]}" install -q -c constraints.txt -e ".[$extras]"
 # The encodec package: --no-deps, as it declares torchaudio (see the encodec extra).
 "${pip[@]}" install -q --no-deps encodec==0.1.1

@@ -100,6 +100,12 @@ BUILTIN_MODULES: dict[tuple[str, str], str] = {
     ("critic", "llm"): "ualm_agent.components.llm.backend",
     ("reviser", "llm"): "ualm_agent.components.llm.backend",
     **{(role, "ualm"): "ualm_agent.components.ualm.backend" for role in ("planner", "generator", "captioner", "critic", "listener")},
+    # Diffusion text-to-audio: whole-clip generators and per-event sources of the mixer.
+    **{(role, name): "ualm_agent.components.generators.diffusion"
+       for role in ("generator", "source") for name in ("stable-audio", "audioldm2")},
+    # Audio-language judges: one model serves as listener, captioner and critic.
+    **{(role, name): "ualm_agent.components.judges.backend"
+       for role in ("listener", "captioner", "critic") for name in ("qwen2-audio", "qwen2.5-omni", "audio-flamingo3")},
 }
 
 _BACKENDS: dict[tuple[str, str], Backend] = {}

@@ -159,6 +159,17 @@ class KnowsRenderable(Protocol):
     def renderable_labels(self) -> Sequence[str]: ...
 
 
+@runtime_checkable
+class ListensForPlan(Protocol):
+    """Optional listener capability: hear a clip knowing the whole plan, not only its labels.
+
+    A judge that answers questions ("is there a dog barking between 0 and 3 s?") needs the
+    planned times, counts and levels; the loop and the evaluator call this when a listener has it.
+    """
+
+    def listen_for(self, audio: Waveform, plan: RichCaption) -> Observation: ...
+
+
 # Called with the seconds of audio heard so far.
 Progress = Callable[[float], None]
 

@@ -239,6 +239,15 @@ class Critique(_Model):
     issues: list[Issue] = Field(default_factory=list)
     verdict: Verdict
     instructions: list[str] = Field(default_factory=list)
+    # Graded aspects where the critic gives them, each 0..1 ("quality", "alignment", "aesthetics").
+    ratings: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ratings_in_range(self) -> "Critique":
+        for name, value in self.ratings.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"rating {name!r} must be between 0 and 1, got {value}")
+        return self
 
     def to_text(self) -> str:
         """Line form a language model reads and writes; ``from_text`` reads it back."""

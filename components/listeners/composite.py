@@ -102,9 +102,15 @@ class CompositeListener:
 def listen_for_plan(listener: Any, audio: Waveform, plan: RichCaption, config: AgentConfig) -> Observation:
     """What ``listener`` hears of a round, the plan's labels as hints; when the plan has words to say
     and the listener transcribes none, Whisper's words are merged in (``loop.hear_words``), so the
-    critic can check them. A plan without words is spared the transcriber."""
+    critic can check them. A plan without words is spared the transcriber. A listener that hears
+    with the whole plan (``ListensForPlan``, e.g. a judge asking about times and counts) gets it."""
+    from ualm_agent.roles import ListensForPlan
+
     hints = tuple(plan.labels())
-    observation = listener.listen(audio, hints=hints)
+    if isinstance(listener, ListensForPlan):
+        observation = listener.listen_for(audio, plan)
+    else:
+        observation = listener.listen(audio, hints=hints)
     if observation.transcribed or not config.loop.hear_words or not words_planned(plan):
         return observation
     from ualm_agent.builders import build_component

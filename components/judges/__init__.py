@@ -1,0 +1,1 @@
+"""Audio-language models (Qwen2-Audio, Qwen2.5-Omni, Audio Flamingo 3) as listener, captioner and critic."""

@@ -1,0 +1,1 @@
+"""Judge backends (being written)."""
