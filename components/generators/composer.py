@@ -12,12 +12,12 @@ round's notes say so; only when no source renders anything is a label reported
 from __future__ import annotations
 
 import zlib
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from ualm_agent.errors import ConfigError, ModelUnavailableError
+from ualm_agent.errors import ConfigError, ModelUnavailableError, validation_summary
 from ualm_agent.registry import BackendConfig, register
 from ualm_agent.roles import (
     GenerationRequest,
@@ -62,8 +62,9 @@ class ComposerSettings(BackendConfig):
     # A General MIDI .sf2 to use instead of the installed one.
     soundfont: str | None = None
     sample_rate: int = Field(default=16000, ge=8000, le=192000)
-    # Sources asked for each event, best match wins; None: every built-in source installed.
-    sources: list[str] | None = None
+    # Sources asked for each event, best match wins; None: every built-in source installed. An entry
+    # is a source's name, or a table naming it with its settings: {kind = "stable-audio", steps = 50}.
+    sources: list[str | dict[str, Any]] | None = None
     # How far "left"/"right" events are panned: 0 keeps all centred, 1 is hard left/right.
     pan: float = Field(default=0.8, ge=0.0, le=1.0)
 
@@ -79,7 +80,7 @@ class Composer:
     """Recordings, speech, soundfont instruments and DSP models, mixed on the plan's timeline."""
 
     def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000,
-                 sources: list[str] | None = None, pan: float = 0.8) -> None:
+                 sources: list[str | dict[str, Any]] | None = None, pan: float = 0.8) -> None:
         if not 8000 <= sample_rate <= 192000:
             raise ConfigError(f"composer sample_rate must be 8000-192000 Hz, got {sample_rate}")
         self.sample_rate = int(sample_rate)
@@ -277,20 +278,25 @@ class Composer:
         return _from_onset(x, n)
 
 
-def _build_sources(names: list[str] | None, **settings: object) -> list[SoundSource]:
-    """The named sources (each must be available), or every available built-in one."""
+def _build_sources(entries: list[str | dict[str, Any]] | None, **settings: object) -> list[SoundSource]:
+    """The sources the entries name (each must be available), or every available built-in one.
+
+    An entry is a source's name or a table of its settings with its name as ``kind``; the
+    composer's own settings (sample rate, samples folder, soundfont) fill in what a source
+    takes and its entry leaves unset."""
     from ualm_agent import registry
 
-    explicit = names is not None
-    chosen = list(names) if explicit else [n for n in DEFAULT_SOURCES if n != "samples" or settings.get("samples")]
-    if explicit and settings.get("samples") and "samples" not in chosen:
+    explicit = entries is not None
+    chosen = list(entries) if explicit else [n for n in DEFAULT_SOURCES if n != "samples" or settings.get("samples")]
+    if explicit and settings.get("samples") and "samples" not in map(_source_kind, chosen):
         # A folder given (--samples DIR) is meant to be used, whatever sources a config names.
         chosen.insert(0, "samples")
     if explicit and not chosen:
         raise ConfigError("composer sources is empty; name at least one source, e.g. sources = [\"dsp\"]")
     built: list[SoundSource] = []
-    for name in dict.fromkeys(chosen):
-        if name == "samples" and not settings.get("samples"):
+    for entry in _distinct(chosen):
+        name = _source_kind(entry)
+        if name == "samples" and not settings.get("samples") and not (isinstance(entry, dict) and entry.get("root")):
             raise ConfigError("the samples source needs a folder: set [generator] samples = \"DIR\" or --samples DIR")
         try:
             backend = registry.get("source", name)
@@ -303,10 +309,7 @@ def _build_sources(names: list[str] | None, **settings: object) -> list[SoundSou
             if explicit:
                 raise ModelUnavailableError(f"source {name!r} is not available: {reason}")
             continue
-        fields = backend.config_cls.model_fields
-        given = {"root" if key == "samples" else key: value for key, value in settings.items() if value is not None}
-        kwargs = {key: value for key, value in given.items() if key in fields and key != "kind"}
-        instance = backend.build(backend.config_cls(kind=name, **kwargs))
+        instance = backend.build(_source_settings(backend.config_cls, entry, settings))
         if not isinstance(instance, SoundSource):
             raise ConfigError(f"source {name!r} does not implement the SoundSource interface")
         built.append(instance)
@@ -314,6 +317,41 @@ def _build_sources(names: list[str] | None, **settings: object) -> list[SoundSou
         raise ModelUnavailableError("no sound source is available to the composer; "
                                     "reinstall with `bash install.sh` to get the default ones")
     return built
+
+
+def _source_kind(entry: object) -> str:
+    """The source an entry names: the string itself, or a table's ``kind``."""
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        kind = entry.get("kind")
+        if isinstance(kind, str) and kind:
+            return kind
+        raise ConfigError(f"composer source {entry!r} names no source; give it a kind, "
+                          "e.g. {kind = \"stable-audio\", steps = 50}")
+    raise ConfigError(f"composer source {entry!r} is neither a source name nor a table of its settings")
+
+
+def _distinct(entries: list[str | dict[str, Any]]) -> list[str | dict[str, Any]]:
+    """Entries in order with exact repeats dropped (a name given twice is one source)."""
+    seen: list[object] = []
+    for entry in entries:
+        if entry not in seen:
+            seen.append(entry)
+    return seen  # type: ignore[return-value]
+
+
+def _source_settings(config_cls: type, entry: str | dict[str, Any], shared: dict[str, object]):
+    """A source's settings: its entry's own, then the composer's where the source takes them."""
+    name = _source_kind(entry)
+    own = {key: value for key, value in entry.items() if key != "kind"} if isinstance(entry, dict) else {}
+    fields = config_cls.model_fields
+    given = {"root" if key == "samples" else key: value for key, value in shared.items() if value is not None}
+    inherited = {key: value for key, value in given.items() if key in fields and key != "kind" and key not in own}
+    try:
+        return config_cls.model_validate({"kind": name, **inherited, **own})
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings for composer source {name!r}: {validation_summary(exc)}") from None
 
 
 def _panned(track: np.ndarray, position: str, width: float) -> np.ndarray:
