@@ -1,10 +1,14 @@
 """The UALM-Reason loop as a LangGraph state machine.
 
-plan → clarify → generate → vae → listen → caption → critique → decide
-                    ▲                                              │
-                    └──────────── revise ◄──── (rounds left) ──────┤
-                                                                   ▼
-                                                      finalize (best round) → END
+plan → clarify → generate → vae → listen → caption → critique → review → decide
+                    ▲                                                         │
+                    └───────────────── revise ◄──── (rounds left) ────────────┤
+                                                                              ▼
+                                                                 finalize (best round) → END
+
+With ``loop.candidates`` K > 1, generate makes K takes and every node up to critique handles
+each; the critic's best take goes on (graphs/takes.py). ``review`` asks the user in interactive
+mode and passes through otherwise.
 
 Nodes are thin: each calls one role of ``runtime.context.roles`` and records
 what it did in the round being built. Audio goes to files; the state holds refs.
@@ -25,12 +29,16 @@ from ualm_agent.audio import check_signal, load_ref, write_audio
 from ualm_agent.components.listeners.composite import listen_for_plan
 from ualm_agent.errors import UsageError, no_sound_event
 from ualm_agent.roles import GenerationRequest, KnowsRenderable
-from ualm_agent.schema import Critique, LayoutEvent, Observation, RichCaption, Round, RunResult
+from ualm_agent.schema import Candidate, Critique, LayoutEvent, Observation, RichCaption, Round, RunResult
 
 from .context import AgentContext
+from .review import read_review, review_payload, with_user_issues
+from .takes import settle, take_seed, takes_of
 from .state import ReflectionInput, ReflectionOutput, ReflectionState
 
-NODES = ("plan", "clarify", "generate", "vae", "listen", "caption", "critique", "decide", "revise", "finalize")
+# Unreadable review answers in a row before the run stops with a usage error.
+REVIEW_TRIES = 3
+NODES = ("plan", "clarify", "generate", "vae", "listen", "caption", "critique", "review", "decide", "revise", "finalize")
 
 
 def _emit(node: str, round_index: int | None, message: str, **extra: Any) -> None:
@@ -91,7 +99,7 @@ def clarify_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict
         return {}
     started = time.perf_counter()
     _emit("clarify", 0, f"{len(plan.questions)} question(s) for the user")
-    answers = interrupt({"questions": [q.model_dump() for q in plan.questions], "plan": plan.to_text()})
+    answers = interrupt({"kind": "questions", "questions": [q.model_dump() for q in plan.questions], "plan": plan.to_text()})
     if not isinstance(answers, dict):
         raise UsageError("dialogue answers must be a mapping of question key to answer")
     answers = {str(k): str(v) for k, v in answers.items()}
@@ -107,12 +115,16 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     ctx = runtime.context
     started = time.perf_counter()
     cur, plan, index = state["current"], state["plan"], state["round_index"]
-    # Each round its own seed, kept within 64 bits (what torch's generators take).
-    seed = ((state.get("seed") if state.get("seed") is not None else ctx.config.seed) + index) % 2**64
-    request = GenerationRequest(
-        caption=plan, text=state["prompt_text"], duration_s=plan.duration_s, seed=seed, round_index=index
-    )
-    _emit("generate", index, "generating")
+    base = state.get("seed") if state.get("seed") is not None else ctx.config.seed
+    count = ctx.config.loop.candidates
+    _emit("generate", index, "generating" if count == 1 else f"generating {count} takes")
+    takes = [_generate_take(ctx, plan, state["prompt_text"], index, take_seed(base, index, j), j) for j in range(count)]
+    return {"current": _timed(cur, "generate", started, **settle(takes))}
+
+
+def _generate_take(ctx: AgentContext, plan: RichCaption, text: str, index: int, seed: int, take: int) -> Candidate:
+    """One take of the round: generated, passed through the codec, checked and written to a file."""
+    request = GenerationRequest(caption=plan, text=text, duration_s=plan.duration_s, seed=seed, round_index=index)
     try:
         result = ctx.roles.generator.generate(request)
         audio = result.audio
@@ -120,7 +132,7 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
         if codec is not None:
             audio = codec.decode(codec.encode(audio))
     except Exception as exc:  # a bad round must not end the run; the best round is kept
-        return {"current": _timed(cur, "generate", started, failed=True, error=f"generator failed: {exc}")}
+        return Candidate(take=take, seed=seed, failed=True, error=f"generator failed: {exc}")
     unrendered = list(result.unrendered)
     if unrendered:
         _emit("generate", index, f"could not render: {', '.join(unrendered)}")
@@ -131,44 +143,64 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     if problem:
         # Recorded with what could not be rendered, so the revision can replace it.
         error = _generator_failure(problem, plan, unrendered)
-        _emit("generate", index, f"round failed: {error}")
-        return {"current": _timed(cur, "generate", started, failed=True, error=error, unrendered=unrendered, notes=notes)}
-    ref = write_audio(_audio_path(ctx, index, "_gen"), audio, base=ctx.workdir)
-    return {"current": _timed(cur, "generate", started, audio=ref, unrendered=unrendered, notes=notes)}
+        _emit("generate", index, f"take {take} failed: {error}" if take else f"round failed: {error}")
+        return Candidate(take=take, seed=seed, failed=True, error=error, unrendered=unrendered, notes=notes)
+    ref = write_audio(_audio_path(ctx, index, _take_suffix(take) + "_gen"), audio, base=ctx.workdir)
+    return Candidate(take=take, seed=seed, audio=ref, unrendered=unrendered, notes=notes)
+
+
+def _take_suffix(take: int) -> str:
+    return f"_take{take}" if take else ""
 
 
 def vae_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     started = time.perf_counter()
     cur, index = state["current"], state["round_index"]
-    out = ctx.roles.vae.process(load_ref(cur.audio, ctx.workdir), state["plan"])
-    problem = check_signal(out)
-    if problem:
-        return {"current": _timed(cur, "vae", started, failed=True, error=f"vae output {problem}")}
-    ref = write_audio(_audio_path(ctx, index, ""), out, base=ctx.workdir)
-    _emit("vae", index, f"{out.sample_rate} Hz, {out.channels} channel(s)")
-    return {"current": _timed(cur, "vae", started, audio_out=ref)}
+    takes = takes_of(cur)
+    for j, take in enumerate(takes):
+        if take.failed:
+            continue
+        out = ctx.roles.vae.process(load_ref(take.audio, ctx.workdir), state["plan"])
+        problem = check_signal(out)
+        if problem:
+            takes[j] = take.model_copy(update={"failed": True, "error": f"vae output {problem}"})
+            continue
+        ref = write_audio(_audio_path(ctx, index, _take_suffix(take.take)), out, base=ctx.workdir)
+        takes[j] = take.model_copy(update={"audio_out": ref})
+        if j == 0:
+            _emit("vae", index, f"{out.sample_rate} Hz, {out.channels} channel(s)")
+    return {"current": _timed(cur, "vae", started, **settle(takes))}
 
 
 def listen_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     started = time.perf_counter()
     cur = state["current"]
-    observation = listen_for_plan(ctx.roles.listener, load_ref(cur.audio_out, ctx.workdir), state["plan"], ctx.config)
-    first: dict[str, float] = {}
-    for e in observation.events:
-        first.setdefault(e.label, e.start_s)
-    heard = ", ".join(f"{label} ({start:.1f}s)" for label, start in first.items()) or "nothing"
-    _emit("listen", cur.index, f"heard {heard}")
-    return {"current": _timed(cur, "listen", started, observation=observation)}
+    takes = takes_of(cur)
+    for j, take in enumerate(takes):
+        if take.failed:
+            continue
+        observation = listen_for_plan(ctx.roles.listener, load_ref(take.audio_out, ctx.workdir), state["plan"], ctx.config)
+        takes[j] = take.model_copy(update={"observation": observation})
+        first: dict[str, float] = {}
+        for e in observation.events:
+            first.setdefault(e.label, e.start_s)
+        heard = ", ".join(f"{label} ({start:.1f}s)" for label, start in first.items()) or "nothing"
+        _emit("listen", cur.index, f"heard {heard}" if len(takes) == 1 else f"take {take.take} heard {heard}")
+    return {"current": _timed(cur, "listen", started, **settle(takes))}
 
 
 def caption_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     started = time.perf_counter()
     cur = state["current"]
-    heard = ctx.roles.captioner.caption(cur.observation, audio=load_ref(cur.audio_out, ctx.workdir))
-    return {"current": _timed(cur, "caption", started, heard=heard)}
+    takes = takes_of(cur)
+    for j, take in enumerate(takes):
+        if not take.failed:
+            heard = ctx.roles.captioner.caption(take.observation, audio=load_ref(take.audio_out, ctx.workdir))
+            takes[j] = take.model_copy(update={"heard": heard})
+    return {"current": _timed(cur, "caption", started, **settle(takes))}
 
 
 def critique_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -177,9 +209,52 @@ def critique_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     if not ctx.config.loop.critique:
         return {}
     started = time.perf_counter()
-    critique = ctx.roles.critic.critique(state["plan"], cur.heard, cur.observation, unrendered=tuple(cur.unrendered))
-    _emit("critique", cur.index, f"score {critique.score:.2f}, {critique.verdict}", issues=len(critique.issues))
-    return {"current": _timed(cur, "critique", started, critique=critique)}
+    takes = takes_of(cur)
+    # The critic scores every take; the best goes on to decide and revise.
+    for j, take in enumerate(takes):
+        if not take.failed:
+            critique = ctx.roles.critic.critique(state["plan"], take.heard, take.observation, unrendered=tuple(take.unrendered))
+            takes[j] = take.model_copy(update={"critique": critique})
+    update = settle(takes)
+    best = update["critique"]
+    if len(takes) > 1:
+        scores = ", ".join(f"{t.score:.2f}" if not t.failed else "failed" for t in takes)
+        _emit("critique", cur.index, f"takes scored {scores}; take {update['chosen']} goes on")
+    _emit("critique", cur.index, f"score {best.score:.2f}, {best.verdict}", issues=len(best.issues))
+    return {"current": _timed(cur, "critique", started, **update)}
+
+
+def review_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """The user as critic (``--interactive``): show what the round made and heard, then take their word.
+
+    The graph interrupts with the round's audio file, what was heard and the critic's issues.
+    The answer (``Command(resume=...)``) is "accept", "stop", "continue" (the critic's verdict
+    stands), or the user's own words about what is wrong, which become typed issues.
+    """
+    ctx = runtime.context
+    loop = ctx.config.loop
+    cur = state["current"]
+    if not (loop.interactive and loop.review) or cur.failed or cur.audio_out is None:
+        return {}
+    started = time.perf_counter()
+    _emit("review", cur.index, "waiting for the user's review")
+    payload = review_payload(cur, ctx.workdir, rounds_left=max(0, loop.reflect - cur.index))
+    review = None
+    # An answer that cannot be read is shown back with what is wrong and asked again (each interrupt
+    # call in a node takes the next resume value); after a few tries it is a usage error.
+    for attempt in range(REVIEW_TRIES):
+        try:
+            review = read_review(interrupt(payload), state["plan"], ctx.roles.planner)
+            break
+        except UsageError as exc:
+            if attempt == REVIEW_TRIES - 1:
+                raise
+            payload = {**payload, "error": str(exc)}
+    update: dict[str, Any] = {"review": review}
+    if review.action == "revise":
+        update["critique"] = with_user_issues(cur.critique, review)
+    _emit("review", cur.index, f"user: {review.action}" + (f" ({len(review.issues)} issue(s))" if review.issues else ""))
+    return {"current": _timed(cur, "review", started, **update)}
 
 
 def decide_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -188,7 +263,12 @@ def decide_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     rounds = [*state.get("rounds", []), cur]
     # The critic judges; loop.accept_score lets a user demand a higher score on top.
     accepted = cur.critique is not None and cur.critique.verdict == "accept" and cur.critique.score >= loop.accept_score
-    if not cur.failed and (accepted or not loop.critique):
+    said = cur.review.action if cur.review is not None else "continue"
+    if said in ("accept", "stop"):
+        route = "finalize"
+    elif said == "revise":
+        route = "revise" if index < loop.reflect else "finalize"
+    elif not cur.failed and (accepted or not loop.critique):
         route = "finalize"
     elif index < loop.reflect:
         route = "revise"
@@ -262,8 +342,15 @@ def select_best(rounds: list[Round], selection: str) -> int | None:
 def finalize_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     rounds = state.get("rounds", [])
     best = select_best(rounds, runtime.context.config.loop.selection)
+    # A round the user accepted is the answer, whatever the critic scored.
+    user_accepted = [i for i, r in enumerate(rounds) if r.review is not None and r.review.action == "accept"]
+    if user_accepted:
+        best = user_accepted[-1]
     chosen = rounds[best] if best is not None else None
-    accepted = bool(chosen and chosen.critique and chosen.critique.verdict == "accept")
+    accepted = bool(chosen and (
+        (chosen.review is not None and chosen.review.action == "accept")
+        or (chosen.critique and chosen.critique.verdict == "accept")
+    ))
     result = RunResult(
         prompt=state["prompt"],
         rounds=rounds,
@@ -294,6 +381,7 @@ def build_graph(*, checkpointer: Any = None, name: str = "ualm_reason"):
     g.add_node("listen", listen_node)
     g.add_node("caption", caption_node)
     g.add_node("critique", critique_node)
+    g.add_node("review", review_node)
     g.add_node("decide", decide_node)
     g.add_node("revise", revise_node)
     g.add_node("finalize", finalize_node)
@@ -304,7 +392,8 @@ def build_graph(*, checkpointer: Any = None, name: str = "ualm_reason"):
     g.add_conditional_edges("vae", _after_vae, ["listen", "decide"])
     g.add_edge("listen", "caption")
     g.add_edge("caption", "critique")
-    g.add_edge("critique", "decide")
+    g.add_edge("critique", "review")
+    g.add_edge("review", "decide")
     g.add_conditional_edges("decide", lambda s: s["route"], ["revise", "finalize"])
     g.add_edge("revise", "generate")
     g.add_edge("finalize", END)

@@ -104,7 +104,10 @@ def test_interactive_interrupts_with_questions_and_resumes(tmp_path):
     assert "result" not in first
     questions = first["__interrupt__"][0].value["questions"]
     assert questions[0]["key"] == "order"
-    out = graph.invoke(Command(resume={"order": "all together"}), cfg, context=ctx)
+    reviewing = graph.invoke(Command(resume={"order": "all together"}), cfg, context=ctx)
+    # Interactive runs then show the round for review; "continue" lets the critic decide.
+    assert reviewing["__interrupt__"][0].value["kind"] == "review"
+    out = graph.invoke(Command(resume="continue"), cfg, context=ctx)
     plan = out["rounds"][0].plan
     assert all(e.start_s == 0.0 for e in plan.layout)  # the answer changed the plan
     assert not plan.questions

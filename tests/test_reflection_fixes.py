@@ -253,7 +253,7 @@ def test_retake_switched_off_leaves_a_look_alike_to_the_other_fixes():
 
 
 def test_the_fixes_setting_is_a_grid_axis():
-    grid = build_grid(["reviser.fixes=lower+raise+separate+retime+retake+substitute,raise+retime,none"])
+    grid = build_grid(["reviser.fixes=lower+raise+separate+retime+retake+substitute+add+recount,raise+retime,none"])
     values = [c.config.reviser.settings()["fixes"] for c in grid.configs]
     assert values == [list(EDIT_KINDS), ["raise", "retime"], []]
     backend = registry.get("reviser", "rules")

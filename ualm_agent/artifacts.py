@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from .display import printable
 from .errors import UalmAgentError, UsageError
 from .files import atomic_write_bytes, atomic_write_text
-from .schema import RunResult
+from .schema import Round, RunResult
 
 RUN_META = "run.json"
 LOCK_FILE = ".lock"
@@ -242,9 +242,32 @@ def render_report(result: RunResult) -> str:
             else:
                 lines += ["- no issues"]
             lines.append("")
+        if r.candidates:
+            lines += ["### Takes", "", *[f"- {printable(line)}" for line in take_lines(r)], ""]
+        if r.review is not None:
+            lines += ["### Your review", "", f"- {r.review.action}" + (f': "{printable(r.review.text)}"' if r.review.text else "")]
+            lines += [f"  - **{i.kind}**: {printable(i.message)}" for i in r.review.issues]
+            lines.append("")
         if r.timings:
             lines += ["Timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in r.timings.items()), ""]
     return "\n".join(lines)
+
+
+def take_lines(r: Round) -> list[str]:
+    """One line per take of a round with candidate search: file, seed, score, and which went on."""
+    lines = []
+    for take in r.candidates:
+        ref = take.audio_out or take.audio
+        name = Path(ref.path).name if ref is not None else "no audio"
+        if take.failed:
+            how = f"failed: {take.error}"
+        elif take.critique is not None:
+            how = f"score {take.critique.score:.2f}, {take.critique.verdict}, {len(take.critique.issues)} issue(s)"
+        else:
+            how = "not scored"
+        chosen = " (went on)" if r.chosen is not None and take is r.candidates[r.chosen] else ""
+        lines.append(f"take {take.take}{chosen}: {name}, seed {take.seed}, {how}")
+    return lines
 
 
 def _bullets(heading: str, items: list[str]) -> list[str]:

@@ -131,6 +131,30 @@ def _ask_user(questions):
     return answers
 
 
+def _review_round(payload: dict[str, Any]) -> str:
+    """Show a round (audio file, what was heard, the critic's issues) and read the user's word on it."""
+    from rich.prompt import Prompt
+
+    console = _stderr()
+    console.print(f"[bold]round {payload['round']}[/] audio: {_shown(payload['audio'])}", soft_wrap=True)
+    heard: dict[str, float] = {}
+    for event in payload.get("heard", []):
+        heard.setdefault(event["label"], event["start_s"])
+    console.print("  heard: " + (_shown(", ".join(f"{k} ({v:.1f}s)" for k, v in heard.items())) or "nothing"),
+                  soft_wrap=True)
+    if payload.get("score") is not None:
+        console.print(f"  critic: score {payload['score']:.2f}, {payload['verdict']}")
+    for issue in payload.get("issues", []):
+        console.print(f"  - {issue['kind']}: {_shown(issue['message'])}", soft_wrap=True)
+    if payload.get("error"):
+        console.print(f"[red]{_shown(payload['error'])}[/]", soft_wrap=True)
+    question = "accept, stop, or say what is wrong (Enter: the critic decides)"
+    try:
+        return Prompt.ask(question, console=console, default="", show_default=False)
+    except EOFError:
+        return "continue"
+
+
 ROLE_OPTIONS = ("planner", "generator", "vae", "listener", "captioner", "critic", "reviser")
 
 
@@ -157,7 +181,13 @@ def run(
     device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N for torch backends."),
     dtype: Optional[str] = typer.Option(None, "--dtype", help="auto, float32, float16 or bfloat16 for torch backends."),
     samples: Optional[Path] = typer.Option(None, "--samples", help="Folder of labelled audio files for the composer."),
-    interactive: bool = typer.Option(False, "--interactive", "-i", help="Ask clarifying questions for ambiguous prompts."),
+    interactive: bool = typer.Option(
+        False, "--interactive", "-i",
+        help="Ask clarifying questions, and after each critique let you accept, say what is wrong, or stop."
+    ),
+    candidates: Optional[int] = typer.Option(
+        None, "--candidates", "-k", help="Takes generated and heard per round (1-8); the critic's best goes on."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON summary on stdout."),
 ) -> None:
     """Run the loop: plan → generate → listen → caption → critique → revise."""
@@ -169,6 +199,7 @@ def run(
     cfg = _config(
         config_file,
         **{"loop.reflect": reflect, "seed": seed, "duration_s": duration, "loop.interactive": interactive or None},
+        **{"loop.candidates": candidates},
         **{"planner": planner, "generator": generator, "vae": vae, "listener": listener},
         **{"captioner": captioner, "critic": critic, "reviser": reviser, "codec": codec},
         **{"device": device, "dtype": dtype},
@@ -183,7 +214,8 @@ def run(
 
         cfg.generator = ComponentSpec(kind=cfg.generator.kind, **{**cfg.generator.settings(), "samples": str(samples)})
     result, run_dir = runner.run(
-        prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None
+        prompt, cfg, out_root=out, progress=_progress_printer(), ask=_ask_user if cfg.loop.interactive else None,
+        review=_review_round if cfg.loop.interactive else None,
     )
     _report(result, run_dir, as_json)
 
@@ -250,7 +282,7 @@ def resume(
     """Continue a killed run from its last checkpoint without redoing finished rounds."""
     from . import runner
 
-    result = runner.resume(run_dir, progress=_progress_printer(), ask=_ask_user)
+    result = runner.resume(run_dir, progress=_progress_printer(), ask=_ask_user, review=_review_round)
     _report(result, run_dir, as_json)
 
 

@@ -40,7 +40,16 @@ class LoopConfig(BaseModel):
     selection: Literal["best", "last"] = "best"
     enrich: bool = Field(default=True, strict=True, description="off: the prompt passes through as the caption")
     critique: bool = Field(default=True, strict=True, description="off: no critique, so no revision")
-    interactive: bool = Field(default=False, strict=True)
+    interactive: bool = Field(
+        default=False, strict=True,
+        description="ask clarifying questions, and after each critique let the user accept, add issues or stop",
+    )
+    # With interactive on, the per-round review can be left out (only the clarifying questions asked).
+    review: bool = Field(default=True, strict=True, description="with interactive: the user reviews each round")
+    candidates: int = Field(
+        default=1, ge=1, le=8, strict=True,
+        description="takes generated and heard per round; the critic's best goes on (candidate search)",
+    )
     hear_words: bool = Field(
         default=True, strict=True,
         description="when the plan has words to say and the listener transcribes none, Whisper hears them too",
@@ -56,8 +65,8 @@ class LoopConfig(BaseModel):
 
     @property
     def recursion_limit(self) -> int:
-        # plan, clarify, then at most 8 nodes per round, plus finalize and slack.
-        return 8 * (self.reflect + 1) + 10
+        # plan, clarify, then at most 9 nodes per round, plus finalize and slack.
+        return 9 * (self.reflect + 1) + 10
 
 
 class AgentConfig(BaseModel):

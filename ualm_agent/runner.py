@@ -19,6 +19,9 @@ from .schema import Question, RunResult
 ProgressFn = Callable[[dict[str, Any]], None]
 # ask(questions) returns {question key: answer}.
 AskFn = Callable[[list[Question]], dict[str, str]]
+# review(payload) gets a round's review (audio path, what was heard, the critic's issues) and returns
+# "accept", "stop", "continue" or the user's words about what is wrong (graphs/review.py).
+ReviewFn = Callable[[dict[str, Any]], Any]
 
 
 def check_prompt(prompt: str) -> str:
@@ -37,6 +40,7 @@ def run(
     components: Components | None = None,
     progress: ProgressFn | None = None,
     ask: AskFn | None = None,
+    review: ReviewFn | None = None,
 ) -> tuple[RunResult, Path]:
     """Plan, generate, listen, critique and revise; returns the result and the run folder."""
     prompt = check_prompt(prompt)
@@ -52,7 +56,7 @@ def run(
             meta = {"prompt": prompt, "thread_id": uuid.uuid4().hex, "status": "running"}
             artifacts.write_meta(run_dir, meta)
             inp = {"prompt": prompt, "duration_s": config.duration_s, "seed": config.seed}
-            result = _drive(run_dir, config, meta, inp, components=components, progress=progress, ask=ask)
+            result = _drive(run_dir, config, meta, inp, components=components, progress=progress, ask=ask, review=review)
         except UsageError:
             # Refused before any round made audio (e.g. no sound event in the prompt): the run never started.
             if not any(run_dir.glob("round_*.wav")):
@@ -69,13 +73,14 @@ def resume(
     components: Components | None = None,
     progress: ProgressFn | None = None,
     ask: AskFn | None = None,
+    review: ReviewFn | None = None,
 ) -> RunResult:
     """Continue a killed run from its last checkpoint; finished rounds are not redone."""
     run_dir = Path(run_dir)
     meta = artifacts.read_meta(run_dir)
     with artifacts.exclusive(run_dir):
         config = AgentConfig.load(run_dir / "config.toml")
-        return _drive(run_dir, config, meta, None, components=components, progress=progress, ask=ask)
+        return _drive(run_dir, config, meta, None, components=components, progress=progress, ask=ask, review=review)
 
 
 def _drive(
@@ -87,6 +92,7 @@ def _drive(
     components: Components | None,
     progress: ProgressFn | None,
     ask: AskFn | None,
+    review: ReviewFn | None = None,
 ) -> RunResult:
     from .graphs.checkpoint import sqlite_saver
     from .graphs.context import AgentContext
@@ -95,7 +101,7 @@ def _drive(
     saver = None
     try:
         saver = sqlite_saver(run_dir / "checkpoint.sqlite")
-        return _stream(run_dir, context, saver, meta, inp, progress=progress, ask=ask)
+        return _stream(run_dir, context, saver, meta, inp, progress=progress, ask=ask, review=review)
     except (OSError, sqlite3.OperationalError) as exc:
         if not disk_full(exc):
             raise
@@ -113,7 +119,7 @@ def _drive(
 
 
 def _stream(run_dir: Path, context: Any, saver: Any, meta: dict[str, Any], inp: dict[str, Any] | None, *,
-            progress: ProgressFn | None, ask: AskFn | None) -> RunResult:
+            progress: ProgressFn | None, ask: AskFn | None, review: ReviewFn | None = None) -> RunResult:
     from langgraph.types import Command
 
     from .graphs.reflection import build_graph, run_config
@@ -124,12 +130,12 @@ def _stream(run_dir: Path, context: Any, saver: Any, meta: dict[str, Any], inp: 
         snapshot = graph.get_state(cfg)
         if not snapshot.next and "result" in snapshot.values:
             return _finish(run_dir, meta, snapshot.values["result"])
-        pending = _pending_questions(snapshot)
+        pending = _pending(snapshot)
         if not snapshot.values:
             # Stopped before its first step was saved: nothing to keep, so the run starts over.
             inp = {"prompt": meta["prompt"], "duration_s": context.config.duration_s, "seed": context.config.seed}
         elif pending is not None:
-            inp = Command(resume=_answer(pending, ask))
+            inp = Command(resume=_respond(pending, ask, review))
     trace = artifacts.TraceWriter(run_dir / "trace.jsonl")
     while True:
         interrupted = None
@@ -147,17 +153,25 @@ def _stream(run_dir: Path, context: Any, saver: Any, meta: dict[str, Any], inp: 
                     trace.write(node, update)
         if interrupted is None:
             break
-        questions = [Question.model_validate(q) for q in interrupted[0].value["questions"]]
-        inp = Command(resume=_answer(questions, ask))
+        inp = Command(resume=_respond(interrupted[0].value, ask, review))
     values = graph.get_state(cfg).values
     return _finish(run_dir, meta, values["result"])
 
 
-def _pending_questions(snapshot: Any) -> list[Question] | None:
+def _pending(snapshot: Any) -> dict[str, Any] | None:
+    """The payload of the interrupt the run stopped at, if any."""
     for task in snapshot.tasks:
         for intr in task.interrupts:
-            return [Question.model_validate(q) for q in intr.value["questions"]]
+            return intr.value
     return None
+
+
+def _respond(payload: dict[str, Any], ask: AskFn | None, review: ReviewFn | None) -> Any:
+    """The answer to an interrupt: a round's review, or the clarifying questions."""
+    if payload.get("kind") == "review":
+        # Nobody to ask: the critic's verdict stands, as without --interactive.
+        return "continue" if review is None else review(payload)
+    return _answer([Question.model_validate(q) for q in payload["questions"]], ask)
 
 
 def _answer(questions: list[Question], ask: AskFn | None) -> dict[str, str]:

@@ -24,7 +24,12 @@ EditKind = Literal[
     "retime",  # re-place an event or its repeats (order, count, duration, timing)
     "retake",  # render another take (or source) of the same sound
     "substitute",  # render a related sound in place of one that cannot be made or heard
+    "add",  # put in a sound the plan lacked (the user asked for it)
+    "recount",  # change how many times a sound happens (the user asked for another count)
 ]
+# What the user said of a round in interactive mode: take it as final, let the critic's verdict
+# stand, revise with the user's own issues, or stop with the best round so far.
+ReviewAction = Literal["accept", "continue", "revise", "stop"]
 Verdict = Literal["accept", "revise"]
 
 POSITIONS: tuple[Position, ...] = ("left", "center", "right")
@@ -226,8 +231,8 @@ class Issue(_Model):
     severity: float = Field(default=1.0, ge=0.0, le=1.0)
     # Why the event failed, where the critic can tell, so a reviser can pick the fix: "masked" (not
     # heard while louder planned sounds over it were), "look-alike" (a related class heard in its
-    # place), "weak" (heard, but too faintly to be sure).
-    cause: Literal["", "masked", "look-alike", "weak"] = ""
+    # place), "weak" (heard, but too faintly to be sure); "user" for one the user raised (--interactive).
+    cause: Literal["", "masked", "look-alike", "weak", "user"] = ""
     # Plan indices of the planned sounds heard over a masked event, loudest first.
     maskers: list[int] = Field(default_factory=list)
     # The related class heard in a look-alike's place.
@@ -287,21 +292,17 @@ class Critique(_Model):
         return cls(verdict=verdict, score=score, issues=issues, instructions=instructions)
 
 
-class Round(_Model):
-    """Everything one pass of generate → listen → critique produced."""
+class _Take(_Model):
+    """What one generation made and how it was heard and judged (a round, or one take of it)."""
 
-    index: int = Field(ge=0)
-    plan: RichCaption
-    prompt_text: str
     audio: AudioRef | None = None
     audio_out: AudioRef | None = None
     unrendered: list[str] = Field(default_factory=list)
-    # What the generator changed or could not honour this round, stated to the user.
+    # What the generator changed or could not honour, stated to the user.
     notes: list[str] = Field(default_factory=list)
     observation: Observation | None = None
     heard: RichCaption | None = None
     critique: Critique | None = None
-    timings: dict[str, float] = Field(default_factory=dict)
     failed: bool = False
     error: str = ""
 
@@ -310,6 +311,39 @@ class Round(_Model):
         if self.failed or self.critique is None:
             return -1.0
         return self.critique.score
+
+
+class Candidate(_Take):
+    """One of a round's takes in candidate search: how it was made, heard and scored."""
+
+    take: int = Field(ge=0)
+    seed: int = Field(ge=0)
+
+
+class Review(_Model):
+    """The user's word on a round (``--interactive``): the action, and their words as typed issues."""
+
+    action: ReviewAction
+    text: str = ""
+    issues: list[Issue] = Field(default_factory=list)
+
+
+class Round(_Take):
+    """Everything one pass of generate → listen → critique produced.
+
+    With candidate search the round's own fields are those of the chosen take, and
+    ``candidates`` records every take (the chosen one included).
+    """
+
+    index: int = Field(ge=0)
+    plan: RichCaption
+    prompt_text: str
+    timings: dict[str, float] = Field(default_factory=dict)
+    # Candidate search: every take of this round, and which one the round's fields are.
+    candidates: list[Candidate] = Field(default_factory=list)
+    chosen: int | None = Field(default=None, ge=0)
+    # The user's review of the round, in interactive mode.
+    review: Review | None = None
 
 
 class RunResult(_Model):

@@ -22,6 +22,10 @@ made:
 - timing: lengthen an event too short to detect; nothing else, the plan is the target;
 - loudness heard too faintly to be sure (weak): raise it ``weak_raise_db``.
 
+Issues the user raised in interactive mode (``cause="user"``) are taken as told: another count
+is planned (``recount``), a sound found too loud or too quiet is turned down or up one step, and a
+sound the plan lacks is added over the span the user's words gave (``add``).
+
 Other loudness, position and extra-sound issues leave the plan as it is. The plan
 is never mutated; every change is both a typed ``PlanEdit`` in ``edits`` (its kind,
 the issue kind it answers, a sentence) and, per issue, a "Revision: ..." sentence
@@ -115,8 +119,10 @@ class RulesReviser:
         done: set[tuple[str, int]] = set()
         issues = [
             i for i in critique.issues
-            if i.kind in _KIND_ORDER and i.event_index is not None and (i.kind != "loudness" or i.cause == "weak")
+            if i.kind in _KIND_ORDER and i.event_index is not None and (i.kind != "loudness" or i.cause in ("weak", "user"))
         ]
+        # Sounds the user asked for that the plan lacks (interactive review) are added after the fixes.
+        additions = [i for i in critique.issues if i.cause == "user" and i.kind == "missing" and i.event_index is None]
         issues.sort(key=lambda i: (_KIND_ORDER.index(i.kind), i.event_index, i.expected))
         # Events not heard this round: turning one down to let another through would only trade misses.
         unheard = {i.event_index for i in issues if i.kind == "missing"}
@@ -131,8 +137,12 @@ class RulesReviser:
                 changes = self._reorder(layout, idx, issue, plan)
             elif issue.kind == "missing":
                 changes = self._make_audible(layout, idx, issue, renderable, plan, unheard, lowered)
+            elif issue.kind == "count" and issue.cause == "user":
+                changes = self._recount(layout, idx, issue)
             elif issue.kind == "count":
                 changes = self._widen_repeats(layout, idx, issue, plan.duration_s)
+            elif issue.kind == "loudness" and issue.cause == "user":
+                changes = self._as_told(layout, idx, issue)
             elif issue.kind == "timing":
                 changes = self._lengthen(layout, idx, plan.duration_s)
             else:
@@ -143,6 +153,12 @@ class RulesReviser:
                     PlanEdit(kind=c.kind, label=c.label, answers=issue.kind, detail=c.text[:1].upper() + c.text[1:] + ".")
                     for c in changes
                 ]
+        for issue in additions:
+            change = self._add(layout, issue, plan.duration_s)
+            if change is not None:
+                notes.append(f"Revision: {change.text}.")
+                edits.append(PlanEdit(kind=change.kind, label=change.label, answers=issue.kind,
+                                      detail=change.text[:1].upper() + change.text[1:] + "."))
         _keep_inside(layout, plan.layout, plan.duration_s, self.settings.min_event_s)
         return plan.model_copy(
             update={"layout": layout, "assumptions": [*plan.assumptions, *notes], "edits": [*plan.edits, *edits]}, deep=True
@@ -365,6 +381,37 @@ class RulesReviser:
         kind: EditKind = "raise" if gain > ev.gain_db else "lower"
         way = "up" if kind == "raise" else "down"
         return [_Change(kind, ev.label, f"turned {ev.label} {way} {abs(gain - ev.gain_db):g} dB ({gain:+g} dB in all) {why}")]
+
+    # ------------------------------------------------------------ the user's issues
+    def _recount(self, layout: list[LayoutEvent], idx: int, issue: Issue) -> list[_Change]:
+        """The user asked for another number of repeats: plan that many over the event's span."""
+        count = _leading_int(issue.expected)
+        ev = layout[idx]
+        if count is None or count == ev.count or not 1 <= count <= 100 or not self._on("recount"):
+            return []
+        layout[idx] = ev.model_copy(update={"count": count})
+        return [_Change("recount", ev.label, f"planned {ev.label} {count} time(s) instead of {ev.count}, as the user asked")]
+
+    def _as_told(self, layout: list[LayoutEvent], idx: int, issue: Issue) -> list[_Change]:
+        """The user found a sound too loud or too quiet: turn it down or up one step."""
+        s = self.settings
+        if issue.expected == "softer" and self._on("lower"):
+            return self._gain(layout, idx, -s.lower_db, "as the user found it too loud")
+        if issue.expected == "louder" and self._on("raise"):
+            return self._gain(layout, idx, s.raise_db, "as the user found it too quiet")
+        return []
+
+    def _add(self, layout: list[LayoutEvent], issue: Issue, duration: float) -> _Change | None:
+        """A sound the user asked for that the plan lacks, over the span their words gave (else the clip)."""
+        if not self._on("add") or any(ev.label == issue.label for ev in layout):
+            return None
+        span = re.fullmatch(r"\s*([\d.]+)\s*-\s*([\d.]+)\s*s?\s*", issue.expected)
+        start, end = (float(span[1]), float(span[2])) if span else (0.0, duration)
+        start, end = max(0.0, min(start, duration)), max(0.0, min(end, duration))
+        if end - start < self.settings.min_event_s:
+            start, end = max(0.0, min(start, duration - self.settings.min_event_s)), min(duration, start + self.settings.min_event_s)
+        layout.append(LayoutEvent(label=issue.label, phrase=issue.label, start_s=round(start, 3), end_s=round(end, 3)))
+        return _Change("add", issue.label, f"added {issue.label} at {start:.1f}-{end:.1f} s, as the user asked")
 
     def _retake(self, layout: list[LayoutEvent], idx: int, why: str) -> _Change:
         ev = layout[idx]

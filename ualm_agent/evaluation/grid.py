@@ -24,7 +24,7 @@ from ..config import AgentConfig, LoopConfig
 from ..errors import ConfigError, UsageError
 from ..roles import ROLES
 
-SHORTHANDS = {name: f"loop.{name}" for name in ("reflect", "critique", "enrich", "selection", "accept_score")}
+SHORTHANDS = {name: f"loop.{name}" for name in ("reflect", "critique", "enrich", "selection", "accept_score", "candidates")}
 # Top-level fields a grid may vary; the roles and the loop are keys of their own.
 TOP_LEVEL = tuple(n for n in AgentConfig.model_fields if n not in ROLES and n != "loop")
 # An optional role (the codec) can be switched off in a grid.

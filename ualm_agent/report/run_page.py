@@ -106,6 +106,14 @@ def _round_section(r: Round, result: RunResult, run_dir: Path) -> str:
     parts.append(f"<div class=\"heard\"><h3>Heard</h3>{_heard(r.heard, r.observation)}</div>")
     parts.append(f"<div class=\"critique\"><h3>Critique</h3>{_critique(r.critique)}</div>")
     parts.append("</div>")
+    if r.candidates:
+        items = "".join(f"<li>{escape(printable(line))}</li>" for line in artifacts.take_lines(r))
+        parts.append(f"<div class=\"takes\"><h3>Takes</h3><ul>{items}</ul></div>")
+    if r.review is not None:
+        said = f": &ldquo;{escape(printable(r.review.text))}&rdquo;" if r.review.text else ""
+        issues = "".join(f"<li><b>{escape(i.kind)}</b> {escape(printable(i.message))}</li>" for i in r.review.issues)
+        parts.append(f"<div class=\"review\"><h3>Your review</h3><p>{escape(r.review.action)}{said}</p>"
+                     + (f"<ul>{issues}</ul>" if issues else "") + "</div>")
     if r.timings:
         times = ", ".join(f"{escape(k)} {v:.2f} s" for k, v in r.timings.items())
         parts.append(f"<p class=\"muted\">Time per step: {times}</p>")

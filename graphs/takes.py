@@ -1,0 +1,47 @@
+"""Candidate search: a round made of several takes, of which the critic's best goes on.
+
+Each take is a ``Candidate``. The round's own fields (audio, observation, critique, ...) always
+mirror one take, the lead: the best-scored take once the critic has scored them, before that the
+first take still usable. With one take per round nothing but the round's fields is recorded, so a
+run without candidate search looks as it always did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ualm_agent.schema import Candidate, Round
+
+# Take j > 0 of round i is seeded seed + i + j * STRIDE: far from every other round's seed, so no two
+# takes of a run share one, and take 0 keeps the seed a run without candidate search uses.
+STRIDE = 1_000_003
+_FIELDS = ("audio", "audio_out", "unrendered", "notes", "observation", "heard", "critique", "failed", "error")
+
+
+def take_seed(seed: int, round_index: int, take: int) -> int:
+    return (seed + round_index + take * STRIDE) % 2**64
+
+
+def takes_of(cur: Round, seed: int = 0) -> list[Candidate]:
+    """The round's takes; a round without candidate search is its own single take."""
+    if cur.candidates:
+        return list(cur.candidates)
+    return [Candidate(take=0, seed=seed, **{name: getattr(cur, name) for name in _FIELDS})]
+
+
+def lead(takes: list[Candidate]) -> int:
+    """The take the round goes on with: the best score (ties: the earliest), else the first usable."""
+    usable = [t for t in takes if not t.failed]
+    if not usable:
+        return 0
+    return takes.index(max(usable, key=lambda t: (t.score, -t.take)))
+
+
+def settle(takes: list[Candidate], chosen: int | None = None) -> dict[str, Any]:
+    """The round's fields for its takes: the chosen (or lead) take's, plus the takes when there are several."""
+    index = lead(takes) if chosen is None else chosen
+    pick = takes[index]
+    update: dict[str, Any] = {name: getattr(pick, name) for name in _FIELDS}
+    if len(takes) > 1:
+        update.update(candidates=takes, chosen=index)
+    return update
