@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from test_cli import cli
+from test_musicgen import one_thread_env, one_torch_thread  # noqa: F401 (fixtures: tiny models run on one thread)
 from tiny_diffusion_models import build_tiny_audioldm2, build_tiny_stable_audio
 
 from ualm_agent import registry
@@ -25,17 +26,6 @@ from ualm_agent.roles import GenerationRequest, SoundRequest, SoundSource
 from ualm_agent.schema import LayoutEvent, RichCaption
 
 STEPS = 2
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from intra-op threads, and on a busy machine the threads only wait on each other."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
@@ -292,11 +282,6 @@ def test_a_composer_source_table_must_name_its_kind_and_known_settings():
 # --- CLI ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def one_thread_env(cli_env):
-    return {**cli_env, "OMP_NUM_THREADS": "1"}
-
-
 def test_the_cli_runs_a_round_with_stable_audio_as_the_generator(tmp_path, one_thread_env, tiny_stable_audio):
     out = tmp_path / "runs"
     res = cli(["run", "a dog barks then a car horn", "--generator", "stable-audio",
@@ -326,3 +311,25 @@ def test_components_lists_both_backends_with_their_weights_and_install_hint(one_
     for kind in ("stable-audio", "audioldm2"):
         assert registry.get("source", kind).availability() == (
             False, "missing diffusers; install with: pip install 'ualm-agent[diffusers]'")
+
+
+def test_a_config_names_stable_audio_as_a_composer_source_with_its_settings(tmp_path, one_thread_env,
+                                                                            tiny_stable_audio):
+    config = tmp_path / "diffusion.toml"
+    config.write_text(f"""
+[generator]
+kind = "composer"
+sources = ["dsp", {{ kind = "stable-audio", model = "{tiny_stable_audio}", device = "cpu", steps = {STEPS} }}]
+""")
+    out = tmp_path / "runs"
+    res = cli(["run", "a dog barks then a car horn", "--config", str(config), "--reflect", "0", "--duration", "3",
+               "--out", str(out), "--json"], one_thread_env)
+    assert res.returncode == 0, res.stderr
+    (round_0,) = json.loads(res.stdout)["rounds"]
+    assert not round_0["failed"]
+    run_dir = next(p for p in out.iterdir() if p.is_dir())
+    # The run folder's config keeps the table, so a resume builds the same source.
+    saved = AgentConfig.load(run_dir / "config.toml").generator.settings()["sources"]
+    assert saved == ["dsp", {"kind": "stable-audio", "model": str(tiny_stable_audio), "device": "cpu", "steps": STEPS}]
+    generated, rate = sf.read(run_dir / "round_00_gen.wav")
+    assert rate == 16000 and generated.shape == (3 * 16000, 2) and np.abs(generated).max() > 0

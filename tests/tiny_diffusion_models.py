@@ -22,6 +22,19 @@ from tiny_audio_models import tiny_t5_tokenizer
 from tiny_listener_models import build_tiny_clap
 
 
+def _tiny_t5(max_length: int):
+    """A trained tiny T5 tokenizer and a random one-layer T5 encoder over its vocabulary."""
+    from transformers import T5Config, T5EncoderModel
+
+    tokenizer = tiny_t5_tokenizer()
+    tokenizer.model_max_length = max_length
+    encoder = T5EncoderModel(T5Config(
+        vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
+        relative_attention_num_buckets=8, relative_attention_max_distance=16,
+    ))
+    return tokenizer, encoder.eval()
+
+
 def build_tiny_stable_audio(folder: str | Path, *, latent_frames: int = 128) -> Path:
     import torch
     from diffusers import (
@@ -31,15 +44,8 @@ def build_tiny_stable_audio(folder: str | Path, *, latent_frames: int = 128) -> 
         StableAudioPipeline,
         StableAudioProjectionModel,
     )
-    from transformers import T5Config, T5EncoderModel
-
     torch.manual_seed(0)
-    tokenizer = tiny_t5_tokenizer()
-    tokenizer.model_max_length = 64
-    text_encoder = T5EncoderModel(T5Config(
-        vocab_size=len(tokenizer), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
-        relative_attention_num_buckets=8, relative_attention_max_distance=16,
-    )).eval()
+    tokenizer, text_encoder = _tiny_t5(max_length=64)
     latent_channels, conditioning = 4, 8
     vae = AutoencoderOobleck(
         encoder_hidden_size=2, downsampling_ratios=[2, 4, 4, 8, 8], channel_multiples=[1, 2, 2, 2, 2],
@@ -84,8 +90,6 @@ def build_tiny_audioldm2(folder: str | Path) -> Path:
         GPT2Model,
         SpeechT5HifiGan,
         SpeechT5HifiGanConfig,
-        T5Config,
-        T5EncoderModel,
     )
 
     folder = Path(folder)
@@ -94,12 +98,7 @@ def build_tiny_audioldm2(folder: str | Path) -> Path:
     clap = ClapModel.from_pretrained(clap_folder).eval()
     processor = ClapProcessor.from_pretrained(clap_folder)
     torch.manual_seed(1)
-    tokenizer_2 = tiny_t5_tokenizer()
-    tokenizer_2.model_max_length = 32
-    t5 = T5EncoderModel(T5Config(
-        vocab_size=len(tokenizer_2), d_model=16, d_kv=8, d_ff=32, num_layers=1, num_heads=2,
-        relative_attention_num_buckets=8, relative_attention_max_distance=16,
-    )).eval()
+    tokenizer_2, t5 = _tiny_t5(max_length=32)
     # AudioLDM 2 publishes its language model as GPT2Model; the backend loads it with its LM head.
     gpt2 = GPT2Model(GPT2Config(n_embd=16, n_head=2, n_layer=1, vocab_size=64, n_positions=64)).eval()
     gpt2.config.max_new_tokens = 8

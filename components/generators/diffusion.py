@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 DEFAULT_STABLE_AUDIO = "stabilityai/stable-audio-open-1.0"
 DEFAULT_AUDIOLDM2 = "cvssp/audioldm2"
+_DEFAULTS = {"stable-audio": DEFAULT_STABLE_AUDIO, "audioldm2": DEFAULT_AUDIOLDM2}
 INSTALL = "pip install 'ualm-agent[diffusers]'"
 MAX_TAKES = 8
 # A tokenizer this small is what transformers builds when its files are missing, not a real vocabulary.
@@ -125,7 +126,7 @@ def _load(name: str, pipeline_class: str, model: str, folder: Path, device: "tor
     index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
     found = index.get("_class_name")
     if found != pipeline_class:
-        raise ModelUnavailableError(f"{what}: {model} holds a {found!r} pipeline, not a {pipeline_class}; "
+        raise ModelUnavailableError(f"{what}: {model} holds the pipeline {found!r}, not {pipeline_class}; "
                                     + how_to_supply(_DEFAULTS[name]))
     overrides = _language_model(index, folder, dtype)
     try:
@@ -227,6 +228,8 @@ class _DiffusionAudio:
     name: ClassVar[str]
     pipeline_class: ClassVar[str]
     settings_class: ClassVar[type[DiffusionSettings]]
+    # The pipeline's keyword for the clip's length in seconds.
+    length_argument: ClassVar[str]
 
     def __init__(self, **settings: Any) -> None:
         try:
@@ -254,7 +257,13 @@ class _DiffusionAudio:
 
     def _call(self, prompt: str, duration_s: float, takes: int, generator: "torch.Generator") -> np.ndarray:
         """[takes, channels, frames] at the pipeline's rate."""
-        raise NotImplementedError
+        s = self.settings
+        audios = np.asarray(self.pipe(
+            prompt, num_inference_steps=s.steps, guidance_scale=s.guidance, negative_prompt=s.negative_prompt or None,
+            num_waveforms_per_prompt=takes, generator=generator, output_type="np",
+            **{self.length_argument: duration_s},
+        ).audios)
+        return audios[:, None, :] if audios.ndim == 2 else audios  # a mono pipeline gives [takes, frames]
 
     # --- Generator ------------------------------------------------------------------------------
 
@@ -266,8 +275,10 @@ class _DiffusionAudio:
             raise UsageError(f"{self.name} {self.settings.model} makes at most {self.max_duration_s:.2f} s per clip; "
                              f"{duration:g} s was asked for")
         prompt = clip_prompt(request)
-        # One take: a whole clip's retake comes with the next round's seed.
-        samples = self._render(prompt, duration, (int(request.seed) + self.settings.seed) % 2**64, takes=1)[0]
+        seed = (int(request.seed) + self.settings.seed) % 2**64
+        # One take: a whole clip's retake comes with the next round's seed. Shorter than the model
+        # makes: rendered at its shortest, then cut.
+        samples = self._render(prompt, max(duration, self.min_duration_s), seed, takes=1)[0]
         audio = Waveform(_fit(samples, round(duration * self.sample_rate)), self.sample_rate)
         notes: list[str] = []
         if request.caption.layout:
@@ -342,6 +353,7 @@ class StableAudio(_DiffusionAudio):
     name = "stable-audio"
     pipeline_class = "StableAudioPipeline"
     settings_class = StableAudioSettings
+    length_argument = "audio_end_in_s"
 
     @property
     def sample_rate(self) -> int:
@@ -356,14 +368,6 @@ class StableAudio(_DiffusionAudio):
     def min_duration_s(self) -> float:
         return self.pipe.vae.hop_length / self.sample_rate  # one latent frame
 
-    def _call(self, prompt: str, duration_s: float, takes: int, generator: "torch.Generator") -> np.ndarray:
-        s = self.settings
-        return self.pipe(
-            prompt, audio_end_in_s=duration_s, num_inference_steps=s.steps, guidance_scale=s.guidance,
-            negative_prompt=s.negative_prompt or None, num_waveforms_per_prompt=takes, generator=generator,
-            output_type="np",
-        ).audios
-
 
 @register("audioldm2", roles=("generator", "source"), config=AudioLDM2Settings, requires=("torch", "diffusers"),
           install=INSTALL)
@@ -373,6 +377,7 @@ class AudioLDM2(_DiffusionAudio):
     name = "audioldm2"
     pipeline_class = "AudioLDM2Pipeline"
     settings_class = AudioLDM2Settings
+    length_argument = "audio_length_in_s"
 
     @property
     def sample_rate(self) -> int:
@@ -393,14 +398,3 @@ class AudioLDM2(_DiffusionAudio):
     def min_duration_s(self) -> float:
         return self.pipe.vae_scale_factor * self._seconds_per_mel_frame  # one latent frame
 
-    def _call(self, prompt: str, duration_s: float, takes: int, generator: "torch.Generator") -> np.ndarray:
-        s = self.settings
-        audios = self.pipe(
-            prompt, audio_length_in_s=duration_s, num_inference_steps=s.steps, guidance_scale=s.guidance,
-            negative_prompt=s.negative_prompt or None, num_waveforms_per_prompt=takes, generator=generator,
-            output_type="np",
-        ).audios
-        return np.asarray(audios)[:, None, :]  # mono: [takes, frames] -> [takes, 1, frames]
-
-
-_DEFAULTS = {"stable-audio": DEFAULT_STABLE_AUDIO, "audioldm2": DEFAULT_AUDIOLDM2}
