@@ -33,7 +33,7 @@ from ualm_agent.schema import Candidate, Critique, LayoutEvent, Observation, Ric
 
 from .context import AgentContext
 from .review import read_review, review_payload, with_user_issues
-from .takes import settle, take_seed, takes_of
+from .takes import settle, take_plan, take_seed, takes_of
 from .state import ReflectionInput, ReflectionOutput, ReflectionState
 
 # Unreadable review answers in a row before the run stops with a usage error.
@@ -118,7 +118,10 @@ def generate_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     base = state.get("seed") if state.get("seed") is not None else ctx.config.seed
     count = ctx.config.loop.candidates
     _emit("generate", index, "generating" if count == 1 else f"generating {count} takes")
-    takes = [_generate_take(ctx, plan, state["prompt_text"], index, take_seed(base, index, j), j) for j in range(count)]
+    takes = [
+        _generate_take(ctx, take_plan(plan, j), state["prompt_text"], index, take_seed(base, index, j), j)
+        for j in range(count)
+    ]
     return {"current": _timed(cur, "generate", started, **settle(takes))}
 
 
@@ -260,6 +263,12 @@ def review_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
 def decide_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     loop = runtime.context.config.loop
     cur, index = state["current"], state["round_index"]
+    update: dict[str, Any] = {}
+    if cur.chosen:
+        # The chosen take's plan (its events' takes moved on) is what goes on to be revised.
+        plan = take_plan(state["plan"], cur.candidates[cur.chosen].take)
+        cur = cur.model_copy(update={"plan": plan})
+        update = {"plan": plan, "current": cur}
     rounds = [*state.get("rounds", []), cur]
     # The critic judges; loop.accept_score lets a user demand a higher score on top.
     accepted = cur.critique is not None and cur.critique.verdict == "accept" and cur.critique.score >= loop.accept_score
@@ -275,7 +284,7 @@ def decide_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     else:
         route = "finalize"
     _emit("decide", index, route)
-    return {"rounds": rounds, "route": route}
+    return {**update, "rounds": rounds, "route": route}
 
 
 def revise_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """Candidate search: a round made of several takes, of which the critic's best goes on.
 
-Each take is a ``Candidate``. The round's own fields (audio, observation, critique, ...) always
+Take j renders the plan with every event's ``take`` moved on by j and its own seed, so a mixer
+over sound sources draws other recordings or other sources for each event, and a model-based
+generator samples again. Each take is a ``Candidate``. The round's own fields (audio, observation, critique, ...) always
 mirror one take, the lead: the best-scored take once the critic has scored them, before that the
 first take still usable. With one take per round nothing but the round's fields is recorded, so a
 run without candidate search looks as it always did.
@@ -10,16 +12,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from ualm_agent.schema import Candidate, Round
+from ualm_agent.schema import Candidate, RichCaption, Round
 
 # Take j > 0 of round i is seeded seed + i + j * STRIDE: far from every other round's seed, so no two
 # takes of a run share one, and take 0 keeps the seed a run without candidate search uses.
 STRIDE = 1_000_003
+# LayoutEvent.take's upper bound.
+MAX_TAKE = 1000
 _FIELDS = ("audio", "audio_out", "unrendered", "notes", "observation", "heard", "critique", "failed", "error")
 
 
 def take_seed(seed: int, round_index: int, take: int) -> int:
     return (seed + round_index + take * STRIDE) % 2**64
+
+
+def take_plan(plan: RichCaption, take: int) -> RichCaption:
+    """The plan take ``take`` renders: each event's own take moved on by ``take``."""
+    if take == 0:
+        return plan
+    layout = [ev.model_copy(update={"take": min(MAX_TAKE, ev.take + take)}) for ev in plan.layout]
+    return plan.model_copy(update={"layout": layout})
 
 
 def takes_of(cur: Round, seed: int = 0) -> list[Candidate]:

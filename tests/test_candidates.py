@@ -125,14 +125,34 @@ def test_candidates_is_an_ablation_axis():
     assert [c.config.loop.candidates for c in grid.configs] == [1, 4]
 
 
-def test_the_default_stack_picks_the_best_of_three_takes(tmp_path, cli_env):
-    res = cli(["run", "a dog barks twice, then a bell rings", "--candidates", "3", "--reflect", "0", "--seed", "3",
+def test_the_default_stack_holds_eight_takes_and_picks_the_best(tmp_path, cli_env):
+    res = cli(["run", "a dog barks twice, then a bell rings", "--candidates", "8", "--reflect", "0", "--seed", "3",
                "--out", str(tmp_path / "runs"), "--json"], cli_env, timeout=300)
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     (r,) = summary["result"]["rounds"]
     takes = r["candidates"]
-    assert len(takes) == 3 and len({t["audio"]["sha256"] for t in takes}) == 3
+    assert len(takes) == 8 and len({t["audio"]["sha256"] for t in takes}) == 8
     scores = [t["critique"]["score"] for t in takes]
     assert r["chosen"] == scores.index(max(scores))
     assert r["critique"]["score"] == max(scores)
+
+
+def test_each_take_moves_the_events_takes_on_and_the_chosen_ones_carry_into_the_next_round(tmp_path):
+    class Recording(ToneGenerator):
+        def __init__(self):
+            super().__init__()
+            self.takes = []
+
+        def generate(self, request):
+            self.takes.append([ev.take for ev in request.caption.layout])
+            return super().generate(request)
+
+    gen = Recording()
+    out = _run(tmp_path, fake_components(generator=gen, critic=ScriptedCritic(scores=[0.2, 0.9, 0.3, 0.1])),
+               reflect=1, candidates=2)
+    # Round 0 renders takes 0 and 1 of each event; take 1 wins, so round 1 starts from it.
+    assert gen.takes == [[0, 0], [1, 1], [1, 1], [2, 2]]
+    first, second = out["rounds"]
+    assert first.chosen == 1 and [ev.take for ev in first.plan.layout] == [1, 1]
+    assert second.chosen == 0 and [ev.take for ev in second.plan.layout] == [1, 1]
