@@ -72,7 +72,7 @@ class StableAudioSettings(DiffusionSettings):
     kind: Literal["stable-audio"] = "stable-audio"
     # stabilityai/stable-audio-open-1.0 or a local folder holding a StableAudioPipeline.
     model: str = DEFAULT_STABLE_AUDIO
-    # The model card's example settings.
+    # The pipeline's defaults, as the model card's stable-audio-tools example uses them (100 steps, CFG 7).
     steps: int = Field(default=100, ge=1, le=1000)
     guidance: float = Field(default=7.0, ge=1.0, le=50.0)
 
@@ -128,8 +128,8 @@ def _load(name: str, pipeline_class: str, model: str, folder: Path, device: "tor
     if found != pipeline_class:
         raise ModelUnavailableError(f"{what}: {model} holds the pipeline {found!r}, not {pipeline_class}; "
                                     + how_to_supply(_DEFAULTS[name]))
-    overrides = _language_model(index, folder, dtype)
     try:
+        overrides = _language_model(index, folder, dtype)
         pipe = getattr(diffusers, pipeline_class).from_pretrained(folder, dtype=dtype, **overrides)
     except ImportError as exc:
         # A component needs a package diffusers stood in a dummy for (Stable Audio's scheduler needs torchsde).
