@@ -50,7 +50,7 @@ from .questions import Answer, Question, hint_questions, plan_questions, rating_
 
 log = logging.getLogger(__name__)
 
-INSTALL = "pip install 'ualm-agent[llm]'"
+INSTALL = "pip install -U transformers (the judges need its audio-language model classes)"
 ROLES = ("listener", "captioner", "critic")
 # Clips remembered for the critic, and question scores kept per clip.
 REMEMBERED_CLIPS = 8
@@ -133,13 +133,11 @@ class JudgeRoles:
 
     def answers_for(self, audio: Waveform, plan: RichCaption) -> list[Answer]:
         """Every question the plan raises (``questions.plan_questions``) with its P(yes)."""
-        samples, _ = self._heard(audio)
-        return self._answered(samples, plan_questions(plan))
+        return self._answered(audio, plan_questions(plan))
 
     def ratings(self, audio: Waveform, plan: RichCaption) -> dict[str, float]:
         """0-1 ratings of quality, alignment with the plan and aesthetics: each the P(yes) of its question."""
-        samples, _ = self._heard(audio)
-        return {a.question.aspect: a.p_yes for a in self._answered(samples, rating_questions(plan))}
+        return {a.question.aspect: a.p_yes for a in self._answered(audio, rating_questions(plan))}
 
     def ask(self, audio: Waveform, request: str, *, prefix: str = "", max_new_tokens: int | None = None) -> str:
         """The model's greedy written answer about ``audio``; ``prefix`` starts it and is part of it."""
@@ -155,7 +153,7 @@ class JudgeRoles:
             # Nothing to look for: the model's own caption says what to ask about.
             return self.listen_for(audio, self.describe(audio))
         samples, heard_s = self._heard(audio)
-        answers = self._answered(samples, hint_questions(labels))
+        answers = self._answered(audio, hint_questions(labels))
         stated = {}
         if self.ask_times:
             present = [a.question.event for a in answers if a.yes(self.threshold)]
@@ -167,7 +165,7 @@ class JudgeRoles:
         """What the model hears of ``audio`` asked about every planned event (see the module doc)."""
         measure.check_listenable(audio)
         samples, heard_s = self._heard(audio)
-        answers = self._answered(samples, plan_questions(plan))
+        answers = self._answered(audio, plan_questions(plan))
         stated = {}
         if self.ask_times:
             off_time = [a.question.event for a in answers if a.question.kind == "timing" and not a.yes(self.threshold)]
@@ -252,8 +250,8 @@ class JudgeRoles:
     def _cut_note(self, audio: Waveform, heard_s: float) -> str:
         return f"{self.name} heard only the first {heard_s:g} s of the {audio.duration_s:.1f} s clip"
 
-    def _answered(self, samples: np.ndarray, questions: list[Question]) -> list[Answer]:
-        scores = self._scored(samples, [q.text for q in questions])
+    def _answered(self, audio: Waveform, questions: list[Question]) -> list[Answer]:
+        scores = self.score_questions(audio, [q.text for q in questions])
         return [Answer(q, p) for q, p in zip(questions, scores)]
 
     def _scored(self, samples: np.ndarray, questions: list[str]) -> list[float]:
@@ -303,24 +301,29 @@ class JudgeRoles:
             return self._clips.get(observation.model_dump_json())
 
 
-_REGISTRATION = dict(roles=ROLES, requires=("torch", "transformers"), install=INSTALL)
+def _registration(family: Family) -> dict:
+    return dict(
+        roles=ROLES, requires=("torch", "transformers"), install=INSTALL,
+        description=f"{family.title} as listener (yes/no answers), captioner and critic;"
+                    f" weights: `hf download {family.default_model}` or a local folder (--model)",
+    )
 
 
-@register("qwen2-audio", config=Qwen2AudioSettings, **_REGISTRATION)
+@register("qwen2-audio", config=Qwen2AudioSettings, **_registration(QWEN2_AUDIO))
 class Qwen2AudioJudge(JudgeRoles):
     """Qwen2-Audio-7B-Instruct as listener (yes/no logits), captioner and critic."""
 
     family = QWEN2_AUDIO
 
 
-@register("qwen2.5-omni", config=Qwen25OmniSettings, **_REGISTRATION)
+@register("qwen2.5-omni", config=Qwen25OmniSettings, **_registration(QWEN25_OMNI))
 class Qwen25OmniJudge(JudgeRoles):
     """Qwen2.5-Omni's thinker as listener (yes/no logits), captioner and critic."""
 
     family = QWEN25_OMNI
 
 
-@register("audio-flamingo3", config=AudioFlamingo3Settings, **_REGISTRATION)
+@register("audio-flamingo3", config=AudioFlamingo3Settings, **_registration(AUDIO_FLAMINGO3))
 class AudioFlamingo3Judge(JudgeRoles):
     """Audio Flamingo 3 as listener (yes/no logits), captioner and critic."""
 

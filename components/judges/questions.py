@@ -14,7 +14,7 @@ From a plan, per planned event (``event``: its index):
 and per pair of planned events (``other``: the second index):
 
 - order, for events planned one after the other: "Is there ... before ...?";
-- loudness, for events planned at different levels: "Is ... louder than ...?".
+- loudness, for events planned at different levels that sound together: "Is ... louder than ...?".
 """
 
 from __future__ import annotations
@@ -119,11 +119,12 @@ def ordered_pairs(layout: Sequence[LayoutEvent]) -> list[tuple[int, int]]:
 
 
 def louder_pairs(layout: Sequence[LayoutEvent]) -> list[tuple[int, int]]:
-    """(a, b) for every two events planned at different levels, a the louder one."""
+    """(a, b) for two events planned at different levels that sound together, a the louder one."""
     pairs = []
     for a, ea in enumerate(layout):
         for b, eb in enumerate(layout):
-            if LEVEL_RANK[ea.level] > LEVEL_RANK[eb.level]:
+            together = ea.start_s < eb.end_s and eb.start_s < ea.end_s
+            if together and LEVEL_RANK[ea.level] > LEVEL_RANK[eb.level]:
                 pairs.append((a, b))
     return pairs
 

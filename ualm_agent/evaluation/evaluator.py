@@ -4,6 +4,11 @@ A run should not be graded only by the judge it optimised against, so the
 evaluator builds its listener from its own settings (default: YAMNet with its
 own defaults) and says in every result which listener graded. With a ``clap``
 entry it also scores the clip against the prompt with CLAP.
+
+A listener that hears with a plan (``ListensForPlan``, e.g. an audio-language judge) is
+given the item's expected events as one. A judge (a listener with ``score_questions``)
+also gives ``judge_score``: the mean P(yes) of the yes/no questions those expected events
+raise (presence, timing, counts, order, loudness); with other listeners it is None.
 """
 
 from __future__ import annotations
@@ -13,13 +18,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ualm_agent.config import AgentConfig, ComponentSpec
-from ualm_agent.schema import Observation
+from ualm_agent.schema import LayoutEvent, Observation, RichCaption
 from ualm_agent.waveform import Waveform
 
 from . import metrics
 from .items import EvalItem
 
-RESULT_KEYS = (*metrics.METRIC_KEYS, "clap_score", "graded_by")
+RESULT_KEYS = (*metrics.METRIC_KEYS, "clap_score", "judge_score", "graded_by")
+# An expected event known only by its onsets lasts this long after the last one.
+ONSET_EVENT_S = 1.0
 
 
 class EvaluatorConfig(BaseModel):
@@ -65,7 +72,7 @@ class EvaluatorConfig(BaseModel):
 
 
 class Evaluator:
-    """``evaluate(item, audio)`` -> the metrics of docs/metrics.md, ``clap_score`` and ``graded_by``."""
+    """``evaluate(item, audio)`` -> the metrics of docs/metrics.md, ``clap_score``, ``judge_score`` and ``graded_by``."""
 
     def __init__(self, config: EvaluatorConfig | None = None, *, matcher: metrics.Matcher | None = None) -> None:
         self.config = config or EvaluatorConfig()
@@ -105,6 +112,11 @@ class Evaluator:
         return str(getattr(self.listener, "name", "") or self.config.listener["kind"])
 
     def listen(self, item: EvalItem, audio: Waveform) -> Observation:
+        from ualm_agent.roles import ListensForPlan
+
+        plan = expected_plan(item, audio.duration_s)
+        if plan is not None and isinstance(self.listener, ListensForPlan):
+            return self.listener.listen_for(audio, plan)
         hints: list[str] = []
         if self.config.hints and item.expected:
             hints = [e.match_label for e in item.expected.events]
@@ -113,6 +125,7 @@ class Evaluator:
     def evaluate(self, item: EvalItem, audio: Waveform) -> dict[str, float | str | None]:
         result = self.score_observation(item, self.listen(item, audio), clip_s=audio.duration_s)
         result["clap_score"] = self.clap_score(item, audio)
+        result["judge_score"] = self.judge_score(item, audio)
         return result
 
     def score_observation(
@@ -133,9 +146,47 @@ class Evaluator:
             )
         )
         values["clap_score"] = None
+        values["judge_score"] = None
         values["graded_by"] = observation.listener or self.graded_by
         return values
 
     def clap_score(self, item: EvalItem, audio: Waveform) -> float | None:
         clap = self.clap
         return None if clap is None else float(clap.score(audio, item.prompt))
+
+    def judge_score(self, item: EvalItem, audio: Waveform) -> float | None:
+        """Mean P(yes) of the questions the item's expected events raise, when the listener is a judge."""
+        score = getattr(self.listener, "score_questions", None)
+        plan = expected_plan(item, audio.duration_s)
+        if score is None or plan is None:
+            return None
+        from ualm_agent.components.judges.questions import plan_questions
+
+        scores = score(audio, [q.text for q in plan_questions(plan)])
+        return float(sum(scores) / len(scores)) if scores else None
+
+
+def expected_plan(item: EvalItem, clip_s: float) -> RichCaption | None:
+    """The item's expected events as a plan: AudioSet labels, spans and counts where the item fixes them."""
+    if item.expected is None or not item.expected.events or clip_s <= 0:
+        return None
+    layout = []
+    for e in item.expected.events:
+        start, end = _expected_span(e, clip_s)
+        count = min(100, e.count or len(e.spans) or len(e.onsets) or 1)
+        extras = {k: v for k, v in (("position", e.position), ("level", e.level)) if v is not None}
+        phrase = e.label if e.label != e.match_label else ""
+        layout.append(LayoutEvent(label=e.match_label, phrase=phrase, start_s=start, end_s=end, count=count, **extras))
+    return RichCaption(layout=layout, description=item.prompt, duration_s=min(600.0, clip_s))
+
+
+def _expected_span(e, clip_s: float) -> tuple[float, float]:
+    """From its first span or onset to its last one's end, inside the clip; the whole clip when untimed."""
+    if e.spans:
+        start, end = e.spans[0][0], e.spans[-1][1]
+    elif e.onsets:
+        start, end = e.onsets[0], e.onsets[-1] + (e.duration_s or ONSET_EVENT_S)
+    else:
+        start, end = 0.0, clip_s
+    start = min(start, clip_s * 0.999)
+    return round(start, 3), round(max(min(end, clip_s), start + 0.001), 3)

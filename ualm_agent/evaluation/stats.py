@@ -16,7 +16,7 @@ from . import metrics
 
 # The evaluator's metrics (see docs/metrics.md), in display order; a metric an evaluator adds
 # beyond these is found in the rows and listed after them.
-METRIC_KEYS: tuple[str, ...] = (*metrics.METRIC_KEYS, "clap_score")
+METRIC_KEYS: tuple[str, ...] = (*metrics.METRIC_KEYS, "clap_score", "judge_score")
 
 
 def lower_is_better(metric: str) -> bool:
@@ -31,8 +31,8 @@ UNIT = (0.0, 1.0)
 
 
 def unit_range(metric: str) -> bool:
-    """Rates, F1, accuracies and the critic's score live in [0, 1]."""
-    return metric == "critic_score" or metric.endswith(("_precision", "_recall", "_f1", "_accuracy", "_error"))
+    """Rates, F1, accuracies, the critic's score and the judge's mean P(yes) live in [0, 1]."""
+    return metric in ("critic_score", "judge_score") or metric.endswith(("_precision", "_recall", "_f1", "_accuracy", "_error"))
 
 
 def metric_bounds(metric: str) -> tuple[float, float] | None:
