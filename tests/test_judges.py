@@ -15,15 +15,24 @@ import time
 import numpy as np
 import pytest
 from cli_helpers import cli, run_dirs
-from tiny_judge_models import build_tiny_audio_flamingo3, build_tiny_qwen2_audio, build_tiny_qwen25_omni
+from tiny_judge_models import (
+    build_tiny_audio_flamingo3,
+    build_tiny_qwen2_audio,
+    build_tiny_qwen25_omni,
+)
+from ualm_agent.components.judges import questions as Q
 
 from ualm_agent import registry, runner
 from ualm_agent.builders import build_component, build_components
-from ualm_agent.components.judges import questions as Q
 from ualm_agent.config import AgentConfig, ComponentSpec
 from ualm_agent.errors import ModelUnavailableError
 from ualm_agent.evaluation import stats
-from ualm_agent.evaluation.evaluator import RESULT_KEYS, Evaluator, EvaluatorConfig, expected_plan
+from ualm_agent.evaluation.evaluator import (
+    RESULT_KEYS,
+    Evaluator,
+    EvaluatorConfig,
+    expected_plan,
+)
 from ualm_agent.evaluation.items import EvalItem, Expected, ExpectedEvent
 from ualm_agent.roles import Captioner, Critic, Listener, ListensForPlan
 from ualm_agent.schema import LayoutEvent, Observation, RichCaption
@@ -208,6 +217,19 @@ def test_hints_are_asked_about_and_a_long_clip_is_cut_to_the_window(tiny, monkey
     # The tiny model's window is 4 s: only that much is heard.
     assert [(e.label, e.start_s, e.end_s) for e in obs.events] == [("Dog", 0.0, 4.0)]
     assert obs.duration_s == 6.0 and any("first 4 s of the 6.0 s clip" in n for n in j.notes)
+
+
+def test_without_hints_the_models_own_caption_is_asked_about(tiny, monkeypatch):
+    j = judge(tiny["qwen2-audio"])
+    asked = answering(monkeypatch, j, {"rain": 0.7, "bark": 0.2})
+    written = '{"layout": [{"label": "Rain", "start_s": 0, "end_s": 3}, {"label": "Bark", "start_s": 1, "end_s": 2}]}'
+    monkeypatch.setattr(j.judge, "generate", lambda *a, **k: written)
+    obs = j.listen(clip(3.0))
+    assert [(e.label, e.start_s, e.end_s) for e in obs.events] == [("Rain", 0.0, 3.0)]  # the bark was not confirmed
+    assert any("bark" in q for q in asked)
+    # A caption that never parses: nothing heard, and a note says why.
+    monkeypatch.setattr(j.judge, "generate", lambda *a, **k: "rain, maybe")
+    assert j.listen(clip(3.0, seed=9)).events == [] and any("heard nothing it could name" in n for n in j.notes)
 
 
 # ---- captioner ----------------------------------------------------------------------------------

@@ -95,7 +95,11 @@ def _save(model, folder: Path, *parts) -> Path:
 
 def build_tiny_qwen2_audio(folder: str | Path, seed: int = 0) -> Path:
     import torch
-    from transformers import Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor
+    from transformers import (
+        Qwen2AudioConfig,
+        Qwen2AudioForConditionalGeneration,
+        Qwen2AudioProcessor,
+    )
 
     tokenizer = judge_tokenizer()
     config = Qwen2AudioConfig(
@@ -113,7 +117,11 @@ def build_tiny_qwen2_audio(folder: str | Path, seed: int = 0) -> Path:
 
 def build_tiny_audio_flamingo3(folder: str | Path, seed: int = 0) -> Path:
     import torch
-    from transformers import AudioFlamingo3Config, AudioFlamingo3ForConditionalGeneration, AudioFlamingo3Processor
+    from transformers import (
+        AudioFlamingo3Config,
+        AudioFlamingo3ForConditionalGeneration,
+        AudioFlamingo3Processor,
+    )
 
     tokenizer = judge_tokenizer()
     config = AudioFlamingo3Config(
@@ -128,7 +136,10 @@ def build_tiny_audio_flamingo3(folder: str | Path, seed: int = 0) -> Path:
 
 def build_tiny_qwen25_omni(folder: str | Path, seed: int = 0, *, full: bool = False) -> Path:
     import torch
-    from transformers import Qwen2_5OmniThinkerConfig, Qwen2_5OmniThinkerForConditionalGeneration
+    from transformers import (
+        Qwen2_5OmniThinkerConfig,
+        Qwen2_5OmniThinkerForConditionalGeneration,
+    )
 
     tokenizer = judge_tokenizer()
     tokenizer.chat_template = _template("<|audio_bos|><|AUDIO|><|audio_eos|>")

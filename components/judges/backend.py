@@ -9,7 +9,8 @@ are shared further, per folder, device and dtype). The roles:
   loudness; P(yes) comes from the next-token logits (``scoring``) and the answers become
   the Observation (``hearing``). With ``ask_times`` the model is also asked when a sound
   it heard off its planned time happens, and a "start-end" answer places it. Without
-  hints or plan, the model's own caption is what it is asked about.
+  hints or plan, the model's own caption is what it is asked about (no caption that
+  parses: nothing heard, with a note in ``notes``).
 - captioner: the model's JSON caption of the clip (``captions``), retried with the parse
   error as feedback up to ``max_retries`` times, then a ModelOutputError.
 - critic: issues from the plan's yes/no answers, the model's JSON critique on top where it
@@ -34,9 +35,9 @@ from typing import Literal
 
 import numpy as np
 from pydantic import Field
+from ualm_agent.components.listeners import measure
 
 from ualm_agent.audio import resample, to_mono
-from ualm_agent.components.listeners import measure
 from ualm_agent.devices import TorchSettings, resolve
 from ualm_agent.errors import ConfigError
 from ualm_agent.registry import register
@@ -46,7 +47,14 @@ from ualm_agent.waveform import Waveform
 
 from . import captions, hearing, verdicts
 from .models import AUDIO_FLAMINGO3, QWEN2_AUDIO, QWEN25_OMNI, Family, load
-from .questions import Answer, Question, hint_questions, plan_questions, rating_questions, times_question
+from .questions import (
+    Answer,
+    Question,
+    hint_questions,
+    plan_questions,
+    rating_questions,
+    times_question,
+)
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +158,7 @@ class JudgeRoles:
         measure.check_listenable(audio)
         labels = list(dict.fromkeys(h.strip() for h in hints if h.strip()))
         if not labels:
-            # Nothing to look for: the model's own caption says what to ask about.
-            return self.listen_for(audio, self.describe(audio))
+            return self._listen_blind(audio)
         samples, heard_s = self._heard(audio)
         answers = self._answered(audio, hint_questions(labels))
         stated = {}
@@ -160,6 +167,15 @@ class JudgeRoles:
             stated = self._stated_spans(samples, heard_s, {i: (labels[i], "") for i in present})
         events = hearing.label_events(labels, answers, heard_s=heard_s, threshold=self.threshold, stated=stated)
         return self._observed(audio, events, answers)
+
+    def _listen_blind(self, audio: Waveform) -> Observation:
+        """Nothing to look for: the model's own caption says what to ask about; no caption, nothing heard."""
+        try:
+            caption = self.describe(audio)
+        except ModelOutputError as exc:
+            self._note(f"{self.name} heard nothing it could name: {exc}")
+            return self._observed(audio, [], [])
+        return self.listen_for(audio, caption)
 
     def listen_for(self, audio: Waveform, plan: RichCaption) -> Observation:
         """What the model hears of ``audio`` asked about every planned event (see the module doc)."""
@@ -238,14 +254,16 @@ class JudgeRoles:
         """Mono samples at the model's rate, cut to its window; and the seconds heard."""
         mono = resample(to_mono(audio), self.judge.sample_rate)
         samples = mono.samples[0]
-        limit = int(round(self.judge.max_audio_s * self.judge.sample_rate))
+        limit = round(self.judge.max_audio_s * self.judge.sample_rate)
         if samples.shape[0] > limit:
             samples = samples[:limit]
-            note = self._cut_note(audio, self.judge.max_audio_s)
-            if note not in self.notes:
-                self.notes = [*self.notes[-(REMEMBERED_NOTES - 1):], note]
-                log.warning("%s", note)
+            self._note(self._cut_note(audio, self.judge.max_audio_s))
         return np.ascontiguousarray(samples, dtype=np.float32), samples.shape[0] / self.judge.sample_rate
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes = [*self.notes[-(REMEMBERED_NOTES - 1):], note]
+            log.warning("%s", note)
 
     def _cut_note(self, audio: Waveform, heard_s: float) -> str:
         return f"{self.name} heard only the first {heard_s:g} s of the {audio.duration_s:.1f} s clip"
@@ -302,11 +320,11 @@ class JudgeRoles:
 
 
 def _registration(family: Family) -> dict:
-    return dict(
-        roles=ROLES, requires=("torch", "transformers"), install=INSTALL,
-        description=f"{family.title} as listener (yes/no answers), captioner and critic;"
-                    f" weights: `hf download {family.default_model}` or a local folder (--model)",
-    )
+    return {
+        "roles": ROLES, "requires": ("torch", "transformers"), "install": INSTALL,
+        "description": f"{family.title} as listener (yes/no answers), captioner and critic;"
+                       f" weights: `hf download {family.default_model}` or a local folder (--model)",
+    }
 
 
 @register("qwen2-audio", config=Qwen2AudioSettings, **_registration(QWEN2_AUDIO))

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 
 from ualm_agent.components.llm import outputs, prompting
+
 from ualm_agent.schema import Critique, Observation, RichCaption
 
 CAPTION_REQUEST = (

@@ -81,7 +81,7 @@ class LoadedJudge:
     """A loaded model with its prompt builder: ``yes_scores`` and ``generate`` on one clip."""
 
     def __init__(
-        self, family: Family, model: Any, prompter: "Prompter", tokenizer: Any, device: "torch.device",
+        self, family: Family, model: Any, prompter: Prompter, tokenizer: Any, device: torch.device,
         answers: tuple[list[int], list[int]],
     ) -> None:
         self.family = family
@@ -188,7 +188,7 @@ _LOADED: dict[tuple[str, str, str], LoadedJudge] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load(family: Family, model: str, device: "torch.device", dtype: "torch.dtype") -> LoadedJudge:
+def load(family: Family, model: str, device: torch.device, dtype: torch.dtype) -> LoadedJudge:
     """The loaded model for ``model`` (hub id or folder), shared by every judge in this process."""
     from ualm_agent.model_sources import local_model_dir
 
@@ -216,7 +216,7 @@ def check_model_type(family: Family, folder: Path, model: str, what: str) -> Non
         )
 
 
-def _load(family: Family, folder: Path, model: str, what: str, device: "torch.device", dtype: "torch.dtype") -> LoadedJudge:
+def _load(family: Family, folder: Path, model: str, what: str, device: torch.device, dtype: torch.dtype) -> LoadedJudge:
     import transformers
 
     from ualm_agent.model_sources import how_to_supply

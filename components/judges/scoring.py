@@ -41,7 +41,7 @@ def answer_ids(tokenizer: Any) -> tuple[list[int], list[int]]:
     return yes, no
 
 
-def yes_probabilities(last_logits: "torch.Tensor", yes_ids: Sequence[int], no_ids: Sequence[int]) -> list[float]:
+def yes_probabilities(last_logits: torch.Tensor, yes_ids: Sequence[int], no_ids: Sequence[int]) -> list[float]:
     """P(yes) per row of ``last_logits`` ([batch, vocab]), computed in float32."""
     import torch
 

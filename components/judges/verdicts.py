@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from ualm_agent.components.critics.matching import labels_in
 from ualm_agent.components.llm.outputs import SEVERE
+
 from ualm_agent.schema import Critique, Issue, LayoutEvent, Observation, RichCaption
 
 from .hearing import answers_by_key, heard_count
