@@ -241,14 +241,19 @@ def test_a_folder_of_another_pipeline_fails_clearly(tiny_audioldm2):
         generator("stable-audio", tiny_audioldm2)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torchsde") is not None, reason="torchsde is installed")
-def test_stable_audio_opens_scheduler_without_torchsde_is_named(tmp_path, tiny_stable_audio):
+def test_stable_audio_opens_scheduler_runs_and_without_torchsde_the_install_is_named(tmp_path, tiny_stable_audio,
+                                                                                      monkeypatch):
+    # The published model's scheduler draws its noise with torchsde, which the diffusers extra installs.
     folder = shutil.copytree(tiny_stable_audio, tmp_path / "cosine")
     index = folder / "model_index.json"
     index.write_text(json.dumps({**json.loads(index.read_text()),
                                  "scheduler": ["diffusers", "CosineDPMSolverMultistepScheduler"]}))
-    with pytest.raises(ModelUnavailableError, match=r"cannot be loaded here: .*requires the torchsde library"):
-        generator("stable-audio", folder)
+    made = generator("stable-audio", folder).generate(request(1.0))
+    assert made.audio.samples.shape[-1] == made.audio.sample_rate and not check_signal(made.audio)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torchsde" else real_find_spec(name, *a))
+    ok, reason = registry.get("generator", "stable-audio").availability()
+    assert not ok and "torchsde" in reason and "ualm-agent[diffusers]" in reason
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -333,3 +338,15 @@ sources = ["dsp", {{ kind = "stable-audio", model = "{tiny_stable_audio}", devic
     assert saved == ["dsp", {"kind": "stable-audio", "model": str(tiny_stable_audio), "device": "cpu", "steps": STEPS}]
     generated, rate = sf.read(run_dir / "round_00_gen.wav")
     assert rate == 16000 and generated.shape == (3 * 16000, 2) and np.abs(generated).max() > 0
+
+
+def test_the_top_level_device_and_dtype_reach_a_composer_source(tiny_stable_audio):
+    spec = ComponentSpec(kind="composer", sources=[{"kind": "stable-audio", "model": str(tiny_stable_audio), "steps": STEPS}])
+    composer = build_component("generator", AgentConfig(generator=spec, device="cpu", dtype="float32"))
+    (source,) = composer.sources
+    assert source.settings.device == "cpu" and source.settings.dtype == "float32"
+    # A source's own table wins over the composer's.
+    own = ComponentSpec(kind="composer", sources=[{"kind": "stable-audio", "model": str(tiny_stable_audio),
+                                                   "steps": STEPS, "dtype": "bfloat16"}])
+    (source,) = build_component("generator", AgentConfig(generator=own, device="cpu", dtype="float32")).sources
+    assert source.settings.dtype == "bfloat16"

@@ -155,6 +155,17 @@ def _review_round(payload: dict[str, Any]) -> str:
         return "continue"
 
 
+def _evaluator(path: Optional[Path], listener: Optional[str], configured: Optional[dict[str, Any]]):
+    """The evaluator's settings: the file or listener given, else the agent config's [evaluator] table."""
+    from .evaluation.run import load_evaluator_config
+
+    if path is None and listener is None and configured is not None:
+        from .evaluation.evaluator import EvaluatorConfig
+
+        return EvaluatorConfig.model_validate(configured)  # checked when the agent config loaded
+    return load_evaluator_config(path, listener=listener)
+
+
 ROLE_OPTIONS = ("planner", "generator", "vae", "listener", "captioner", "critic", "reviser")
 
 
@@ -497,8 +508,6 @@ def ablate(
     from .errors import UsageError
     from .evaluation.grid import build_grid
     from .evaluation.items import load_items
-    from .evaluation.run import load_evaluator_config
-
     # Everything is checked before anything is written or run.
     if backend not in ("local", "ray"):
         raise UsageError(f"--backend {backend!r}: choose local or ray")
@@ -511,7 +520,7 @@ def ablate(
     if gpus_per_worker < 0:
         raise UsageError(f"--gpus-per-worker must be 0 or more, got {gpus_per_worker:g}")
     the_grid = build_grid(grid, config_file=config_file, baseline=baseline)
-    evaluator = load_evaluator_config(evaluator_config, listener=eval_listener)
+    evaluator = _evaluator(evaluator_config, eval_listener, the_grid.configs[0].config.evaluator)
     items, errors = load_items(prompts)
     for message in errors:
         _stderr().print(f"[yellow]skipped:[/] {_shown(message)}", markup=True, soft_wrap=True)
@@ -570,7 +579,7 @@ def eval_command(
     """Run the agent on every item, grade every round with the evaluator, and summarise with 95% CIs and plots."""
     from .errors import UsageError
     from .evaluation.items import load_items
-    from .evaluation.run import BACKENDS, load_evaluator_config, run_eval
+    from .evaluation.run import BACKENDS, run_eval
 
     # Everything is checked before anything is written or run.
     if backend not in BACKENDS:
@@ -581,7 +590,7 @@ def eval_command(
         if value is not None and value < 1:
             raise UsageError(f"{name} must be 1 or more, got {value}")
     cfg = _config(config_file, **{"loop.reflect": reflect, "duration_s": duration})
-    evaluator = load_evaluator_config(evaluator_config, listener=eval_listener)
+    evaluator = _evaluator(evaluator_config, eval_listener, cfg.evaluator)
     items, errors = load_items(prompts)
     console = _stderr()
     for message in errors:

@@ -83,6 +83,9 @@ class AgentConfig(BaseModel):
     loop: LoopConfig = LoopConfig()
     duration_s: float = Field(default=10.0, strict=True, description="clip length when the prompt gives none")
     seed: int = Field(default=0, strict=True)
+    # The evaluator `eval` and `ablate` grade with when neither --evaluator-config nor --eval-listener
+    # is given ([listener], [clap], thresholds; see evaluation/evaluator.py). The agent never reads it.
+    evaluator: dict[str, Any] | None = Field(default=None, description="evaluator settings for eval and ablate")
     # Defaults for every torch backend that does not set its own.
     device: str | None = Field(default=None, description="auto, cpu, cuda or cuda:N")
     dtype: str | None = Field(default=None, description="auto, float32, float16 or bfloat16")
@@ -100,6 +103,15 @@ class AgentConfig(BaseModel):
         from .devices import check_dtype_name
 
         return None if v is None else _as_value_error(check_dtype_name, v)
+
+    @field_validator("evaluator")
+    @classmethod
+    def _evaluator_settings(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from .evaluation.evaluator import EvaluatorConfig
+
+            EvaluatorConfig.model_validate(v)  # its ValidationError reads as this field's
+        return v
 
     @field_validator("seed")
     @classmethod
@@ -240,7 +252,7 @@ def _read_toml(p: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {p}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
-    for key in ("loop", *_ROLE_FIELDS):
+    for key in ("loop", "evaluator", *_ROLE_FIELDS):
         value = data.get(key)
         if value is not None and not isinstance(value, dict):
             example = "reflect = 3" if key == "loop" else 'kind = "..."'

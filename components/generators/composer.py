@@ -67,6 +67,10 @@ class ComposerSettings(BackendConfig):
     sources: list[str | dict[str, Any]] | None = None
     # How far "left"/"right" events are panned: 0 keeps all centred, 1 is hard left/right.
     pan: float = Field(default=0.8, ge=0.0, le=1.0)
+    # Passed on to sources that run a model (the CLI's --device/--dtype fill these in); a source's
+    # own table may set its own.
+    device: str | None = None
+    dtype: str | None = None
 
 
 @register(
@@ -80,12 +84,14 @@ class Composer:
     """Recordings, speech, soundfont instruments and DSP models, mixed on the plan's timeline."""
 
     def __init__(self, samples: str | None = None, soundfont: str | None = None, sample_rate: int = 16000,
-                 sources: list[str | dict[str, Any]] | None = None, pan: float = 0.8) -> None:
+                 sources: list[str | dict[str, Any]] | None = None, pan: float = 0.8,
+                 device: str | None = None, dtype: str | None = None) -> None:
         if not 8000 <= sample_rate <= 192000:
             raise ConfigError(f"composer sample_rate must be 8000-192000 Hz, got {sample_rate}")
         self.sample_rate = int(sample_rate)
         self.pan = float(np.clip(pan, 0.0, 1.0))
-        self.sources = _build_sources(sources, samples=samples, soundfont=soundfont, sample_rate=self.sample_rate)
+        self.sources = _build_sources(sources, samples=samples, soundfont=soundfont, sample_rate=self.sample_rate,
+                                      device=device, dtype=dtype)
         self._labels: list[str] | None = None
 
     # --- KnowsRenderable ----------------------------------------------------

@@ -345,7 +345,7 @@ def _is_silence(label: str) -> bool:
     return name_key(label) == "silence"
 
 
-@register("stable-audio", roles=("generator", "source"), config=StableAudioSettings, requires=("torch", "diffusers"),
+@register("stable-audio", roles=("generator", "source"), config=StableAudioSettings, requires=("torch", "diffusers", "torchsde"),
           install=INSTALL)
 class StableAudio(_DiffusionAudio):
     """Stable Audio Open text-to-audio diffusion (44.1 kHz stereo, up to 47 s), whole clips or one event at a time."""
