@@ -20,7 +20,7 @@ from .style import page
 
 INDEX_NAME = "index.html"
 # The evaluator's per-item figures shown next to each item, when results.jsonl has them.
-METRIC_COLUMNS = ("event_f1", "ordering_error", "segment_f1", "duration_l1", "frequency_l1", "clap_score")
+METRIC_COLUMNS = ("event_f1", "ordering_error", "segment_f1", "duration_l1", "frequency_l1", "clap_score", "judge_score")
 
 
 def _item_roots(folder: Path) -> list[Path]:
