@@ -215,7 +215,8 @@ def test_components_lists_backends_with_availability(cli_env):
         assert by[key]["description"], key
     # The default weights' state is shown, without blocking other weights a user may supply.
     assert "none published" in by[("generator", "ualm")]["weights"]
-    assert by[("generator", "musicgen")]["weights"] == "facebook/musicgen-small: not downloaded (offline)"
+    assert by[("generator", "musicgen")]["weights"] == ("facebook/musicgen-small: not downloaded (offline); "
+                                                         "get it with `hf download facebook/musicgen-small`")
     assert by[("listener", "whisper")]["weights"].endswith(": installed")
     assert by[("critic", "llm")]["weights"].endswith(": installed")
     table = cli(["components"], cli_env)

@@ -309,7 +309,8 @@ def test_components_lists_both_backends_with_their_weights_and_install_hint(one_
         for role in ("generator", "source"):
             row = by[(role, kind)]
             assert row["available"] and row["description"], row
-            assert row["weights"] == f"{model}: not downloaded (offline)"
+            assert row["weights"] == f"{model}: not downloaded (offline); get it with `hf download {model}`"
+            assert row["install"] == "pip install 'ualm-agent[diffusers]'"
     # Without diffusers, each says how to install it.
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "diffusers" else real_find_spec(name, *a))

@@ -452,5 +452,5 @@ def test_components_lists_the_three_judges_with_how_to_get_them(cli_env):
     for kind in FAMILIES:
         for role in ("listener", "captioner", "critic"):
             row = by[(role, kind)]
-            assert row["available"] and f"hf download {DEFAULT_IDS[kind]}" in row["description"]
-            assert row["weights"] == f"{DEFAULT_IDS[kind]}: not downloaded (offline)"
+            assert row["available"] and "transformers" in row["install"]
+            assert row["weights"] == f"{DEFAULT_IDS[kind]}: not downloaded (offline); get it with `hf download {DEFAULT_IDS[kind]}`"

@@ -424,17 +424,17 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
     for role, backends in registry.all_backends().items():
         if not backends:
             rows.append({"role": role, "name": None, "available": False, "reason": "no backend installed",
-                         "origin": None, "description": "", "weights": ""})
+                         "origin": None, "description": "", "install": "", "weights": ""})
         notes: dict[int, str] = {}
         for b in backends:
             ok, reason = b.availability()
             if id(b) not in notes:  # one lookup per backend, however many roles it serves
                 notes[id(b)] = b.default_weights() if ok else ""
-            rows.append({"role": role, "name": b.name, "available": ok, "reason": reason,
-                         "origin": b.origin, "description": b.description, "weights": notes[id(b)]})
+            rows.append({"role": role, "name": b.name, "available": ok, "reason": reason, "origin": b.origin,
+                         "description": b.description, "install": b.install, "weights": notes[id(b)]})
     for line in registry.plugin_failures():
         rows.append({"role": None, "name": None, "available": False, "reason": line, "origin": "plugin",
-                     "description": "", "weights": ""})
+                     "description": "", "install": "", "weights": ""})
     if as_json:
         _emit_json(rows)
         return
@@ -447,7 +447,8 @@ def components(as_json: bool = typer.Option(False, "--json", help="Print JSON on
     for r in rows:
         table.add_row(
             r["role"] or "-", r["name"] or "-", "yes" if r["available"] else "no",
-            _shown(r["reason"] or r["description"]), r["weights"]
+            _shown(r["reason"] or (r["description"] + (f" (install: {r['install']})" if r["install"] else ""))),
+            _shown(r["weights"])
         )
     Console().print(table)
 

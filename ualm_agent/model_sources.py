@@ -108,7 +108,7 @@ def cache_status(model: str) -> str:
         return f"{model}: local folder"
     if _cached_snapshot(model) is not None:
         return f"{model}: in the Hugging Face cache"
-    return f"{model}: not downloaded" + (" (offline)" if hub_offline() else "")
+    return f"{model}: not downloaded" + (" (offline)" if hub_offline() else "") + f"; get it with `hf download {model}`"
 
 
 def _cached_snapshot(model: str) -> Path | None:

@@ -322,8 +322,7 @@ class JudgeRoles:
 def _registration(family: Family) -> dict:
     return {
         "roles": ROLES, "requires": ("torch", "transformers"), "install": INSTALL,
-        "description": f"{family.title} as listener (yes/no answers), captioner and critic;"
-                       f" weights: `hf download {family.default_model}` or a local folder (--model)",
+        "description": f"{family.title} as listener (yes/no answers), captioner and critic",
     }
 
 
