@@ -134,6 +134,8 @@ def _generate_take(ctx: AgentContext, plan: RichCaption, text: str, index: int, 
         codec = ctx.roles.codec
         if codec is not None:
             audio = codec.decode(codec.encode(audio))
+    except UsageError:
+        raise  # a request the generator can never meet (a clip longer than it makes): no round will do better
     except Exception as exc:  # a bad round must not end the run; the best round is kept
         return Candidate(take=take, seed=seed, failed=True, error=f"generator failed: {exc}")
     unrendered = list(result.unrendered)
@@ -350,7 +352,11 @@ def select_best(rounds: list[Round], selection: str) -> int | None:
 
 def finalize_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     rounds = state.get("rounds", [])
+    # Rounds the user sent back for revision are the answer only when no other round made audio.
+    kept = [r for r in rounds if not (r.review is not None and r.review.action == "revise")]
     best = select_best(rounds, runtime.context.config.loop.selection)
+    if any(not r.failed for r in kept):
+        best = rounds.index(kept[select_best(kept, runtime.context.config.loop.selection)])
     # A round the user accepted is the answer, whatever the critic scored.
     user_accepted = [i for i, r in enumerate(rounds) if r.review is not None and r.review.action == "accept"]
     if user_accepted:

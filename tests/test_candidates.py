@@ -156,3 +156,25 @@ def test_each_take_moves_the_events_takes_on_and_the_chosen_ones_carry_into_the_
     first, second = out["rounds"]
     assert first.chosen == 1 and [ev.take for ev in first.plan.layout] == [1, 1]
     assert second.chosen == 0 and [ev.take for ev in second.plan.layout] == [1, 1]
+
+
+def test_candidates_need_the_critique_to_choose():
+    with pytest.raises(ConfigError, match="candidates 3 needs the critique"):
+        AgentConfig.load(**{"loop.candidates": 3, "loop.critique": False})
+
+
+class TooLong(ToneGenerator):
+    def generate(self, request):
+        from ualm_agent.errors import UsageError
+
+        raise UsageError(f"this generator makes at most 3 s per clip; {request.duration_s:g} s was asked for")
+
+
+def test_a_request_the_generator_can_never_meet_is_a_usage_error_and_leaves_no_run_folder(tmp_path):
+    from ualm_agent import runner
+    from ualm_agent.errors import UsageError
+
+    config = AgentConfig.load(**{"loop.reflect": 2, "loop.candidates": 2}, duration_s=4.0)
+    with pytest.raises(UsageError, match="at most 3 s"):
+        runner.run("brass then drums", config, out_root=tmp_path / "runs", components=fake_components(generator=TooLong()))
+    assert not (tmp_path / "runs").exists()

@@ -187,3 +187,30 @@ def test_the_cli_with_no_one_to_answer_lets_the_critic_decide(tmp_path, cli_env)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)["result"]
     assert len(result["rounds"]) == 3 and all(r["review"]["action"] == "continue" for r in result["rounds"])
+
+
+def test_the_reviser_puts_two_sounds_in_the_order_the_user_gives():
+    plan = plan_of(LayoutEvent(label="Drum", start_s=0.0, end_s=4.0),
+                   LayoutEvent(label="Brass instrument", start_s=5.0, end_s=9.0))
+    issues = issues_from_words("brass should come before the drums", plan, PLANNER)
+    revised = RulesReviser().revise(plan, Critique(score=0.5, verdict="revise", issues=issues))
+    drum, brass = revised.layout
+    assert brass.start_s == 0.0 and drum.start_s >= brass.end_s
+    assert (brass.duration_s, drum.duration_s) == (4.0, 4.0)
+    assert [e.kind for e in revised.edits] == ["retime"]
+
+
+def test_a_round_the_user_sent_back_is_not_the_answer_when_another_made_audio(tmp_path):
+    config = AgentConfig.load(**{"loop.reflect": 1, "loop.interactive": True}, duration_s=4.0)
+    parts = components()
+    ctx = AgentContext(config=config, components=Components(**{**parts.__dict__, "critic": ScriptedCritic(scores=[0.9, 0.5])}),
+                       workdir=str(tmp_path))
+    graph, cfg = build_graph(checkpointer=memory_saver()), run_config(ctx, "t")
+    out = graph.invoke({"prompt": "a dog barks"}, cfg, context=ctx)
+    out = graph.invoke(Command(resume={q["key"]: q["default"] for q in out["__interrupt__"][0].value["questions"]}),
+                       cfg, context=ctx)
+    graph.invoke(Command(resume="the dog should bark twice"), cfg, context=ctx)
+    out = graph.invoke(Command(resume="continue"), cfg, context=ctx)
+    # The critic scored the rejected round 0 higher (0.9 against 0.5), yet round 1 is the answer.
+    assert [r.critique.score for r in out["result"].rounds] == [0.9, 0.5]
+    assert out["result"].best_index == 1

@@ -148,7 +148,11 @@ def _review_round(payload: dict[str, Any]) -> str:
         console.print(f"  - {issue['kind']}: {_shown(issue['message'])}", soft_wrap=True)
     if payload.get("error"):
         console.print(f"[red]{_shown(payload['error'])}[/]", soft_wrap=True)
-    question = "accept, stop, or say what is wrong (Enter: the critic decides)"
+    if payload.get("rounds_left") == 0:
+        # Words about what is wrong would change nothing now: the run ends after this round.
+        question = "last round: accept, or Enter to keep the best round"
+    else:
+        question = f"accept, stop, or say what is wrong (Enter: the critic decides; {payload.get('rounds_left')} round(s) left)"
     try:
         return Prompt.ask(question, console=console, default="", show_default=False)
     except EOFError:

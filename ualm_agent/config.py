@@ -61,6 +61,9 @@ class LoopConfig(BaseModel):
             raise ValueError(f"reflect must be 0 or more, got {self.reflect}")
         if self.reflect > self.max_reflect:
             raise ValueError(f"reflect {self.reflect} is over the cap of {self.max_reflect} (loop.max_reflect)")
+        if self.candidates > 1 and not self.critique:
+            raise ValueError(f"candidates {self.candidates} needs the critique on to choose a take "
+                             "(loop.critique = true), or use candidates = 1")
         return self
 
     @property
@@ -255,7 +258,7 @@ def _read_toml(p: Path) -> dict[str, Any]:
     for key in ("loop", "evaluator", *_ROLE_FIELDS):
         value = data.get(key)
         if value is not None and not isinstance(value, dict):
-            example = "reflect = 3" if key == "loop" else 'kind = "..."'
+            example = {"loop": "reflect = 3", "evaluator": 'listener = { kind = "yamnet" }'}.get(key, 'kind = "..."')
             raise ConfigError(
                 f"config file {p}: {key} = {_toml_value(value)} must be a table, e.g. [{key}] with {example} under it"
             )

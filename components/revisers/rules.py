@@ -133,7 +133,9 @@ class RulesReviser:
             if not 0 <= idx < len(layout) or (issue.kind, idx) in done:
                 continue
             done.add((issue.kind, idx))
-            if issue.kind == "order":
+            if issue.kind == "order" and issue.cause == "user":
+                changes = self._swap_as_told(layout, idx, issue)
+            elif issue.kind == "order":
                 changes = self._reorder(layout, idx, issue, plan)
             elif issue.kind == "missing":
                 changes = self._make_audible(layout, idx, issue, renderable, plan, unheard, lowered)
@@ -391,6 +393,18 @@ class RulesReviser:
             return []
         layout[idx] = ev.model_copy(update={"count": count})
         return [_Change("recount", ev.label, f"planned {ev.label} {count} time(s) instead of {ev.count}, as the user asked")]
+
+    def _swap_as_told(self, layout: list[LayoutEvent], idx: int, issue: Issue) -> list[_Change]:
+        """The user wants ``idx`` after the sound the issue names (planned later): they trade places."""
+        first = next((j for j, o in enumerate(layout) if j != idx and issue.expected == f"{o.label} before {layout[idx].label}"), None)
+        if first is None or layout[first].start_s <= layout[idx].start_s or not self._on("retime"):
+            return []
+        a, b = layout[first], layout[idx]
+        layout[first] = a.model_copy(update={"start_s": b.start_s, "end_s": round(b.start_s + a.duration_s, 3)})
+        start = max(layout[first].end_s + self.settings.gap_s, a.start_s) if a.start_s >= b.end_s else a.start_s
+        layout[idx] = b.model_copy(update={"start_s": round(start, 3), "end_s": round(start + b.duration_s, 3)})
+        return [_Change("retime", b.label, f"moved {b.label} after {a.label} ({layout[idx].start_s:.1f}-"
+                                           f"{layout[idx].end_s:.1f} s), as the user asked")]
 
     def _as_told(self, layout: list[LayoutEvent], idx: int, issue: Issue) -> list[_Change]:
         """The user found a sound too loud or too quiet: turn it down or up one step."""
