@@ -9,6 +9,7 @@ and retries, loading errors, the evaluator's judge_score and the CLI.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 
@@ -321,6 +322,32 @@ def test_without_its_own_hearing_the_critic_judges_the_observation(tiny):
     assert critique.ratings == {} and critique.verdict == "revise" and critique.score == 0.0
 
 
+def test_the_critic_still_hears_its_clip_when_whispers_words_were_merged_in(tiny, monkeypatch):
+    from ualm_agent.schema import HeardEvent, SpeechSegment
+
+    j = judge(tiny["qwen2-audio"], role="critic", accept_at=0.7)
+    obs = heard_clip(j, monkeypatch, {"quality": 0.8, "match the description": 0.9, "pleasant": 0.75})
+    # What the loop passes on when the plan has words: the judge's hearing plus Whisper's.
+    merged = obs.model_copy(update={
+        "events": [*obs.events, HeardEvent(label="Speech", start_s=0.5, end_s=1.5, confidence=0.9)],
+        "speech": [SpeechSegment(start_s=0.5, end_s=1.5, text="come here")], "transcribed": True,
+    })
+    critique = j.critique(plan3(), RichCaption(duration_s=4.0), merged)
+    assert critique.ratings == {"quality": 0.8, "alignment": 0.9, "aesthetics": 0.75}
+
+
+def test_a_chat_template_without_the_audio_placeholder_is_refused(tiny):
+    j = judge(tiny["qwen2-audio"])
+    prompter = j.judge.prompter
+    template = prompter.processor.chat_template
+    try:
+        prompter.processor.chat_template = "{% for m in messages %}{{ m['role'] }}: text only{% endfor %}"
+        with pytest.raises(ModelUnavailableError, match=re.escape("no <|AUDIO|> placeholder")):
+            j.score_questions(clip(1.0, seed=9), ["Is there a dog barking?"])
+    finally:
+        prompter.processor.chat_template = template
+
+
 # ---- loading ------------------------------------------------------------------------------------
 
 
@@ -395,8 +422,16 @@ def test_the_evaluator_with_a_judge_reports_judge_score(tiny):
         ("Bark", "dog barking", 0.2, 1.4, 2), ("Siren", "", 2.0, 3.0, 1)]
     scores = evaluator.listener.score_questions(audio, [q.text for q in Q.plan_questions(plan)])
     assert result["judge_score"] == pytest.approx(sum(scores) / len(scores))
-    # The judge heard with the item's events as its plan.
-    assert {a.question.kind for a in evaluator.listener.last_answers} >= {"presence", "timing", "count", "order"}
+    # Blind by default: the expected events never reach the hearing (only judge_score's questions),
+    # or the judge would place each event it confirms at its expected time.
+    listened = evaluator.listen(item(), audio)
+    assert not any(e.start_s == 2.0 and e.label == "Siren" for e in listened.events)
+    assert not {a.question.kind for a in evaluator.listener.last_answers} & {"timing", "count", "order"}
+    # With hints on, the judge hears with the item's events as its plan.
+    hinted = Evaluator(EvaluatorConfig(listener={"kind": "qwen2-audio", "model": str(tiny["qwen2-audio"]), "device": "cpu"},
+                                       use_minilm=False, hints=True))
+    hinted.listen(item(), audio)
+    assert {a.question.kind for a in hinted.listener.last_answers} >= {"presence", "timing", "count", "order"}
     # Other listeners' results keep judge_score empty.
     assert evaluator.score_observation(item(), Observation(duration_s=3.0))["judge_score"] is None
 

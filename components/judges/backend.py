@@ -315,8 +315,17 @@ class JudgeRoles:
                 self._clips.popitem(last=False)
 
     def _recall(self, observation: Observation) -> Waveform | None:
+        """The clip this judge heard as ``observation``; also when the loop merged more into it (Whisper's
+        words for a plan with words to say): the latest clip whose heard events all remain in it."""
         with self._lock:
-            return self._clips.get(observation.model_dump_json())
+            exact = self._clips.get(observation.model_dump_json())
+            if exact is not None:
+                return exact
+            for key in reversed(self._clips):
+                heard = Observation.model_validate_json(key)
+                if heard.duration_s == observation.duration_s and all(e in observation.events for e in heard.events):
+                    return self._clips[key]
+        return None
 
 
 def _registration(family: Family) -> dict:

@@ -102,12 +102,20 @@ class LoadedJudge:
         scores: list[float] = []
         for batch in scoring.batches(list(questions), batch_size):
             inputs = self._on_device(self.prompter.inputs([self.prompter.chat(q, self.family.system) for q in batch], audio))
-            extra = {"logits_to_keep": 1} if self._keep_last else {}
             with self._lock, torch.inference_mode():
-                logits = self.model(**inputs, use_cache=False, **extra).logits
+                logits = self._last_logits(inputs)
             # Left padding: every row's last position is its prompt's last token.
-            scores.extend(scoring.yes_probabilities(logits[:, -1, :], self.yes_ids, self.no_ids))
+            scores.extend(scoring.yes_probabilities(logits, self.yes_ids, self.no_ids))
         return scores
+
+    def _last_logits(self, inputs) -> "torch.Tensor":
+        """Next-token logits at the last position only: a full [batch, length, vocabulary] tensor is
+        gigabytes for a 7B model's 150k vocabulary and a clip's hundreds of audio positions."""
+        if self._keep_last:
+            return self.model(**inputs, use_cache=False, logits_to_keep=1).logits[:, -1, :]
+        # Qwen2-Audio's head takes no logits_to_keep: run its backbone, then the head on the last position.
+        hidden = self.model.model(**inputs, use_cache=False).last_hidden_state
+        return self.model.lm_head(hidden[:, -1, :])
 
     def generate(self, audio: np.ndarray, request: str, *, prefix: str = "", max_new_tokens: int = 256) -> str:
         """The model's greedy answer to ``request`` about the clip; ``prefix`` starts the answer and is part of it."""
@@ -135,7 +143,8 @@ class Prompter:
         self.window_s = float(processor.feature_extractor.chunk_length)
 
     def chat(self, question: str, system: str | None) -> str:
-        return self.processor.apply_chat_template(_turns(question, system), add_generation_prompt=True, tokenize=False)
+        text = self.processor.apply_chat_template(_turns(question, system), add_generation_prompt=True, tokenize=False)
+        return with_audio_placeholder(text, getattr(self.processor, "audio_token", None))
 
     def inputs(self, texts: list[str], audio: np.ndarray):
         # Padding is a text setting only: the audio features keep the processor's own (the window).
@@ -157,9 +166,10 @@ class OmniPrompter(Prompter):
         self.window_s = float(feature_extractor.chunk_length)
 
     def chat(self, question: str, system: str | None) -> str:
-        return self.tokenizer.apply_chat_template(
+        text = self.tokenizer.apply_chat_template(
             _turns(question, system), chat_template=self.chat_template, add_generation_prompt=True, tokenize=False
         )
+        return with_audio_placeholder(text, self.audio_token)
 
     def inputs(self, texts: list[str], audio: np.ndarray):
         from transformers import BatchFeature
@@ -176,9 +186,22 @@ class OmniPrompter(Prompter):
         return BatchFeature({**text, "input_features": features["input_features"], "feature_attention_mask": mask})
 
 
+def with_audio_placeholder(text: str, audio_token: str | None) -> str:
+    """The chat text, checked to hold the clip's placeholder: a template that leaves it out would have
+    the model answer about no audio at all, so that is refused in one line."""
+    if audio_token and audio_token not in text:
+        from ualm_agent.errors import ModelUnavailableError
+
+        raise ModelUnavailableError(f"the model's chat template puts no {audio_token} placeholder in the prompt, so the"
+                                    " clip would not be heard; give a model folder whose chat template takes audio")
+    return text
+
+
 def _turns(question: str, system: str | None) -> list[dict[str, Any]]:
     turns: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
-    turns.append({"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": question}]})
+    # Templates test either the part's type or an "audio" key (Qwen2-Audio's released one does the
+    # latter); the key's value is never read, the clip goes to the processor separately.
+    turns.append({"role": "user", "content": [{"type": "audio", "audio": "clip"}, {"type": "text", "text": question}]})
     return turns
 
 
