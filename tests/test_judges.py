@@ -146,6 +146,24 @@ def test_batched_left_padded_scores_equal_one_by_one(tiny):
     assert mask[:, -1].all() and not mask[0, 0]
 
 
+@pytest.mark.parametrize("kind", ["qwen2-audio", "audio-flamingo3"])
+def test_a_batch_computes_the_clips_features_once_and_matches_the_processors_own_batch(tiny, kind, monkeypatch):
+    import torch
+
+    prompter = judge(tiny[kind], kind=kind).judge.prompter
+    samples = clip(3.0, seed=2).samples.reshape(-1)
+    texts = [prompter.chat(q, None) for q in ("Is there a dog barking?", "Is the siren louder than the rain?", "Yes?")]
+    own = prompter.processor(text=texts, audio=[samples] * 3, sampling_rate=16000, return_tensors="pt",
+                             text_kwargs={"padding": True, "padding_side": "left"})
+    extractor = type(prompter.processor.feature_extractor)
+    calls = []
+    real_call = extractor.__call__
+    monkeypatch.setattr(extractor, "__call__", lambda self, *a, **kw: calls.append(1) or real_call(self, *a, **kw))
+    batch = prompter.inputs(texts, samples)
+    assert len(calls) == 1
+    assert sorted(batch) == sorted(own) and all(torch.equal(batch[k], own[k]) for k in own)
+
+
 def test_one_instance_serves_listener_captioner_and_critic(tiny):
     roles = {role: judge(tiny["qwen2-audio"], role=role, threshold=0.6) for role in ("listener", "captioner", "critic")}
     assert roles["listener"] is roles["captioner"] is roles["critic"]

@@ -147,11 +147,25 @@ class Prompter:
         return with_audio_placeholder(text, getattr(self.processor, "audio_token", None))
 
     def inputs(self, texts: list[str], audio: np.ndarray):
+        """One batch: every text asks about the same clip. Its features are computed once and repeated
+        per row, and each text's placeholder is expanded as the processor expands it for this clip."""
         # Padding is a text setting only: the audio features keep the processor's own (the window).
-        return self.processor(
-            text=texts, audio=[audio] * len(texts), sampling_rate=self.sample_rate, return_tensors="pt",
-            text_kwargs={"padding": True, "padding_side": "left"},
-        )
+        single = self.processor(text=texts[:1], audio=[audio], sampling_rate=self.sample_rate, return_tensors="pt")
+        token = getattr(self.processor, "audio_token", None)
+        audio_keys = [k for k in single if k not in ("input_ids", "attention_mask")]
+        if len(texts) == 1 or token is None or any(single[k].shape[0] != 1 for k in audio_keys):
+            # One text, or a clip in several windows: the processor's own batching.
+            return single if len(texts) == 1 else self.processor(
+                text=texts, audio=[audio] * len(texts), sampling_rate=self.sample_rate, return_tensors="pt",
+                text_kwargs={"padding": True, "padding_side": "left"},
+            )
+        tokenizer = self.processor.tokenizer
+        count = int((single["input_ids"][0] == tokenizer.convert_tokens_to_ids(token)).sum())
+        text = tokenizer([t.replace(token, token * count) for t in texts], padding=True, padding_side="left",
+                         return_tensors="pt")
+        from transformers import BatchFeature
+
+        return BatchFeature({**text, **{k: single[k].repeat(len(texts), *([1] * (single[k].dim() - 1))) for k in audio_keys}})
 
 
 class OmniPrompter(Prompter):
