@@ -214,3 +214,25 @@ def test_a_round_the_user_sent_back_is_not_the_answer_when_another_made_audio(tm
     # The critic scored the rejected round 0 higher (0.9 against 0.5), yet round 1 is the answer.
     assert [r.critique.score for r in out["result"].rounds] == [0.9, 0.5]
     assert out["result"].best_index == 1
+
+
+def test_a_run_left_at_a_review_resumes_and_takes_the_answer_then(tmp_path):
+    from ualm_agent import runner
+
+    class WalkedAway(Exception):
+        pass
+
+    def walk_away(payload):
+        raise WalkedAway
+
+    config = AgentConfig.load(**{"loop.reflect": 2, "loop.interactive": True}, duration_s=4.0)
+    defaults = lambda questions: {q.key: q.default for q in questions}  # noqa: E731
+    with pytest.raises(WalkedAway):
+        runner.run("a dog barks", config, out_root=tmp_path / "runs", components=components(), ask=defaults,
+                   review=walk_away)
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    shown = []
+    result = runner.resume(run_dir, components=components(), ask=defaults,
+                           review=lambda payload: shown.append(payload) or "accept")
+    assert [p["round"] for p in shown] == [0]  # round 0 is shown again, not redone
+    assert len(result.rounds) == 1 and result.accepted and result.rounds[0].review.action == "accept"
