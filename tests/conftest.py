@@ -41,6 +41,24 @@ def cli_env(tmp_path):
     return env
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy machine the threads only wait on each other.
+    Modules of tiny-model tests use it with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def one_thread_env(cli_env):
+    """CLI environment whose child process runs torch on one thread, as ``one_torch_thread`` does here."""
+    return {**cli_env, "OMP_NUM_THREADS": "1"}
+
+
 @pytest.fixture
 def fake_config(tmp_path):
     """Writes the tone-world config (tests/cli_helpers.py); ``extra`` lines go under [generator]."""

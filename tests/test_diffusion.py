@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 from test_cli import cli
-from test_musicgen import one_thread_env, one_torch_thread  # noqa: F401 (fixtures: tiny models run on one thread)
 from tiny_diffusion_models import build_tiny_audioldm2, build_tiny_stable_audio
 
 from ualm_agent import registry
@@ -24,6 +23,8 @@ from ualm_agent.config import AgentConfig, ComponentSpec
 from ualm_agent.errors import ConfigError, ModelUnavailableError, UsageError
 from ualm_agent.roles import GenerationRequest, SoundRequest, SoundSource
 from ualm_agent.schema import LayoutEvent, RichCaption
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 STEPS = 2
 

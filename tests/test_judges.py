@@ -45,14 +45,7 @@ DEFAULT_IDS = {"qwen2-audio": "Qwen/Qwen2-Audio-7B-Instruct", "qwen2.5-omni": "Q
                "audio-flamingo3": "nvidia/audio-flamingo-3-hf"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="session")

@@ -20,20 +20,7 @@ from ualm_agent.roles import GenerationRequest
 from ualm_agent.schema import LayoutEvent, RichCaption
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny models gain nothing from intra-op threads, and on a busy machine the threads only wait on each other."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
-def one_thread_env(cli_env):
-    return {**cli_env, "OMP_NUM_THREADS": "1"}
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="session")

@@ -49,19 +49,12 @@ def _template(audio: str, system: str | None = None) -> str:
 
 
 def judge_tokenizer(vocab_size: int = 360):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tiny_llm import train_byte_bpe
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator(CORPUS * 8, trainer=trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", extra_special_tokens=OMNI_TOKENS
+        tokenizer_object=train_byte_bpe(CORPUS * 8, SPECIAL, vocab_size), eos_token="<|im_end|>",
+        pad_token="<|endoftext|>", extra_special_tokens=OMNI_TOKENS,
     )
 
 

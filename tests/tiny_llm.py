@@ -22,20 +22,27 @@ _CORPUS = [
 ]
 
 
-def tiny_chat_tokenizer(vocab_size: int = 320):
+def train_byte_bpe(corpus: list[str], special: list[str], vocab_size: int):
+    """A byte-level BPE ``tokenizers.Tokenizer`` trained on ``corpus``, with ``special`` as its first ids."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=vocab_size, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    tok.train_from_iterator(corpus, trainer=trainer)
+    return tok
+
+
+def tiny_chat_tokenizer(vocab_size: int = 320):
+    from transformers import PreTrainedTokenizerFast
+
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>", pad_token="<|endoftext|>"
+        tokenizer_object=train_byte_bpe(_CORPUS * 4, SPECIAL, vocab_size), bos_token="<|im_start|>",
+        eos_token="<|im_end|>", pad_token="<|endoftext|>",
     )
     fast.chat_template = CHAT_TEMPLATE
     return fast
