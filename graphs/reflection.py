@@ -33,7 +33,7 @@ from ualm_agent.schema import Candidate, Critique, LayoutEvent, Observation, Ric
 
 from .context import AgentContext
 from .review import read_review, review_payload, with_user_issues
-from .takes import settle, take_plan, take_seed, takes_of
+from .takes import each_usable, settle, take_plan, take_seed
 from .state import ReflectionInput, ReflectionOutput, ReflectionState
 
 # Unreadable review answers in a row before the run stops with a usage error.
@@ -162,50 +162,42 @@ def vae_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str
     ctx = runtime.context
     started = time.perf_counter()
     cur, index = state["current"], state["round_index"]
-    takes = takes_of(cur)
-    for j, take in enumerate(takes):
-        if take.failed:
-            continue
+
+    def process(take: Candidate) -> dict[str, Any]:
         out = ctx.roles.vae.process(load_ref(take.audio, ctx.workdir), state["plan"])
         problem = check_signal(out)
         if problem:
-            takes[j] = take.model_copy(update={"failed": True, "error": f"vae output {problem}"})
-            continue
-        ref = write_audio(_audio_path(ctx, index, _take_suffix(take.take)), out, base=ctx.workdir)
-        takes[j] = take.model_copy(update={"audio_out": ref})
-        if j == 0:
+            return {"failed": True, "error": f"vae output {problem}"}
+        if take.take == 0:
             _emit("vae", index, f"{out.sample_rate} Hz, {out.channels} channel(s)")
-    return {"current": _timed(cur, "vae", started, **settle(takes))}
+        return {"audio_out": write_audio(_audio_path(ctx, index, _take_suffix(take.take)), out, base=ctx.workdir)}
+
+    return {"current": _timed(cur, "vae", started, **each_usable(cur, process))}
 
 
 def listen_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     started = time.perf_counter()
     cur = state["current"]
-    takes = takes_of(cur)
-    for j, take in enumerate(takes):
-        if take.failed:
-            continue
+
+    def hear(take: Candidate) -> dict[str, Any]:
         observation = listen_for_plan(ctx.roles.listener, load_ref(take.audio_out, ctx.workdir), state["plan"], ctx.config)
-        takes[j] = take.model_copy(update={"observation": observation})
-        first: dict[str, float] = {}
-        for e in observation.events:
-            first.setdefault(e.label, e.start_s)
-        heard = ", ".join(f"{label} ({start:.1f}s)" for label, start in first.items()) or "nothing"
-        _emit("listen", cur.index, f"heard {heard}" if len(takes) == 1 else f"take {take.take} heard {heard}")
-    return {"current": _timed(cur, "listen", started, **settle(takes))}
+        heard = observation.summary()
+        _emit("listen", cur.index, f"take {take.take} heard {heard}" if cur.candidates else f"heard {heard}")
+        return {"observation": observation}
+
+    return {"current": _timed(cur, "listen", started, **each_usable(cur, hear))}
 
 
 def caption_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     started = time.perf_counter()
     cur = state["current"]
-    takes = takes_of(cur)
-    for j, take in enumerate(takes):
-        if not take.failed:
-            heard = ctx.roles.captioner.caption(take.observation, audio=load_ref(take.audio_out, ctx.workdir))
-            takes[j] = take.model_copy(update={"heard": heard})
-    return {"current": _timed(cur, "caption", started, **settle(takes))}
+
+    def caption(take: Candidate) -> dict[str, Any]:
+        return {"heard": ctx.roles.captioner.caption(take.observation, audio=load_ref(take.audio_out, ctx.workdir))}
+
+    return {"current": _timed(cur, "caption", started, **each_usable(cur, caption))}
 
 
 def critique_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -214,16 +206,16 @@ def critique_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dic
     if not ctx.config.loop.critique:
         return {}
     started = time.perf_counter()
-    takes = takes_of(cur)
+
     # The critic scores every take; the best goes on to decide and revise.
-    for j, take in enumerate(takes):
-        if not take.failed:
-            critique = ctx.roles.critic.critique(state["plan"], take.heard, take.observation, unrendered=tuple(take.unrendered))
-            takes[j] = take.model_copy(update={"critique": critique})
-    update = settle(takes)
+    def judge(take: Candidate) -> dict[str, Any]:
+        return {"critique": ctx.roles.critic.critique(state["plan"], take.heard, take.observation,
+                                                      unrendered=tuple(take.unrendered))}
+
+    update = each_usable(cur, judge)
     best = update["critique"]
-    if len(takes) > 1:
-        scores = ", ".join(f"{t.score:.2f}" if not t.failed else "failed" for t in takes)
+    if "candidates" in update:
+        scores = ", ".join(f"{t.score:.2f}" if not t.failed else "failed" for t in update["candidates"])
         _emit("critique", cur.index, f"takes scored {scores}; take {update['chosen']} goes on")
     _emit("critique", cur.index, f"score {best.score:.2f}, {best.verdict}", issues=len(best.issues))
     return {"current": _timed(cur, "critique", started, **update)}
@@ -274,7 +266,7 @@ def decide_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     rounds = [*state.get("rounds", []), cur]
     # The critic judges; loop.accept_score lets a user demand a higher score on top.
     accepted = cur.critique is not None and cur.critique.verdict == "accept" and cur.critique.score >= loop.accept_score
-    said = cur.review.action if cur.review is not None else "continue"
+    said = cur.user_action
     if said in ("accept", "stop"):
         route = "finalize"
     elif said == "revise":
@@ -353,19 +345,16 @@ def select_best(rounds: list[Round], selection: str) -> int | None:
 def finalize_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     rounds = state.get("rounds", [])
     # Rounds the user sent back for revision are the answer only when no other round made audio.
-    kept = [r for r in rounds if not (r.review is not None and r.review.action == "revise")]
-    best = select_best(rounds, runtime.context.config.loop.selection)
-    if any(not r.failed for r in kept):
-        best = rounds.index(kept[select_best(kept, runtime.context.config.loop.selection)])
+    kept = [r for r in rounds if r.user_action != "revise"]
+    pool = kept if any(not r.failed for r in kept) else rounds
+    pick = select_best(pool, runtime.context.config.loop.selection)
+    best = None if pick is None else rounds.index(pool[pick])
     # A round the user accepted is the answer, whatever the critic scored.
-    user_accepted = [i for i, r in enumerate(rounds) if r.review is not None and r.review.action == "accept"]
+    user_accepted = [i for i, r in enumerate(rounds) if r.user_action == "accept"]
     if user_accepted:
         best = user_accepted[-1]
     chosen = rounds[best] if best is not None else None
-    accepted = bool(chosen and (
-        (chosen.review is not None and chosen.review.action == "accept")
-        or (chosen.critique and chosen.critique.verdict == "accept")
-    ))
+    accepted = bool(chosen and (chosen.user_action == "accept" or (chosen.critique and chosen.critique.verdict == "accept")))
     result = RunResult(
         prompt=state["prompt"],
         rounds=rounds,

@@ -23,6 +23,7 @@ def review_payload(cur: Round, workdir: str | None, *, rounds_left: int) -> dict
         "round": cur.index,
         "audio": str(cur.audio_out.resolve(workdir or ".")) if cur.audio_out is not None else "",
         "heard": [e.model_dump() for e in cur.observation.events] if cur.observation else [],
+        "heard_summary": cur.observation.summary() if cur.observation else "nothing",
         "caption": cur.heard.to_text() if cur.heard is not None else "",
         "score": critique.score if critique is not None else None,
         "verdict": critique.verdict if critique is not None else None,

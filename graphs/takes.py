@@ -10,6 +10,7 @@ run without candidate search looks as it always did.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ualm_agent.schema import Candidate, RichCaption, Round
@@ -34,11 +35,22 @@ def take_plan(plan: RichCaption, take: int) -> RichCaption:
     return plan.model_copy(update={"layout": layout})
 
 
-def takes_of(cur: Round, seed: int = 0) -> list[Candidate]:
-    """The round's takes; a round without candidate search is its own single take."""
+def takes_of(cur: Round) -> list[Candidate]:
+    """The round's takes; a round without candidate search is its own single take (whose seed is
+    not recorded: only the round's fields are)."""
     if cur.candidates:
         return list(cur.candidates)
-    return [Candidate(take=0, seed=seed, **{name: getattr(cur, name) for name in _FIELDS})]
+    return [Candidate(take=0, seed=0, **{name: getattr(cur, name) for name in _FIELDS})]
+
+
+def each_usable(cur: Round, work: Callable[[Candidate], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``work`` on every take of the round not failed so far; the dict it returns updates that
+    take. Returns the round's fields for the takes, as ``settle`` does."""
+    takes = takes_of(cur)
+    for j, take in enumerate(takes):
+        if not take.failed:
+            takes[j] = take.model_copy(update=work(take))
+    return settle(takes)
 
 
 def lead(takes: list[Candidate]) -> int:
@@ -49,9 +61,9 @@ def lead(takes: list[Candidate]) -> int:
     return takes.index(max(usable, key=lambda t: (t.score, -t.take)))
 
 
-def settle(takes: list[Candidate], chosen: int | None = None) -> dict[str, Any]:
-    """The round's fields for its takes: the chosen (or lead) take's, plus the takes when there are several."""
-    index = lead(takes) if chosen is None else chosen
+def settle(takes: list[Candidate]) -> dict[str, Any]:
+    """The round's fields for its takes: the lead take's, plus the takes when there are several."""
+    index = lead(takes)
     pick = takes[index]
     update: dict[str, Any] = {name: getattr(pick, name) for name in _FIELDS}
     if len(takes) > 1:

@@ -95,6 +95,14 @@ def resample(audio: Waveform, rate: int) -> Waveform:
     return Waveform(np.asarray(out, dtype=np.float32).reshape(-1, audio.channels).T, rate)
 
 
+def fit_length(samples: np.ndarray, frames: int) -> np.ndarray:
+    """``samples`` ([..., n]) cut or zero-padded to exactly ``frames`` along the last axis."""
+    if samples.shape[-1] >= frames:
+        return samples[..., :frames]
+    pad = [(0, 0)] * (samples.ndim - 1) + [(0, frames - samples.shape[-1])]
+    return np.pad(samples, pad)
+
+
 def to_mono(audio: Waveform) -> Waveform:
     return audio if audio.channels == 1 else Waveform(audio.mono()[None, :], audio.sample_rate)
 

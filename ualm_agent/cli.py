@@ -137,11 +137,7 @@ def _review_round(payload: dict[str, Any]) -> str:
 
     console = _stderr()
     console.print(f"[bold]round {payload['round']}[/] audio: {_shown(payload['audio'])}", soft_wrap=True)
-    heard: dict[str, float] = {}
-    for event in payload.get("heard", []):
-        heard.setdefault(event["label"], event["start_s"])
-    console.print("  heard: " + (_shown(", ".join(f"{k} ({v:.1f}s)" for k, v in heard.items())) or "nothing"),
-                  soft_wrap=True)
+    console.print(f"  heard: {_shown(payload['heard_summary'])}", soft_wrap=True)
     if payload.get("score") is not None:
         console.print(f"  critic: score {payload['score']:.2f}, {payload['verdict']}")
     for issue in payload.get("issues", []):

@@ -75,3 +75,9 @@ def no_space_message(exc: BaseException, folder) -> str:
     while not os.path.ismount(mount) and os.path.dirname(mount) != mount:
         mount = os.path.dirname(mount)
     return f"no space left on {mount} (writing in {where})"
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first non-empty line of an exception's message (at most ``limit`` characters), for one-line errors."""
+    line = next((text.strip() for text in str(exc).splitlines() if text.strip()), "")
+    return line[:limit] if line else type(exc).__name__

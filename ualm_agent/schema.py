@@ -220,6 +220,13 @@ class Observation(_Model):
     # True when a speech recogniser listened: then no speech text means no words were said.
     transcribed: bool = False
 
+    def summary(self) -> str:
+        """Each heard label once, with when it is first heard: "Bark (0.5s), Siren (2.0s)", or "nothing"."""
+        first: dict[str, float] = {}
+        for e in self.events:
+            first.setdefault(e.label, e.start_s)
+        return ", ".join(f"{label} ({start:.1f}s)" for label, start in first.items()) or "nothing"
+
 
 class Issue(_Model):
     kind: IssueKind
@@ -344,6 +351,11 @@ class Round(_Take):
     chosen: int | None = Field(default=None, ge=0)
     # The user's review of the round, in interactive mode.
     review: Review | None = None
+
+    @property
+    def user_action(self) -> ReviewAction:
+        """What the user said of the round; "continue" (the critic decides) when they were not asked."""
+        return self.review.action if self.review is not None else "continue"
 
 
 class RunResult(_Model):

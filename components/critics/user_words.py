@@ -22,8 +22,9 @@ import re
 from typing import Any
 
 from ualm_agent.errors import UalmAgentError
-from ualm_agent.labels import name_key
 from ualm_agent.schema import Issue, LayoutEvent, RichCaption
+
+from ..llm.outputs import planned_matches
 
 _SOFTER = re.compile(r"\b(?:too (?:loud|strong|much|prominent|harsh)|loudest|drowns?|drowning|overpower\w*|"
                      r"quieter|softer|turn (?:it |\w+ )?down|lower)\b")
@@ -67,14 +68,9 @@ def issues_from_words(text: str, plan: RichCaption, planner: Any) -> list[Issue]
 
 
 def planned_index(ev: LayoutEvent, plan: RichCaption) -> int | None:
-    """The planned event the user's words mean: the same label, else the one whose label or phrase holds
-    every word of the label the words were read as ("the car" for "Car passing by")."""
-    for i, planned in enumerate(plan.layout):
-        if planned.label == ev.label:
-            return i
-    key = set(name_key(ev.label).split())
-    holding = [i for i, p in enumerate(plan.layout) if key and key <= set(name_key(f"{p.label} {p.phrase}").split())]
-    return holding[0] if len(holding) == 1 else None
+    """The planned event the user's words mean, matched as an LLM critic's issue label is (``planned_matches``)."""
+    matches = planned_matches(ev.label, plan)
+    return matches[0] if matches else None
 
 
 def _about_event(ev: LayoutEvent, idx: int, plan: RichCaption, lowered: str, said: str) -> list[Issue]:

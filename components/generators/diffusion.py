@@ -29,7 +29,8 @@ import numpy as np
 from pydantic import Field, ValidationError
 
 from ualm_agent.devices import TorchSettings, resolve
-from ualm_agent.errors import ConfigError, ModelUnavailableError, UsageError, validation_summary
+from ualm_agent.audio import fit_length
+from ualm_agent.errors import ConfigError, ModelUnavailableError, UsageError, first_line, validation_summary
 from ualm_agent.registry import register
 from ualm_agent.roles import GenerationRequest, GenerationResult, SoundRequest, SourceMatch
 from ualm_agent.waveform import Waveform
@@ -133,9 +134,9 @@ def _load(name: str, pipeline_class: str, model: str, folder: Path, device: "tor
         pipe = getattr(diffusers, pipeline_class).from_pretrained(folder, dtype=dtype, **overrides)
     except ImportError as exc:
         # A component needs a package diffusers stood in a dummy for (Stable Audio's scheduler needs torchsde).
-        raise ModelUnavailableError(f"{what}: {model} cannot be loaded here: {_first_line(exc)}") from None
+        raise ModelUnavailableError(f"{what}: {model} cannot be loaded here: {first_line(exc)}") from None
     except Exception as exc:  # a broken or partial folder: say which, in one line
-        raise ModelUnavailableError(f"{what}: {model} could not be loaded ({type(exc).__name__}: {_first_line(exc)}); "
+        raise ModelUnavailableError(f"{what}: {model} could not be loaded ({type(exc).__name__}: {first_line(exc)}); "
                                     + how_to_supply(model)) from None
     for attr in ("tokenizer", "tokenizer_2"):
         tokenizer = getattr(pipe, attr, None)
@@ -154,10 +155,6 @@ def _language_model(index: dict, folder: Path, dtype: "torch.dtype") -> dict[str
     from transformers import GPT2LMHeadModel
 
     return {"language_model": GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype).eval()}
-
-
-def _first_line(exc: BaseException) -> str:
-    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
 
 
 # --- prompts and seeds -------------------------------------------------------------------------
@@ -191,13 +188,6 @@ def torch_seed(entropy: tuple[int, ...], offset: int) -> int:
     state = np.random.SeedSequence([*map(int, entropy), int(offset)]).generate_state(1, dtype=np.uint64)
     return int(state[0])
 
-
-def _fit(samples: np.ndarray, frames: int) -> np.ndarray:
-    """[..., n] cut or zero-padded to exactly ``frames`` along the last axis."""
-    if samples.shape[-1] >= frames:
-        return samples[..., :frames]
-    pad = [(0, 0)] * (samples.ndim - 1) + [(0, frames - samples.shape[-1])]
-    return np.pad(samples, pad)
 
 
 class _Batches:
@@ -279,7 +269,7 @@ class _DiffusionAudio:
         # One take: a whole clip's retake comes with the next round's seed. Shorter than the model
         # makes: rendered at its shortest, then cut.
         samples = self._render(prompt, max(duration, self.min_duration_s), seed, takes=1)[0]
-        audio = Waveform(_fit(samples, round(duration * self.sample_rate)), self.sample_rate)
+        audio = Waveform(fit_length(samples, round(duration * self.sample_rate)), self.sample_rate)
         notes: list[str] = []
         if request.caption.layout:
             notes.append(f'{self.name} rendered the whole clip from the text "{prompt}"; the layout\'s times, counts '
@@ -317,7 +307,7 @@ class _DiffusionAudio:
         batch = self._render(prompt, length, seed, takes=self.settings.takes)
         mono = batch[request.take % len(batch)].mean(axis=0)
         out = resample(Waveform(mono, self.sample_rate), request.sample_rate).samples[0]
-        return _fit(out, max(1, round(request.duration_s * request.sample_rate))).astype(np.float32)
+        return fit_length(out, max(1, round(request.duration_s * request.sample_rate))).astype(np.float32)
 
     # --- rendering ------------------------------------------------------------------------------
 

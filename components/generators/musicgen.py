@@ -15,8 +15,7 @@ import math
 import threading
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-
+from ualm_agent.audio import fit_length
 from ualm_agent.devices import TorchSettings, resolve
 from ualm_agent.errors import ConfigError, ModelUnavailableError, UsageError
 from ualm_agent.registry import register
@@ -107,14 +106,7 @@ class MusicgenGenerator:
                 temperature=self.temperature,
             )
         samples = audio[0].float().cpu().numpy()
-        return GenerationResult(audio=Waveform(_fit(samples, round(duration * self.sample_rate)), self.sample_rate))
-
-
-def _fit(samples: np.ndarray, frames: int) -> np.ndarray:
-    """[channels, frames] cut or zero-padded to exactly ``frames``."""
-    if samples.shape[1] >= frames:
-        return samples[:, :frames]
-    return np.pad(samples, ((0, 0), (0, frames - samples.shape[1])))
+        return GenerationResult(audio=Waveform(fit_length(samples, round(duration * self.sample_rate)), self.sample_rate))
 
 
 def _load(model: str, device: "torch.device", dtype: "torch.dtype") -> tuple[Any, Any]:

@@ -32,7 +32,7 @@ from pydantic import Field, model_validator
 
 from ualm_agent.audio import resample, to_mono
 from ualm_agent.devices import TorchSettings
-from ualm_agent.errors import ConfigError, ModelUnavailableError
+from ualm_agent.errors import ConfigError, ModelUnavailableError, first_line
 from ualm_agent.registry import register
 from ualm_agent.schema import HeardEvent, Observation
 from ualm_agent.waveform import Waveform
@@ -267,7 +267,7 @@ class _HfClap:
             self.model = ClapModel.from_pretrained(folder, dtype=self.dtype).to(self.device).eval()
         except (OSError, ValueError) as exc:
             raise ModelUnavailableError(
-                f"listener clap: cannot load a CLAP model from {folder} ({_first_line(exc)})"
+                f"listener clap: cannot load a CLAP model from {folder} ({first_line(exc)})"
             ) from None
         if len(self.processor.tokenizer) < MIN_TOKENIZER_SIZE:
             raise ModelUnavailableError(
@@ -316,7 +316,7 @@ class _LaionClap:
             import laion_clap
         except ImportError as exc:
             raise ModelUnavailableError(
-                f"listener clap: LAION checkpoints need the laion-clap package ({_first_line(exc)}): {LAION_INSTALL}"
+                f"listener clap: LAION checkpoints need the laion-clap package ({first_line(exc)}): {LAION_INSTALL}"
             ) from None
         device = resolve_device(settings.device)
         self.module = laion_clap.CLAP_Module(enable_fusion=settings.enable_fusion, amodel=settings.amodel, device=str(device))
@@ -325,7 +325,7 @@ class _LaionClap:
         except (RuntimeError, KeyError) as exc:
             raise ModelUnavailableError(
                 f"listener clap: {path} does not fit amodel={settings.amodel!r}, enable_fusion={settings.enable_fusion}"
-                f" ({_first_line(exc)})"
+                f" ({first_line(exc)})"
             ) from None
         scale_a, _ = self.module.model.get_logit_scale()
         self.logit_scale = float(scale_a.detach().float().cpu())
@@ -378,7 +378,3 @@ def _unit(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -73,6 +73,19 @@ def snap_label(label: str) -> str:
     return found.label if found is not None else text
 
 
+def planned_matches(label: str, plan: RichCaption) -> list[int]:
+    """Indices of the planned events a label names: those of the same name (as written or snapped to
+    AudioSet), else the one event whose label and phrase hold every word of it ("Car" for the planned
+    "Car passing by", "a car passes"); empty when none, or several, do."""
+    keys = (name_key(label), name_key(snap_label(label)))
+    matches = [j for j, ev in enumerate(plan.layout) if name_key(ev.label) in keys]
+    if not matches:
+        words = set(name_key(label).split())
+        matches = [j for j, ev in enumerate(plan.layout) if words <= set(name_key(f"{ev.label} {ev.phrase}").split())]
+        matches = matches if len(matches) == 1 else []
+    return matches
+
+
 def load_json(text: str) -> dict:
     """The first JSON object in ``text``; where a closing brace comes while a list is still open,
     the list is closed first (small models write ``}}`` for ``}]}``). Nothing else is repaired."""
@@ -233,12 +246,7 @@ def _issue(item: Any, i: int, plan: RichCaption, heard: Sequence[str]) -> Issue:
             fields[key] = str(fields[key]).strip()
     label = fields.get("label", "")
     if label:
-        matches = [j for j, ev in enumerate(plan.layout) if name_key(ev.label) in (name_key(label), name_key(snap_label(label)))]
-        if not matches:
-            # "Car" for the planned "Car passing by" ("a car passes"): every word of the label in one planned event.
-            words = set(name_key(label).split())
-            matches = [j for j, ev in enumerate(plan.layout) if words <= set(name_key(f"{ev.label} {ev.phrase}").split())]
-            matches = matches if len(matches) == 1 else []
+        matches = planned_matches(label, plan)
         if matches:
             fields["label"] = plan.layout[matches[0]].label
             if len(matches) == 1 and fields.get("event_index") is None:
