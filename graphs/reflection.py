@@ -234,7 +234,8 @@ def review_node(state: ReflectionState, runtime: Runtime[AgentContext]) -> dict[
     if not (loop.interactive and loop.review) or cur.failed or cur.audio_out is None:
         return {}
     started = time.perf_counter()
-    _emit("review", cur.index, "waiting for the user's review")
+    # No progress line before the interrupt: a resumed node runs again from its start, so it would
+    # print twice, and the review itself shows the round.
     payload = review_payload(cur, ctx.workdir, rounds_left=max(0, loop.reflect - cur.index))
     review = None
     # An answer that cannot be read is shown back with what is wrong and asked again (each interrupt
